@@ -8,7 +8,8 @@ The rule, from the handbook, 附件3 "凭证材料上传要求及制作方法", 
     可将相关凭证照片插入 Word 文档后另存为 PDF 文件。
 
 and on every upload field of the online form: "请将所有凭证材料保存在一个PDF文件中，
-PDF文件大小不能超过1M". So: one PDF file per material, at most 1M.
+PDF文件大小不能超过1M". So: each upload (all the materials of one item) is one PDF
+file of at most 1M.
 
 Checks, in this order (the first failing one is reported):
 
@@ -60,7 +61,7 @@ __all__ = [
 # 附件3: "该文件大小不超过 1M" / upload fields: "PDF文件大小不能超过1M".
 # "1M" is read as 1 MiB = 1 048 576 bytes, inclusive ("不超过" = not more than):
 # - the handbook gives no byte count, and file-size limits in web upload widgets are
-#   conventionally written as ``1024 * 1024``;
+#   commonly written as ``1024 * 1024``;
 # - applicants check the size in Windows Explorer / macOS Finder "KB/MB" columns, which on
 #   Windows are binary units: a file shown as "1,000 KB" (1 024 000 bytes) or "1.00 MB"
 #   is one they were told is allowed. Reading "1M" as 1 000 000 would refuse it.
