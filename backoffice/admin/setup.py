@@ -1,0 +1,81 @@
+"""Mounting Flask-Admin: theme, locale, menu, views."""
+from __future__ import annotations
+
+from flask import Flask
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+
+from backoffice.i18n import bi
+
+
+def init_admin(app: Flask) -> Admin:
+    from backoffice.admin.home import HomeView
+    from backoffice.admin.views import (
+        ApplicantView,
+        ApplicationView,
+        AuditView,
+        CaseView,
+        ClaimView,
+        DecisionView,
+        DistrictView,
+        EmployerView,
+        EvidenceView,
+        OutboxView,
+        SnapshotView,
+        StaffView,
+        YearView,
+    )
+    from backoffice.applications.models import (
+        Applicant,
+        Application,
+        EvidenceFile,
+        IndicatorClaim,
+        ScoreSnapshot,
+    )
+    from backoffice.audit.models import AuditEvent
+    from backoffice.cases.models import Decision, ReviewCase
+    from backoffice.outbox.models import OutboxMessage
+    from backoffice.reference.models import District, Employer, Year
+    from backoffice.staff.auth import LoginView
+    from backoffice.staff.models import Staff
+    from queues.routing import QUEUES
+
+    admin = Admin(
+        app,
+        name="积分落户审核",
+        index_view=HomeView(name=bi("首页", "Home"), url="/admin"),
+        theme=Bootstrap4Theme(swatch="default", fluid=True, base_template="layout.html"),
+    )
+    admin.add_view(LoginView(name="login", endpoint="login", url="/admin/login"))
+
+    worklists = bi("工作队列", "Queues")
+    for queue in QUEUES:
+        # The tips queue carries reporters' identities: investigators only (area "tips").
+        attrs = {"queue": queue.code, "area": "tips" if queue.city_only else "cases"}
+        view_cls = type(f"{queue.code.title()}QueueView", (CaseView,), attrs)
+        admin.add_view(
+            view_cls(
+                ReviewCase,
+                name=bi(queue.label_zh, queue.label_en),
+                endpoint=f"queue_{queue.code}",
+                category=worklists,
+            )
+        )
+
+    records = bi("申报数据", "Filings")
+    admin.add_view(ApplicationView(Application, name=bi("申报", "Applications"), endpoint="applications", category=records))
+    admin.add_view(ApplicantView(Applicant, name=bi("申请人", "Applicants"), endpoint="applicants", category=records))
+    admin.add_view(ClaimView(IndicatorClaim, name=bi("指标", "Indicator claims"), endpoint="claims", category=records))
+    admin.add_view(CaseView(ReviewCase, name=bi("全部案件", "All cases"), endpoint="cases", category=records))
+    admin.add_view(DecisionView(Decision, name=bi("审核决定", "Decisions"), endpoint="decisions", category=records))
+    admin.add_view(EvidenceView(EvidenceFile, name=bi("凭证材料", "Evidence"), endpoint="evidence", category=records))
+    admin.add_view(SnapshotView(ScoreSnapshot, name=bi("积分快照", "Score snapshots"), endpoint="snapshots", category=records))
+    admin.add_view(EmployerView(Employer, name=bi("用人单位", "Employers"), endpoint="employers", category=records))
+
+    settings_menu = bi("系统", "System")
+    admin.add_view(YearView(Year, name=bi("申报年度", "Years"), endpoint="years", category=settings_menu))
+    admin.add_view(DistrictView(District, name=bi("区服务窗口", "District windows"), endpoint="districts", category=settings_menu))
+    admin.add_view(StaffView(Staff, name=bi("工作人员", "Staff"), endpoint="staff", category=settings_menu))
+    admin.add_view(AuditView(AuditEvent, name=bi("操作日志", "Audit log"), endpoint="audit", category=settings_menu))
+    admin.add_view(OutboxView(OutboxMessage, name=bi("待发任务", "Outbox"), endpoint="outbox", category=settings_menu))
+    return admin

@@ -1,0 +1,136 @@
+"""Application factory."""
+from __future__ import annotations
+
+from flask import Flask, redirect, url_for
+
+from backoffice.settings import PROJECT_ROOT, Settings, ensure_sqlite_parent
+
+
+def create_app(settings: Settings | None = None, **config_overrides) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "backoffice" / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    app.config.update(
+        SECRET_KEY=settings.resolved_secret_key(),
+        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        BABEL_DEFAULT_LOCALE=settings.default_locale,
+        BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        MAX_CONTENT_LENGTH=8 * 1024 * 1024,
+        FLASK_ADMIN_SWATCH="default",
+        BACKOFFICE=settings,
+    )
+    app.config.update(config_overrides)
+    ensure_sqlite_parent(settings.database_url)
+
+    from backoffice.extensions import babel, csrf, db, login_manager
+    from backoffice.i18n import select_locale
+
+    db.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "login.index"
+    login_manager.login_message = "请先登录 / please sign in"
+    login_manager.session_protection = "strong"
+
+    from backoffice.staff.auth import load_user
+
+    login_manager.user_loader(load_user)
+
+    from backoffice.admin.setup import init_admin
+
+    init_admin(app)
+    _install_request_transaction(app)
+    _install_templates_and_errors(app)
+    if settings.database_url.startswith("sqlite"):
+        with app.app_context():
+            _sqlite_foreign_keys(db.engine)
+
+    @app.get("/")
+    def root():
+        return redirect(url_for("admin.index"))
+
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok"}
+
+    return app
+
+
+def _install_request_transaction(app: Flask) -> None:
+    """One commit per request: views and services flush; the request commits once, or
+    rolls back when the view failed (as indico's request handler does)."""
+    from backoffice.extensions import db
+
+    @app.after_request
+    def _commit(response):
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return response
+
+    @app.teardown_request
+    def _rollback(exc):
+        if exc is not None:
+            db.session.rollback()
+
+
+def _sqlite_foreign_keys(engine) -> None:
+    from sqlalchemy import event
+
+    def _on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    if not event.contains(engine, "connect", _on_connect):
+        event.listen(engine, "connect", _on_connect)
+
+
+def _install_templates_and_errors(app: Flask) -> None:
+    from flask import render_template
+    from flask_wtf.csrf import CSRFError
+    from werkzeug.exceptions import HTTPException
+
+    from backoffice.i18n import LOCALES, is_english
+
+    @app.context_processor
+    def _globals():
+        return {"is_english": is_english, "locales": LOCALES}
+
+    titles = {
+        400: ("请求无效", "Bad request"),
+        403: ("无权访问", "Forbidden"),
+        404: ("未找到", "Not found"),
+        409: ("冲突", "Conflict"),
+        410: ("已删除", "Gone"),
+    }
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if exc.code is None or exc.code < 400:  # routing redirects are exceptions too
+            return exc
+        zh, en = titles.get(exc.code, (exc.name, exc.name))
+        title = en if is_english() else zh
+        return render_template("errors/error.html", code=exc.code, title=title,
+                               description=exc.description), exc.code
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError):
+        return render_template(
+            "errors/error.html", code=400, title="表单已失效 / form expired",
+            description="请刷新页面后重试，本次提交未保存。/ Reload the page and try again; nothing was saved.",
+        ), 400

@@ -1,0 +1,194 @@
+"""Applicants, their applications per year, indicator claims, evidence and score snapshots."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from backoffice.core.db import JSONType, UTCDateTime, utcnow
+from backoffice.extensions import db
+from backoffice.reference.models import District, Employer, Year
+from verifiers.identifiers import mask_resident_id, resident_id_problem
+from verifiers.indicators import INDICATORS
+
+
+class Indicator(str, enum.Enum):
+    employment = "employment"
+    housing = "housing"
+    education = "education"
+    work_residence = "work_residence"
+    innovation = "innovation"
+    tax = "tax"
+    age = "age"
+    honors = "honors"
+    law_abiding = "law_abiding"
+
+
+# Labels live with the rules (verifiers/indicators.py), not here.
+INDICATOR_LABELS = {Indicator(i.code): i.label_zh for i in INDICATORS}
+
+
+class RegistryStatus(str, enum.Enum):
+    pending = "pending"
+    valid = "valid"
+    invalid = "invalid"
+
+
+REGISTRY_STATUS_LABELS = {
+    RegistryStatus.pending: "审核中",
+    RegistryStatus.valid: "有效",
+    RegistryStatus.invalid: "无效",
+}
+
+
+def _enum(cls, length=24):
+    return Enum(cls, native_enum=False, length=length, validate_strings=True)
+
+
+class Applicant(db.Model):
+    """申请人. The ID number is stored whole and shown masked wherever it is listed."""
+
+    __tablename__ = "applicants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    # Last four characters, indexed, so reviewers can search by them without a full scan.
+    id_last4: Mapped[str] = mapped_column(String(4), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    birth_date: Mapped[date] = mapped_column(Date)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @validates("id_number")
+    def _check_id_number(self, _key, value):
+        value = (value or "").strip().upper()
+        problem = resident_id_problem(value)
+        if problem:
+            raise ValueError(problem)
+        self.id_last4 = value[-4:]
+        return value
+
+    @property
+    def masked_id(self) -> str:
+        return mask_resident_id(self.id_number)
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.masked_id}"
+
+
+class Application(db.Model):
+    """One applicant's filing in one year; owned by the employer's business district."""
+
+    __tablename__ = "applications"
+    __table_args__ = (UniqueConstraint("applicant_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("applicants.id"))
+    year: Mapped[int] = mapped_column(ForeignKey("years.year"), index=True)
+    employer_id: Mapped[int] = mapped_column(ForeignKey("employers.id"), index=True)
+    # Copied from the employer when filed: the district that owns this year's cases.
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Latest score and rank, kept here for lists and ranking; history is in score_snapshots.
+    total: Mapped[Decimal | None] = mapped_column(Numeric(7, 2))
+    rank: Mapped[int | None] = mapped_column(Integer)
+    admitted: Mapped[bool] = mapped_column(default=False)
+    # 经核查取消积分落户资格: a proven fraud revokes the qualification; nobody moves up.
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_reason: Mapped[str | None] = mapped_column(String(500))
+
+    applicant: Mapped[Applicant] = relationship()
+    employer: Mapped[Employer] = relationship()
+    district: Mapped[District] = relationship()
+    year_ref: Mapped[Year] = relationship()
+    claims: Mapped[list["IndicatorClaim"]] = relationship(
+        back_populates="application", order_by="IndicatorClaim.id"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.year}-{self.id:06d} {self.applicant.name if self.applicant else ''}"
+
+
+Index("ix_applications_year_total", Application.year, Application.total.desc())
+
+
+class IndicatorClaim(db.Model):
+    """One filed indicator item (a housing segment, an education record, an award…)."""
+
+    __tablename__ = "indicator_claims"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    indicator: Mapped[Indicator] = mapped_column(_enum(Indicator))
+    # As filed by the applicant, in the score-input shape of this indicator.
+    claimed: Mapped[dict] = mapped_column(JSONType, default=dict)
+    registry_status: Mapped[RegistryStatus] = mapped_column(
+        _enum(RegistryStatus), default=RegistryStatus.pending
+    )
+    registry_reason: Mapped[str | None] = mapped_column(String(64))
+    registry_message: Mapped[str | None] = mapped_column(String(500))
+    # The registry's verified facts (dates, months) that scoring uses; superseded by a decision.
+    verified: Mapped[dict | None] = mapped_column(JSONType)
+    verified_by_decision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("decisions.id", use_alter=True)
+    )
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    application: Mapped[Application] = relationship(back_populates="claims")
+
+    @property
+    def counts(self) -> bool:
+        """Only verified facts score: a valid registry result or a superseding decision."""
+        return self.registry_status == RegistryStatus.valid or self.verified_by_decision_id is not None
+
+
+class EvidenceFile(db.Model):
+    """An uploaded PDF (附件3: one PDF of at most 1 MB per material), stored by sha256."""
+
+    __tablename__ = "evidence_files"
+    __table_args__ = (
+        CheckConstraint("size > 0 AND size <= 1048576", name="size_limit"),
+        CheckConstraint("pages > 0", name="pages_positive"),
+        UniqueConstraint("case_id", "material_slot"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("review_cases.id"), index=True)
+    material_slot: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    pages: Mapped[int] = mapped_column(Integer)
+    original_name: Mapped[str | None] = mapped_column(String(255))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    case: Mapped["ReviewCase"] = relationship()  # noqa: F821 (backoffice.cases.models)
+
+
+class ScoreSnapshot(db.Model):
+    """One computation of an application's score; never changed once written."""
+
+    __tablename__ = "score_snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    engine_version: Mapped[str] = mapped_column(String(32))
+    total: Mapped[Decimal] = mapped_column(Numeric(7, 2))
+    breakdown: Mapped[dict] = mapped_column(JSONType)
+    # Per-indicator difference against the previous snapshot.
+    changes: Mapped[dict | None] = mapped_column(JSONType)
+    trigger: Mapped[str] = mapped_column(String(64))
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id", use_alter=True))

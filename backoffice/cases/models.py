@@ -1,0 +1,183 @@
+"""Review cases (复查, 异议申诉, settlement checks, tips) and their decisions."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, Index, Integer, String, Text, event, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backoffice.applications.models import Application, IndicatorClaim
+from backoffice.core.db import JSONType, UTCDateTime, utcnow
+from backoffice.extensions import db
+from backoffice.reference.models import District
+from backoffice.staff.models import Staff
+
+QUEUE_CODES = ("housing", "education", "awards", "tax", "appeals", "settlement", "tips")
+
+
+class CaseKind(str, enum.Enum):
+    review = "review"  # 复查 of an invalid registry result
+    appeal = "appeal"  # 异议申诉 in the result-query phase
+    settlement = "settlement"  # 落户办理材料
+    tip = "tip"  # 举报 during the announcement
+
+
+class CaseStatus(str, enum.Enum):
+    open = "open"  # in the queue, nobody has it
+    in_review = "in_review"  # claimed by a reviewer
+    awaiting_materials = "awaiting_materials"  # returned to the applicant; the clock stops
+    awaiting_countersign = "awaiting_countersign"  # a score-changing decision waits for a supervisor
+    closed = "closed"
+
+
+OPEN_STATUSES = (
+    CaseStatus.open,
+    CaseStatus.in_review,
+    CaseStatus.awaiting_materials,
+    CaseStatus.awaiting_countersign,
+)
+
+CASE_KIND_LABELS = {
+    CaseKind.review: "复查",
+    CaseKind.appeal: "异议申诉",
+    CaseKind.settlement: "落户材料审核",
+    CaseKind.tip: "举报核查",
+}
+CASE_STATUS_LABELS = {
+    CaseStatus.open: "待领取",
+    CaseStatus.in_review: "审核中",
+    CaseStatus.awaiting_materials: "待补正材料",
+    CaseStatus.awaiting_countersign: "待主管复核",
+    CaseStatus.closed: "已办结",
+}
+
+
+class Outcome(str, enum.Enum):
+    upheld = "upheld"  # the registry result stands
+    corrected = "corrected"  # facts corrected (e.g. a registration month)
+    returned = "returned"  # back to the applicant for materials
+    rejected = "rejected"
+
+
+OUTCOME_LABELS = {
+    Outcome.upheld: "维持原审核结果",
+    Outcome.corrected: "更正",
+    Outcome.returned: "退回补正材料",
+    Outcome.rejected: "不予受理",
+}
+
+
+def _enum(cls, length=24):
+    return Enum(cls, native_enum=False, length=length, validate_strings=True)
+
+
+class ReviewCase(db.Model):
+    __tablename__ = "review_cases"
+    __table_args__ = (
+        CheckConstraint(
+            "queue IN (" + ", ".join(f"'{q}'" for q in QUEUE_CODES) + ")", name="queue_known"
+        ),
+        CheckConstraint("due_date >= received_on", name="due_after_received"),
+        CheckConstraint(
+            "(status = 'closed') = (closed_at IS NOT NULL)", name="closed_at_iff_closed"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    year: Mapped[int] = mapped_column(ForeignKey("years.year"), index=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("indicator_claims.id"), index=True)
+    queue: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[CaseKind] = mapped_column(_enum(CaseKind))
+    # Materials table (复查所需材料清单) code of verifiers.materials.
+    review_type: Mapped[str | None] = mapped_column(String(64))
+    # The registry reason being contested, or the appeal's indicator.
+    reason_code: Mapped[str | None] = mapped_column(String(64))
+    applicant_statement: Mapped[str | None] = mapped_column(Text)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
+    status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus), default=CaseStatus.open)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    received_on: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    # Working days already used before the clock was stopped (returned for materials).
+    paused_on: Mapped[date | None] = mapped_column(Date)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    application: Mapped[Application] = relationship()
+    claim: Mapped[IndicatorClaim | None] = relationship()
+    district: Mapped[District] = relationship()
+    assignee: Mapped[Staff | None] = relationship()
+    decisions: Mapped[list["Decision"]] = relationship(
+        back_populates="case", order_by="Decision.id", foreign_keys="Decision.case_id"
+    )
+
+    # Optimistic locking: a stale form's UPDATE matches no row and raises StaleDataError.
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != CaseStatus.closed
+
+    def __str__(self) -> str:
+        return self.number
+
+
+# Worklists: a district's open cases of a queue, oldest due first.
+Index("ix_review_cases_worklist", ReviewCase.district_id, ReviewCase.queue, ReviewCase.status, ReviewCase.due_date)
+# 每条指标同时只能有一个在办案件: one open case per claim.
+Index(
+    "uq_review_cases_open_claim",
+    ReviewCase.claim_id,
+    unique=True,
+    sqlite_where=text("status != 'closed'"),
+    postgresql_where=text("status != 'closed'"),
+)
+
+
+class Decision(db.Model):
+    """A reviewer's decision on a case. Never updated: a later decision supersedes it."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("review_cases.id"), index=True)
+    outcome: Mapped[Outcome] = mapped_column(_enum(Outcome))
+    reason_code: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text)
+    corrected_facts: Mapped[dict | None] = mapped_column(JSONType)
+    # Ticked checklist: {row_code: {"state": "present|acceptable|problem", "note": ...}}.
+    checklist: Mapped[dict | None] = mapped_column(JSONType)
+    changes_score: Mapped[bool] = mapped_column(default=False)
+    decided_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"), unique=True)
+
+    case: Mapped[ReviewCase] = relationship(back_populates="decisions", foreign_keys=[case_id])
+    decided_by: Mapped[Staff] = relationship(foreign_keys=[decided_by_id])
+    signoff: Mapped["Countersignature | None"] = relationship(back_populates="decision")
+
+
+class Countersignature(db.Model):
+    """A supervisor's second signature on a score-changing decision (four eyes)."""
+
+    __tablename__ = "countersignatures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"), unique=True)
+    signed_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    confirmed: Mapped[bool] = mapped_column()
+    reason: Mapped[str | None] = mapped_column(Text)
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    decision: Mapped[Decision] = relationship(back_populates="signoff")
+    signed_by: Mapped[Staff] = relationship()
+
+
+@event.listens_for(Decision, "before_update")
+@event.listens_for(Countersignature, "before_update")
+def _refuse_update(_mapper, _connection, target):
+    raise PermissionError(f"{type(target).__name__} rows are never updated; write a new one")

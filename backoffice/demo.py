@@ -1,0 +1,296 @@
+"""A demo year: the 17 windows, ~300 applicants over 8 districts, claims with valid and
+invalid registry results, open cases in every queue, and one login per role.
+
+Deterministic for a seed and idempotent: everything is looked up by its natural key
+(district code, year, credit code, ID number, case number, username) before it is added.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import select
+
+from backoffice.applications.models import (
+    Applicant,
+    Application,
+    Indicator,
+    IndicatorClaim,
+    RegistryStatus,
+)
+from backoffice.audit.services import record
+from backoffice.cases.clock import add_working_days
+from backoffice.cases.models import CaseKind, CaseStatus, ReviewCase
+from backoffice.extensions import db
+from backoffice.reference.data import DISTRICTS
+from backoffice.reference.models import District, Employer, Year
+from backoffice.staff.models import Role, Staff
+from backoffice.staff.services import create_staff
+from queues.routing import queue_for
+from verifiers.identifiers import USCC_ALPHABET, resident_id_check_char, uscc_check_char
+from verifiers.reasons import reason
+
+DEMO_PASSWORD = "demo-password-2021"
+DEMO_DISTRICTS = ("朝阳区", "海淀区", "东城区", "西城区", "丰台区", "通州区", "大兴区", "昌平区")
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红玉兰亮鹏飞宇浩然晨阳欣怡子涵梓轩"
+EMPLOYER_WORDS = ("科技", "信息技术", "网络", "生物医药", "文化传媒", "智能制造", "咨询", "新能源", "软件", "金融服务")
+BIRTH_REGIONS = ("130102", "370102", "410105", "420106", "510104", "230103", "210102", "320106", "340104", "610113")
+
+LOGINS = (
+    ("reviewer", "朝阳审核员", Role.reviewer, "朝阳区"),
+    ("reviewer_hd", "海淀审核员", Role.reviewer, "海淀区"),
+    ("supervisor", "朝阳主管", Role.supervisor, "朝阳区"),
+    ("investigator", "市级举报核查员", Role.investigator, None),
+    ("admin", "系统管理员", Role.administrator, None),
+)
+
+
+@dataclass
+class SeedSummary:
+    year: int
+    created: dict[str, int] = field(default_factory=dict)
+    logins: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def bump(self, what: str) -> None:
+        self.created[what] = self.created.get(what, 0) + 1
+
+    def describe(self) -> str:
+        if not self.created:
+            return f"demo year {self.year}: already loaded, nothing added"
+        parts = ", ".join(f"{n} {what}" for what, n in sorted(self.created.items()))
+        return f"demo year {self.year}: added {parts}"
+
+
+def _month(year: int, month: int) -> str:
+    return f"{year:04d}-{month:02d}"
+
+
+def _uscc(rng: random.Random, district_code: str) -> str:
+    body = "91" + district_code + "".join(rng.choice(USCC_ALPHABET) for _ in range(9))
+    return body + uscc_check_char(body)
+
+
+def _resident_id(rng: random.Random, birth: date) -> str:
+    body = rng.choice(BIRTH_REGIONS) + birth.strftime("%Y%m%d") + f"{rng.randrange(1000):03d}"
+    return body + resident_id_check_char(body)
+
+
+def ensure_reference(summary: SeedSummary, year: int) -> dict[str, District]:
+    districts = {d.code: d for d in db.session.scalars(select(District))}
+    for code, name, address, phone, core in DISTRICTS:
+        if code not in districts:
+            district = District(code=code, name=name, window_address=address, phone=phone, core_six=core)
+            db.session.add(district)
+            districts[code] = district
+            summary.bump("districts")
+    db.session.flush()
+    if db.session.get(Year, year) is None:
+        db.session.add(
+            Year(
+                year=year,
+                application_start=date(year, 4, 16),
+                application_end=date(year, 5, 15),
+                result_query_start=date(year, 8, 10),
+                result_query_end=date(year, 8, 24),
+                announcement_start=date(year, 10, 15),
+                announcement_end=date(year, 10, 21),
+                settlement_start=date(year, 10, 22),
+                settlement_end=date(year + 2, 10, 21),
+                quota=6000,
+            )
+        )
+        summary.bump("years")
+        db.session.flush()
+    return {d.name: d for d in districts.values()}
+
+
+def _claims_for(rng: random.Random, year: int, birth: date, district_name: str) -> list[dict]:
+    """Claims in the score-input shape of each indicator, with a registry result."""
+    cutoff = year - 1
+    start_year = rng.randint(2004, cutoff - 7)
+    insurance_from = _month(start_year, rng.randint(1, 12))
+    claims = [
+        dict(indicator="employment", claimed={"insurance_from": insurance_from, "insurance_to": _month(cutoff, 12)},
+             status="valid", reason=None),
+        dict(indicator="age", claimed={"birth_date": birth.isoformat()}, status="valid", reason=None),
+        dict(indicator="law_abiding", claimed={"detentions": 0}, status="valid", reason=None),
+    ]
+    own_from = _month(rng.randint(start_year, cutoff - 1), rng.randint(1, 12))
+    own_district = rng.choice(("朝阳区", "海淀区", "通州区", "大兴区", "昌平区", "丰台区"))
+    housing_roll = rng.random()
+    if housing_roll < 0.55:
+        claims.append(dict(indicator="housing", claimed={"type": "own", "from": own_from, "to": _month(cutoff, 12),
+                                                          "district": own_district},
+                           status="valid", reason="housing_valid_dates"))
+    elif housing_roll < 0.70:
+        claims.append(dict(indicator="housing", claimed={"type": "own", "from": own_from, "to": _month(cutoff, 12),
+                                                          "district": own_district},
+                           status="invalid", reason="housing_listing_invalid"))
+    elif housing_roll < 0.80:
+        claims.append(dict(indicator="housing", claimed={"type": "rental", "from": _month(2020, 8), "to": _month(cutoff, 12),
+                                                          "district": district_name},
+                           status="invalid", reason=rng.choice(("rental_needs_verification", "rental_record_mismatch"))))
+    else:
+        claims.append(dict(indicator="housing", claimed={"type": "rental", "from": _month(2020, 8), "to": _month(cutoff, 12),
+                                                          "district": district_name},
+                           status="valid", reason=None))
+    level = rng.choice(("bachelor", "bachelor", "master", "junior_college", "doctor"))
+    graduated = _month(min(birth.year + 22 + rng.randint(0, 6), cutoff), rng.choice((6, 7)))
+    edu_roll = rng.random()
+    edu_reason, edu_status = None, "valid"
+    if edu_roll < 0.12:
+        edu_status, edu_reason = "invalid", "edu_diploma_identity_mismatch"
+    elif edu_roll < 0.17:
+        edu_status, edu_reason = "invalid", "edu_degree_date_format"
+    elif edu_roll < 0.20:
+        edu_status, edu_reason = "invalid", "edu_not_found"
+    claims.append(dict(indicator="education",
+                       claimed={"level": level, "degree": level if level != "junior_college" else None,
+                                "graduated": graduated},
+                       status=edu_status, reason=edu_reason))
+    if rng.random() < 0.12:
+        tax = {str(y): rng.choice((60000, 120000, 150000, 0)) for y in range(year - 3, year)}
+        ok = rng.random() < 0.6
+        claims.append(dict(indicator="tax", claimed={"annual": tax, "violations": 0},
+                           status="valid" if ok else "invalid", reason=None if ok else "tax_year_invalid"))
+    if rng.random() < 0.06:
+        ok = rng.random() < 0.4
+        claims.append(dict(indicator="innovation",
+                           claimed={"code": "beijing_sci_tech", "grade": "second", "rank": rng.randint(1, 8)},
+                           status="valid" if ok else "invalid", reason=None if ok else "innovation_invalid"))
+    if rng.random() < 0.02:
+        claims.append(dict(indicator="honors", claimed={"code": "beijing_model_worker"},
+                           status="invalid", reason="honors_invalid"))
+    return claims
+
+
+def seed(year: int = 2021, applicants: int = 300, seed: int = 2021, today: date | None = None) -> SeedSummary:
+    """Load the demo year; safe to run again (adds only what is missing). Commits."""
+    rng = random.Random(seed)
+    today = today or date.today()
+    summary = SeedSummary(year)
+    by_name = ensure_reference(summary, year)
+
+    for username, full_name, role, district_name in LOGINS:
+        district = by_name[district_name] if district_name else None
+        if db.session.scalar(select(Staff.id).where(Staff.username == username)) is None:
+            create_staff(username, full_name, DEMO_PASSWORD, role, district.id if district else None,
+                         actor_label="seed-demo")
+            summary.bump("staff")
+        summary.logins.append((username, role.label, district_name or "市级"))
+
+    employers: list[Employer] = []
+    for i in range(40):
+        district = by_name[DEMO_DISTRICTS[i % len(DEMO_DISTRICTS)]]
+        uscc = _uscc(rng, district.code)
+        name = f"北京{rng.choice('华京科创远达博瑞中信安泰')}{rng.choice('新宏联通汇智星海云天')}{rng.choice(EMPLOYER_WORDS)}有限公司"
+        employer = db.session.scalar(select(Employer).where(Employer.uscc == uscc))
+        if employer is None:
+            employer = Employer(uscc=uscc, name=name, district_id=district.id)
+            db.session.add(employer)
+            summary.bump("employers")
+        employers.append(employer)
+    db.session.flush()
+
+    case_seq = 0
+    contested_reasons = {"housing_listing_invalid", "rental_needs_verification", "edu_diploma_identity_mismatch",
+                         "edu_degree_date_format", "tax_year_invalid", "innovation_invalid", "honors_invalid"}
+    for n in range(applicants):
+        # One generator per applicant: what a second run skips cannot shift the others.
+        rng = random.Random(seed * 1_000_003 + n)
+        birth = date(rng.randint(1976, 1992), rng.randint(1, 12), rng.randint(1, 28))
+        id_number = _resident_id(rng, birth)
+        name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+        employer = employers[n % len(employers)]
+        claims = _claims_for(rng, year, birth, employer.district.name)
+        case_roll = rng.random()
+        received = today - timedelta(days=rng.randint(0, 24))
+        phone = f"13{rng.randint(100000000, 999999999)}"
+
+        applicant = db.session.scalar(select(Applicant).where(Applicant.id_number == id_number))
+        if applicant is None:
+            applicant = Applicant(id_number=id_number, name=name, birth_date=birth,
+                                  phone=phone)
+            db.session.add(applicant)
+            db.session.flush()
+            summary.bump("applicants")
+        application = db.session.scalar(
+            select(Application).where(Application.applicant_id == applicant.id, Application.year == year)
+        )
+        if application is None:
+            application = Application(
+                applicant_id=applicant.id, year=year, employer_id=employer.id, district_id=employer.district_id,
+                submitted_at=datetime.combine(date(year, 5, 10), time(9), tzinfo=timezone.utc),
+            )
+            db.session.add(application)
+            db.session.flush()
+            summary.bump("applications")
+            for spec in claims:
+                r = reason(spec["reason"]) if spec["reason"] else None
+                db.session.add(IndicatorClaim(
+                    application_id=application.id,
+                    indicator=Indicator(spec["indicator"]),
+                    claimed=spec["claimed"],
+                    registry_status=RegistryStatus(spec["status"]),
+                    registry_reason=spec["reason"],
+                    registry_message=r.message_zh.format(prev_year=year - 1, tax_year=year - 1) if r else None,
+                    verified=spec["claimed"] if spec["status"] == "valid" else None,
+                    checked_at=datetime.combine(date(year, 6, 1), time(9), tzinfo=timezone.utc),
+                ))
+                summary.bump("claims")
+            db.session.flush()
+
+        # Cases: contests of contestable invalid results, some appeals, settlement and tips.
+        db.session.refresh(application)
+        for claim in application.claims:
+            if claim.registry_reason in contested_reasons and case_roll < 0.75:
+                case_seq += 1
+                r = reason(claim.registry_reason)
+                _ensure_case(summary, application, claim, CaseKind.review, case_seq, received,
+                             review_type=r.review_types[0], reason_code=r.code, rng=rng)
+        if 0.75 <= case_roll < 0.80:
+            case_seq += 1
+            claim = application.claims[0]
+            _ensure_case(summary, application, claim, CaseKind.appeal, case_seq, received,
+                         reason_code=claim.indicator.value, rng=rng)
+        elif 0.80 <= case_roll < 0.83:
+            case_seq += 1
+            _ensure_case(summary, application, None, CaseKind.settlement, case_seq, received, rng=rng)
+        elif 0.83 <= case_roll < 0.85:
+            case_seq += 1
+            _ensure_case(summary, application, None, CaseKind.tip, case_seq, received, rng=rng)
+
+    if summary.created:
+        record("demo.seeded", "year", year, actor_label="seed-demo", after=dict(summary.created))
+    db.session.commit()
+    return summary
+
+
+def _ensure_case(summary, application, claim, kind, seq, received, *, review_type=None, reason_code=None, rng):
+    number = f"{application.year}-{application.district.code}-{seq:05d}"
+    # Drawn before the existence check, so a second run follows the same random sequence.
+    status = CaseStatus.awaiting_materials if rng.random() < 0.08 else CaseStatus.open
+    if db.session.scalar(select(ReviewCase.id).where(ReviewCase.number == number)) is not None:
+        return
+    indicator = claim.indicator.value if claim is not None else None
+    case = ReviewCase(
+        number=number,
+        year=application.year,
+        application_id=application.id,
+        claim_id=claim.id if claim is not None else None,
+        queue=queue_for(indicator, kind.value),
+        kind=kind,
+        review_type=review_type,
+        reason_code=reason_code,
+        district_id=application.district_id,
+        status=status,
+        received_on=received,
+        due_date=add_working_days(received, 10),
+    )
+    db.session.add(case)
+    db.session.flush()
+    record("case.received", "review_case", case.id, district_id=case.district_id, actor_label="seed-demo",
+           after={"number": number, "queue": case.queue, "kind": kind})
+    summary.bump("cases")

@@ -1,0 +1,82 @@
+"""Sign-in, sign-out and language choice, as admin views outside the menu."""
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from flask import abort, flash, redirect, request, session, url_for
+from flask_admin import BaseView, expose
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from backoffice.audit.services import record
+from backoffice.extensions import db
+from backoffice.i18n import LOCALES, bi
+from backoffice.staff.models import Staff
+from backoffice.staff.services import authenticate
+
+
+def load_user(user_id: str) -> Staff | None:
+    try:
+        return db.session.get(Staff, int(user_id))
+    except (TypeError, ValueError):
+        return None
+
+
+class LoginForm(FlaskForm):
+    username = StringField(bi("用户名", "Username"), validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(bi("密码", "Password"), validators=[DataRequired(), Length(max=256)])
+
+
+def _safe_next(target: str | None) -> str | None:
+    if not target:
+        return None
+    parts = urlparse(target)
+    # Only same-site relative paths: never an open redirect.
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+class LoginView(BaseView):
+    def is_visible(self) -> bool:
+        return False
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self):
+        if current_user.is_authenticated:
+            return redirect(url_for("admin.index"))
+        form = LoginForm()
+        message = None
+        if form.validate_on_submit():
+            result = authenticate(form.username.data, form.password.data)
+            if result.staff is not None:
+                session.clear()
+                login_user(result.staff)
+                return redirect(_safe_next(request.args.get("next")) or url_for("admin.index"))
+            message = result.message
+            # The failure counter and its audit event must persist although we answer 200.
+            db.session.commit()
+        return self.render("auth/login.html", form=form, message=message)
+
+    @expose("/logout", methods=("POST",))
+    def logout(self):
+        if current_user.is_authenticated:
+            record("logout", "staff", current_user.id, district_id=current_user.district_id)
+            logout_user()
+        session.clear()
+        return redirect(url_for("login.index"))
+
+    @expose("/locale", methods=("POST",))
+    def locale(self):
+        choice = request.form.get("locale")
+        if choice not in LOCALES:
+            abort(400)
+        if current_user.is_authenticated:
+            before = current_user.locale
+            current_user.locale = choice
+            record("staff.locale", "staff", current_user.id, district_id=current_user.district_id,
+                   before={"locale": before}, after={"locale": choice})
+        session["locale"] = choice
+        return redirect(_safe_next(request.form.get("next")) or url_for("admin.index"))

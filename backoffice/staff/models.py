@@ -1,0 +1,73 @@
+"""Staff accounts: who signs in, in which role, for which district."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backoffice.core.db import UTCDateTime, utcnow
+from backoffice.extensions import db
+from backoffice.reference.models import District
+
+
+class Role(str, enum.Enum):
+    reviewer = "reviewer"
+    supervisor = "supervisor"
+    investigator = "investigator"
+    administrator = "administrator"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.reviewer: "审核员",
+    Role.supervisor: "主管",
+    Role.investigator: "举报核查员",
+    Role.administrator: "系统管理员",
+}
+
+
+class Staff(UserMixin, db.Model):
+    __tablename__ = "staff"
+    __table_args__ = (
+        # Reviewers work one district's window; investigators and administrators are
+        # city level (市人社局); a supervisor heads a district window or works city-wide.
+        CheckConstraint(
+            "(role = 'reviewer' AND district_id IS NOT NULL)"
+            " OR (role IN ('investigator', 'administrator') AND district_id IS NULL)"
+            " OR role = 'supervisor'",
+            name="role_district",
+        ),
+        CheckConstraint("failed_logins >= 0", name="failed_logins_nonneg"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=16, validate_strings=True))
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    locale: Mapped[str] = mapped_column(String(16), default="zh_Hans_CN")
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    district: Mapped[District | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active
+
+    @property
+    def city_level(self) -> bool:
+        return self.district_id is None
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.username})"
