@@ -121,3 +121,4 @@ def demo(port: int) -> None:
 
 
 # commands: scoring
+from backoffice.scoring.cli import score as _score_cmd; main.add_command(_score_cmd)
