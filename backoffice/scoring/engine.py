@@ -215,11 +215,15 @@ def _count(ivs):
 
 
 def _clip(ivs, lo, hi):
+    """Months of ``ivs`` inside [lo, hi] (empty when hi < lo)."""
     out = []
     for a, b in ivs:
-        if b < lo or a > hi:
-            continue
-        out.append((a if a > lo else lo, b if b < hi else hi))
+        if a < lo:
+            a = lo
+        if b > hi:
+            b = hi
+        if a <= b:
+            out.append((a, b))
     return out
 
 
@@ -329,7 +333,8 @@ def _int(v, lo=0, hi=None):
     if type(v) is not int:
         raise _want(v, "an integer")
     if v < lo or (hi is not None and v > hi):
-        raise _Bad(f"{v} is out of range ({lo}…{hi if hi is not None else ''})")
+        raise _Bad(f"{v} is out of range (must be ≥ {lo})" if hi is None
+                   else f"{v} is out of range ({lo}…{hi})")
     return v
 
 
