@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None, **config_overrides) -> Flask:
     _install_templates_and_errors(app)
     if settings.database_url.startswith("sqlite"):
         with app.app_context():
-            _sqlite_foreign_keys(db.engine)
+            _sqlite_connection_setup(db.engine)
 
     @app.get("/")
     def root():
@@ -87,17 +87,25 @@ def _install_request_transaction(app: Flask) -> None:
             db.session.rollback()
 
 
-def _sqlite_foreign_keys(engine) -> None:
+def _sqlite_connection_setup(engine) -> None:
+    """Foreign keys on, a busy timeout, and real transactions: pysqlite's own BEGIN
+    handling breaks SAVEPOINTs, so the driver is put in autocommit and SQLAlchemy
+    emits BEGIN itself (SQLAlchemy docs, "Serializable isolation / Savepoints")."""
     from sqlalchemy import event
 
     def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
 
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN")
+
     if not event.contains(engine, "connect", _on_connect):
         event.listen(engine, "connect", _on_connect)
+        event.listen(engine, "begin", _on_begin)
 
 
 def _install_templates_and_errors(app: Flask) -> None:

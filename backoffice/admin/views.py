@@ -302,7 +302,7 @@ class StaffView(ScopedModelView):
     column_list = ("username", "full_name", "role", "district", "active", "locked_until", "last_login_at")
     column_formatters = {"role": _label(ROLE_LABELS), "district": _district_name}
     column_searchable_list = ("username", "full_name")
-    form_columns = ("username", "full_name", "role", "district", "active", "locale")
+    form_columns = ("username", "full_name", "role", "district", "active", "locale", "new_password")
     form_extra_fields = {
         "new_password": PasswordField(
             bi("新密码（留空不变）", "New password (blank keeps it)"), validators=[Optional(), Length(min=10)]

@@ -12,6 +12,7 @@ from backoffice.core.db import JSONType, UTCDateTime, utcnow
 from backoffice.extensions import db
 from backoffice.reference.models import District
 from backoffice.staff.models import Staff
+from verifiers.reasons import OUTCOMES
 
 QUEUE_CODES = ("housing", "education", "awards", "tax", "appeals", "settlement", "tips")
 
@@ -54,18 +55,15 @@ CASE_STATUS_LABELS = {
 
 
 class Outcome(str, enum.Enum):
-    upheld = "upheld"  # the registry result stands
-    corrected = "corrected"  # facts corrected (e.g. a registration month)
-    returned = "returned"  # back to the applicant for materials
-    rejected = "rejected"
+    """The contest's outcome; meanings and labels live with the rules (verifiers.reasons.OUTCOMES)."""
+
+    upheld = "upheld"  # the contest succeeds: the claim is valid as filed
+    corrected = "corrected"  # valid with corrected facts (e.g. a registration month)
+    returned = "returned"  # back to the applicant for materials; the clock stops
+    rejected = "rejected"  # the contest fails: the registry result stands
 
 
-OUTCOME_LABELS = {
-    Outcome.upheld: "维持原审核结果",
-    Outcome.corrected: "更正",
-    Outcome.returned: "退回补正材料",
-    Outcome.rejected: "不予受理",
-}
+OUTCOME_LABELS = {Outcome(o.code): o.label_zh for o in OUTCOMES}
 
 
 def _enum(cls, length=24):

