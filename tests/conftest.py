@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import re
 import uuid
 from datetime import date, timedelta
 
@@ -21,7 +20,7 @@ from flask_sqlalchemy.session import _app_ctx_id
 
 from backoffice.settings import Settings
 
-TEST_PASSWORD = "test-password-123"
+from support import TEST_PASSWORD, sign_in  # noqa: E402  (tests/support.py)
 
 
 def _is_postgres(url: str) -> bool:
@@ -267,21 +266,6 @@ def make(app):
 
 
 # Signed-in clients ------------------------------------------------------------------------
-_CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def csrf_token_from(html: str) -> str:
-    match = _CSRF_RE.search(html)
-    assert match, "page has no CSRF token"
-    return match.group(1)
-
-
-def sign_in(client, username: str, password: str = TEST_PASSWORD):
-    page = client.get("/admin/login/")
-    token = csrf_token_from(page.get_data(as_text=True))
-    return client.post("/admin/login/", data={"csrf_token": token, "username": username, "password": password})
-
-
 @pytest.fixture
 def client_for(app):
     """client_for(staff) → a test client signed in as that staff member."""

@@ -7,7 +7,7 @@ from backoffice.audit.models import AuditEvent
 from backoffice.core.db import utcnow
 from backoffice.extensions import db
 from backoffice.staff.models import Staff
-from conftest import TEST_PASSWORD, csrf_token_from, sign_in
+from support import TEST_PASSWORD, csrf_token_from, sign_in
 
 
 def test_sign_in_page_is_chinese(app):

@@ -56,6 +56,28 @@ def _case_applicant(view, context, model, name):
     return f"{applicant.name} {mask_resident_id(applicant.id_number)}"
 
 
+def _queue_label(view, context, model, name):
+    from backoffice.i18n import is_english
+    from queues.routing import queue
+
+    q = queue(model.queue)
+    return q.label_en if is_english() else q.label_zh
+
+
+def _case_reason(view, context, model, name):
+    """The contested registry result in the handbook's words, or the appealed indicator."""
+    from verifiers.indicators import INDICATOR_CODES
+    from verifiers.reasons import REASON_CODES, reason
+
+    code = model.reason_code
+    if code in REASON_CODES:
+        r = reason(code)
+        return f"{INDICATOR_LABELS[r.indicator]}：{r.text(year=model.year, tax_year=model.year - 1)}"
+    if code in INDICATOR_CODES:
+        return INDICATOR_LABELS[code]
+    return code or ""
+
+
 def _district_name(view, context, model, name):
     return model.district.name if model.district else bi("市级", "City level")
 
@@ -197,6 +219,8 @@ class CaseView(ScopedModelView):
         "applicant": _case_applicant,
         "kind": _label(CASE_KIND_LABELS),
         "status": _label(CASE_STATUS_LABELS),
+        "queue": _queue_label,
+        "reason_code": _case_reason,
     }
     column_formatters_export = {"applicant": _case_applicant}
     column_formatters_detail = {"applicant": _case_applicant}

@@ -1,0 +1,112 @@
+"""Browser tests: Debian's chromium driven by Playwright against a live server.
+
+The live server runs in a thread on its own database (seeded with the demo year), since
+the per-test rolled-back transaction of the other tests is invisible to it. Skips, with
+the reason printed in the run's summary, where chromium or Playwright is missing.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "browser" in item.path.parts:
+            item.add_marker(pytest.mark.no_db)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install -y chromium); browser tests skipped")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright not installed")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def live_database(tmp_path_factory):
+    base = os.environ.get("DATABASE_URL", "")
+    if base.startswith("postgresql"):
+        name = f"bo_live_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    else:
+        yield f"sqlite:///{tmp_path_factory.mktemp('live') / 'live.db'}"
+
+
+@pytest.fixture(scope="session")
+def live_server(settings, live_database):
+    from werkzeug.serving import make_server
+
+    from backoffice.app import create_app
+    from backoffice.demo import seed
+    from backoffice.migrate import upgrade
+
+    upgrade(live_database)
+    live_settings = dataclasses.replace(settings, database_url=live_database)
+    app = create_app(live_settings)
+    with app.app_context():
+        seed(applicants=120)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    with app.app_context():
+        from backoffice.extensions import db
+
+        db.engine.dispose()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts():
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def sign_in():
+    return _sign_in
+
+
+def _sign_in(page, base: str, username: str, password: str = "demo-password-2021"):
+    page.goto(f"{base}/admin/login/")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/admin/")

@@ -1,0 +1,40 @@
+"""A reviewer signs in, sees their queues, opens a worklist; the shell switches to English."""
+import re
+
+
+def test_reviewer_sees_own_queues_and_worklist(page, live_server, artifacts, sign_in):
+    page.goto(f"{live_server}/admin/")
+    assert "/admin/login/" in page.url
+    assert page.locator("text=登录").first.is_visible()
+    sign_in(page, live_server, "reviewer")
+    assert page.get_by_test_id("current-user").inner_text() == "朝阳审核员"
+    table = page.get_by_test_id("my-queues")
+    assert table.locator("tr[data-queue=housing]").is_visible()
+    assert table.locator("tr[data-queue=tips]").count() == 0
+    open_housing = int(page.get_by_test_id("open-housing").inner_text())
+    assert open_housing > 0
+    page.screenshot(path=str(artifacts / "home-reviewer.png"), full_page=True)
+
+    page.click("tr[data-queue=housing] a")
+    page.wait_for_url(re.compile(r".*/admin/queue_housing/.*"))
+    rows = page.locator("table.model-list tbody tr")
+    assert rows.count() == open_housing or rows.count() >= 1
+    body = page.locator("table.model-list").inner_text()
+    # IDs are masked in the list: region prefix, eleven stars, last four.
+    assert re.search(r"\d{3}\*{11}[\dX]{4}", body)
+    assert "海淀区" not in body
+    page.screenshot(path=str(artifacts / "worklist-housing.png"), full_page=True)
+
+
+def test_wrong_password_then_english(page, live_server, artifacts, sign_in):
+    page.goto(f"{live_server}/admin/login/")
+    page.fill("#username", "reviewer_hd")
+    page.fill("#password", "not-the-password")
+    page.click("button[type=submit]")
+    assert "用户名或密码错误" in page.get_by_test_id("login-error").inner_text()
+    sign_in(page, live_server, "reviewer_hd")
+    page.click("#user-menu")
+    page.click("text=English")
+    page.wait_for_load_state()
+    assert page.locator("text=Overdue").first.is_visible()
+    page.screenshot(path=str(artifacts / "home-english.png"), full_page=True)
