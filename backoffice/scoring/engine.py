@@ -123,7 +123,14 @@ def _ord(y, m):
 
 def month_str(o: int) -> str:
     """Month ordinal → ``"YYYY-MM"``."""
-    return f"{o // 12:04d}-{o % 12 + 1:02d}"
+    try:
+        return _MONTH_NAMES[o]
+    except KeyError:
+        return f"{o // 12:04d}-{o % 12 + 1:02d}"
+
+
+# ordinal → "YYYY-MM" for the months explanations usually print (1990 … 2099)
+_MONTH_NAMES = {y * 12 + m: f"{y:04d}-{m + 1:02d}" for y in range(1990, 2100) for m in range(12)}
 
 
 _MONTHS: dict = {}  # "YYYY-MM" → ordinal, filled on first sight (valid months only)
@@ -315,13 +322,18 @@ _INNO_KEYS = ("code", "grade", "rank", "amount")
 _INNO_REQUIRED = ("code",)
 _TAX_KEYS = ("annual", "violations")
 _INF = float("inf")
+_NUMBER = (int, float)
+_YEARS: dict = {}  # "YYYY" → int, filled on first sight
 _DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+_TOP_SET = frozenset(_TOP_KEYS)
 
 
 class ScoreInput:
     """A validated score input v1, months already turned into interval lists."""
 
-    __slots__ = ("year", "birth", "insurance", "work", "own", "rent",
+    __slots__ = ("year", "birth", "insurance", "work_outside", "own", "own_outside", "rent",
                  "education", "work_residence", "innovation", "tax",
                  "violations", "honors", "detentions")
 
@@ -338,7 +350,14 @@ def _int(v, lo=0, hi=None):
     return v
 
 
+_DATES: dict = {}  # "YYYY-MM-DD" → (y, m, d), valid dates only
+
+
 def _date(s):
+    try:
+        return _DATES[s]
+    except (KeyError, TypeError):
+        pass
     if type(s) is not str:
         raise _want(s, "a date (YYYY-MM-DD)")
     if (len(s) == 10 and s[4] == "-" and s[7] == "-" and s.isascii()
@@ -346,6 +365,8 @@ def _date(s):
         y, m, d = int(s[:4]), int(s[5:7]), int(s[8:])
         if 1 <= m <= 12 and 1 <= d <= _DAYS[m - 1] and not (
                 m == 2 and d == 29 and (y % 4 or (y % 100 == 0 and y % 400))):
+            if len(_DATES) < 200_000:
+                _DATES[s] = (y, m, d)
             return (y, m, d)
     raise _Bad(f"{_q(s)} is not a date (YYYY-MM-DD)")
 
@@ -360,69 +381,133 @@ def _district(v):
     raise _Bad(f"unknown district {_q(v)}")
 
 
+def _range_list(lst, field, months_ok=False):
+    """An array of ranges (with ``months_ok`` also single months) → merged intervals.
+
+    The loop is the engine's hottest path: the common case (a 2-item list of
+    already-seen month strings) is two dict look-ups; anything else falls back
+    to the careful parsers, which either accept it or raise with the field path.
+    """
+    if type(lst) is not list:
+        raise _Bad(f"expected an array of {'months' if months_ok else 'ranges'}, "
+                   f"got {_jt(lst)}", field)
+    M = _MONTHS
+    ivs = []
+    last = -2
+    ordered = True  # sorted, disjoint and non-adjacent as given: no merge needed
+    for i, r in enumerate(lst):
+        tr = type(r)
+        if tr is list and len(r) == 2:
+            try:
+                a = M[r[0]]
+                b = M[r[1]]
+            except (KeyError, TypeError):
+                pass
+            else:
+                if a <= b:
+                    if a <= last + 1:
+                        ordered = False
+                    last = b
+                    ivs.append((a, b))
+                    continue
+        elif months_ok and tr is str:
+            a = M.get(r)
+            if a is not None:
+                if a <= last + 1:
+                    ordered = False
+                last = a
+                ivs.append((a, a))
+                continue
+        try:
+            if months_ok and tr is str:
+                a = b = _month(r)
+            else:
+                a, b = _range(r)
+        except _Bad as e:
+            e.parts += (i, field)
+            raise
+        if a <= last + 1:
+            ordered = False
+        last = b
+        ivs.append((a, b))
+    if ordered:
+        return ivs
+    return _merge(ivs)
+
+
+_INS_SET = frozenset(_INS_KEYS)
+_PAID_SET = frozenset(_PAID_KEYS)
+_WD_SET = frozenset(_WD_KEYS)
+_RES_SET = frozenset(_RES_KEYS)
+
+
 def _parse_insurance(ins):
     if type(ins) is not dict:
         raise _want(ins, "an object")
-    _check_keys(ins, _INS_KEYS)
+    if ins.keys() != _INS_SET:
+        _check_keys(ins, _INS_KEYS)
     out = {}
     for t in _INS_KEYS:
         v = ins[t]
         try:
             if type(v) is not dict:
                 raise _want(v, "an object with paid and back_paid")
-            _check_keys(v, _PAID_KEYS)
-            paid = v["paid"]
-            if type(paid) is not list:
-                raise _Bad(f"expected an array of ranges, got {_jt(paid)}", "paid")
-            ivs = []
-            for i, r in enumerate(paid):
-                try:
-                    ivs.append(_range(r))
-                except _Bad as e:
-                    e.parts += (i, "paid")
-                    raise
+            if v.keys() != _PAID_SET:
+                _check_keys(v, _PAID_KEYS)
             back = v["back_paid"]
-            if type(back) is not list:
-                raise _Bad(f"expected an array of months, got {_jt(back)}", "back_paid")
-            bivs = []
-            for i, m in enumerate(back):
-                try:
-                    if type(m) is str:
-                        o = _month(m)
-                        bivs.append((o, o))
-                    else:
-                        bivs.append(_range(m))
-                except _Bad as e:
-                    e.parts += (i, "back_paid")
-                    raise
-            out[t] = (_merge(ivs), _merge(bivs))
+            out[t] = (_range_list(v["paid"], "paid"),
+                      _range_list(back, "back_paid", True) if back or type(back) is not list
+                      else [])
         except _Bad as e:
             e.parts.append(t)
             raise
     return out
 
 
+def _segment(r, keys, what):
+    """Careful parse of a work district / residence item: (type, first, last, in 城六区)."""
+    if type(r) is not dict:
+        raise _want(r, f"an object with {what}")
+    _check_keys(r, keys)
+    t = None
+    if "type" in keys:
+        t = r["type"]
+        if type(t) is not str or t not in RESIDENCE_TYPES:
+            raise _Bad(f"unknown residence type {_q(t)} (own, rental, dorm)", "type")
+    a, b = _from_to(r)
+    try:
+        inner = _district(r["district"])
+    except _Bad as e:
+        e.parts.append("district")
+        raise
+    return t, a, b, inner
+
+
 def _parse_work(wds):
     if type(wds) is not list:
         raise _want(wds, "an array")
     out = []
+    M = _MONTHS
     for i, w in enumerate(wds):
-        try:
-            if type(w) is not dict:
-                raise _want(w, "an object with from, to, district")
-            _check_keys(w, _WD_KEYS)
-            a, b = _from_to(w)
+        if type(w) is dict and w.keys() == _WD_SET:
             try:
-                inner = _district(w["district"])
-            except _Bad as e:
-                e.parts.append("district")
-                raise
+                a = M[w["from"]]
+                b = M[w["to"]]
+                inner = DISTRICTS[w["district"]]
+            except (KeyError, TypeError):
+                pass
+            else:
+                if a <= b:
+                    out.append((a, b, not inner, i))
+                    continue
+        try:
+            _, a, b, inner = _segment(w, _WD_KEYS, "from, to, district")
         except _Bad as e:
             e.parts.append(i)
             raise
         out.append((a, b, not inner, i))
     if len(out) > 1:
-        out.sort()
+        out.sort()  # by first month; an overlap is bad input
         pa, pb, _, pi = out[0]
         for a, b, _, i in out[1:]:
             if a <= pb:
@@ -431,36 +516,47 @@ def _parse_work(wds):
                            "work districts must not overlap", i)
             if b > pb:
                 pb, pi = b, i
-    return [(a, b, outside) for a, b, outside, _ in out]
+    return [(a, b) for a, b, outside, _ in out if outside]
 
 
 def _parse_residences(rs):
     if type(rs) is not list:
         raise _want(rs, "an array")
     own = []
-    rent = []
+    own_out = []  # own segments outside 城六区
+    rent = []  # rental and dorm
+    M = _MONTHS
     for i, r in enumerate(rs):
-        try:
-            if type(r) is not dict:
-                raise _want(r, "an object with type, from, to, district")
-            _check_keys(r, _RES_KEYS)
-            t = r["type"]
-            if type(t) is not str or t not in RESIDENCE_TYPES:
-                raise _Bad(f"unknown residence type {_q(t)} (own, rental, dorm)", "type")
-            a, b = _from_to(r)
+        if type(r) is dict and r.keys() == _RES_SET:
             try:
-                inner = _district(r["district"])
-            except _Bad as e:
-                e.parts.append("district")
-                raise
+                a = M[r["from"]]
+                b = M[r["to"]]
+                inner = DISTRICTS[r["district"]]
+                t = r["type"]
+                known = t in RESIDENCE_TYPES
+            except (KeyError, TypeError):
+                pass
+            else:
+                if a <= b and known:
+                    if t == "own":
+                        own.append((a, b))
+                        if not inner:
+                            own_out.append((a, b))
+                    else:
+                        rent.append((a, b))
+                    continue
+        try:
+            t, a, b, inner = _segment(r, _RES_KEYS, "type, from, to, district")
         except _Bad as e:
             e.parts.append(i)
             raise
         if t == "own":
-            own.append((a, b, not inner))
+            own.append((a, b))
+            if not inner:
+                own_out.append((a, b))
         else:
             rent.append((a, b))
-    return own, rent
+    return own, own_out, rent
 
 
 def _parse_education(ed):
@@ -543,11 +639,14 @@ def _parse_tax(tax):
         raise _Bad(f"expected an object (year → yuan), got {_jt(annual)}", "annual")
     out = {}
     for k, v in annual.items():
-        if type(k) is not str or not (len(k) == 4 and k.isascii() and k.isdigit()):
-            raise _Bad(f"{_q(k)} is not a year (YYYY)", k, "annual")
-        if type(v) not in (int, float) or not 0 <= v < _INF:
+        y = _YEARS.get(k) if type(k) is str else None
+        if y is None:
+            if type(k) is not str or not (len(k) == 4 and k.isascii() and k.isdigit()):
+                raise _Bad(f"{_q(k)} is not a year (YYYY)", str(k), "annual")
+            y = _YEARS[k] = int(k)
+        if type(v) not in _NUMBER or not 0 <= v < _INF:
             raise _Bad(f"expected an amount in yuan (≥ 0), got {_q(v)}", k, "annual")
-        out[int(k)] = v
+        out[y] = v
     try:
         violations = _int(tax["violations"])
     except _Bad as e:
@@ -575,7 +674,8 @@ def validate(data) -> ScoreInput:
     si = ScoreInput()
     key = None
     try:
-        _check_keys(data, _TOP_KEYS)
+        if data.keys() != _TOP_SET:
+            _check_keys(data, _TOP_KEYS)
         key = "year"
         si.year = _int(data["year"], 1000, 9999)
         key = "birth_date"
@@ -583,9 +683,9 @@ def validate(data) -> ScoreInput:
         key = "insurance"
         si.insurance = _parse_insurance(data["insurance"])
         key = "work_districts"
-        si.work = _parse_work(data["work_districts"])
+        si.work_outside = _parse_work(data["work_districts"])
         key = "residences"
-        si.own, si.rent = _parse_residences(data["residences"])
+        si.own, si.own_outside, si.rent = _parse_residences(data["residences"])
         key = "education"
         si.education = _parse_education(data["education"])
         key = "work_residence"
@@ -630,17 +730,31 @@ def _half_up_hundredths(n):
     return -((-n * 50 + 6) // 12)
 
 
+_OUT: dict = {}
+_FMT: dict = {}
+
+
 def _out(n):
     """Units → float rounded half-up to 2 decimals (the only rounding)."""
-    return _half_up_hundredths(n) / 100
+    try:
+        return _OUT[n]
+    except KeyError:
+        v = _half_up_hundredths(n) / 100
+        if len(_OUT) < 100_000:
+            _OUT[n] = v
+        return v
 
 
 def _fmt(n):
     """Units → "12.34" (half-up)."""
-    q = _half_up_hundredths(n)
-    if q < 0:
-        return f"-{-q // 100}.{-q % 100:02d}"
-    return f"{q // 100}.{q % 100:02d}"
+    try:
+        return _FMT[n]
+    except KeyError:
+        q = _half_up_hundredths(n)
+        v = f"-{-q // 100}.{-q % 100:02d}" if q < 0 else f"{q // 100}.{q % 100:02d}"
+        if len(_FMT) < 100_000:
+            _FMT[n] = v
+        return v
 
 
 def _fmt_ranges(ivs, limit=4):
@@ -694,6 +808,26 @@ def _edu_label(level, degree):
     return " + ".join(parts)
 
 
+def _education_rows():
+    """(level, degree) → (units, years, label) for every accepted pairing."""
+    out = {}
+    for level in (None, *EDUCATION_LEVELS):
+        for degree in (None, *EDUCATION_DEGREES):
+            if level is None and degree is None:
+                continue
+            pts, years, row = _education_row(level, degree)
+            units = pts * U
+            assert units == int(units), (level, degree, pts)
+            label = _edu_label(level, degree)
+            if row != (level, degree):
+                label += f" (按较高一项 {_edu_label(*row)} 计)"
+            out[(level, degree)] = (int(units), years, label)
+    return out
+
+
+_EDUCATION_ROWS = _education_rows()
+
+
 def score(data) -> dict:
     """Score one application: a score input v1 dict (or a ScoreInput) → score result v1.
 
@@ -712,23 +846,27 @@ def score(data) -> dict:
     best_n = -1
     best_t = None
     emp = None
-    per_type = []
-    for t, label in INSURANCE_TYPES:
-        paid, back = si.insurance[t]
-        counted = _clip(paid, FLOOR, cutoff)
-        n0 = _count(counted)
+    counts = []
+    back_note = ""
+    ins = si.insurance
+    for t in _INS_KEYS:
+        paid, back = ins[t]
+        counted = _clip(paid, FLOOR, cutoff) if paid else paid
+        n = _count(counted)
         if back and counted:
+            n0 = n
             counted = _subtract(counted, back)
             n = _count(counted)
-        else:
-            n = n0
-        per_type.append(f"{label[:2]} {n}" + (f"(补缴 {n0 - n} 不计)" if n0 != n else ""))
+            if n != n0:
+                back_note += f" {_INS_LABEL[t][:2]} {n0 - n}"
+        counts.append(n)
         if n > best_n:
             best_n, best_t, emp = n, t, counted
     E = best_n
     emp_units = E * 6  # E × 3/12 point
-    ex(f"合法稳定就业: 计分区间 {month_str(FLOOR)}~{month_str(cutoff)}, "
-       f"各险种月数 {', '.join(per_type)}")
+    ex(f"合法稳定就业: {month_str(FLOOR)}~{month_str(cutoff)} 各险种计分月数 养老 {counts[0]}, "
+       f"医疗 {counts[1]}, 失业 {counts[2]}, 工伤 {counts[3]}, 生育 {counts[4]}"
+       + (f" (已除去补缴月数:{back_note})" if back_note else ""))
     ex(f"合法稳定就业: {_INS_LABEL[best_t]} {E} 个月 × 3/12 = {_fmt(emp_units)}"
        + (f" ({_fmt_ranges(emp)})" if E else ""))
 
@@ -738,7 +876,7 @@ def score(data) -> dict:
     #  就业年限作为连续居住年限计算, 优先计算自有住所积分。"
     E_A = _count_in(emp, FLOOR, a_end)
     E_B = E - E_A
-    own_set = _clip(_merge([(a, b) for a, b, _ in si.own]), 0, cutoff)
+    own_set = _clip(_merge(si.own), 0, cutoff)
     O_A = _count_in(own_set, 0, a_end)
     O_B = _count_in(own_set, PERIOD_B_START, cutoff)
     rent_all = _merge(si.rent)
@@ -776,15 +914,11 @@ def score(data) -> dict:
         ex("教育背景: 无")
     else:
         level, degree, g = ed
-        pts, years, row = _education_row(level, degree)
-        row_label = _edu_label(*row)
-        label = _edu_label(level, degree)
-        if row != (level, degree):
-            label += f" (按较高一项 {row_label} 计)"
+        units, years, label = _EDUCATION_ROWS[(level, degree)]
         if g > cutoff:
             ex(f"教育背景: {label}, 毕业 {month_str(g)} 晚于 {month_str(cutoff)}, 积 0.00")
         else:
-            edu_units = int(pts * U)
+            edu_units = units
             w0, w1 = g - 12 * years, g - 1
             emp_w = _count_in(emp, w0, w1)
             emp_a = _clip(emp, FLOOR, a_end)
@@ -806,12 +940,11 @@ def score(data) -> dict:
     if not si.work_residence:
         ex("职住区域: 未选择以职住区域指标积分")
     else:
-        oo = _clip(_merge([(a, b) for a, b, out in si.own if out]),
-                   WORK_RESIDENCE_START, cutoff)
+        oo = _clip(_merge(si.own_outside), WORK_RESIDENCE_START, cutoff)
         if not oo or oo[-1][1] != cutoff:
             ex(f"职住区域: {month_str(cutoff)} 不在城六区以外自有住所居住, 积 0.00")
         else:
-            wo = _merge([(a, b) for a, b, out in si.work if out])
+            wo = si.work_outside  # sorted, never overlapping (validated)
             J = _count(_intersect(oo, wo))
             L = _count(oo) - J
             pts = 3 * (J // 12) + 2 * ((L + J % 12) // 12)
@@ -841,8 +974,8 @@ def score(data) -> dict:
     # 6. 纳税 ---------------------------------------------------------------
     # "申请人须每年...在京缴纳个人所得税, 且纳税额大于“0”。上述个人所得税纳税额每1年在
     #  10万元及以上的, 加2分, 最高加6分" / "近5年有涉税违法行为记录的, 每条记录减12分。"
-    yrs = (Y - 3, Y - 2, Y - 1)
-    amounts = [si.tax.get(y, 0) for y in yrs]
+    tax = si.tax
+    amounts = (tax.get(Y - 3, 0), tax.get(Y - 2, 0), tax.get(Y - 1, 0))
     if amounts[0] > 0 and amounts[1] > 0 and amounts[2] > 0:
         qual = (amounts[0] >= 100000) + (amounts[1] >= 100000) + (amounts[2] >= 100000)
         cond = f"三年均 > 0, {qual} 年 ≥ 10 万 × 2"
@@ -851,8 +984,8 @@ def score(data) -> dict:
         cond = "并非三年均 > 0, 不加分"
     v = si.violations
     tax_units = (2 * qual - 12 * v) * U
-    ex("纳税: " + ", ".join(f"{y} 年 {_yuan(a)} 元" for y, a in zip(yrs, amounts))
-       + f"; {cond}; 涉税违法 {v} 次 × -12 → {_fmt(tax_units)}")
+    ex(f"纳税: {Y - 3} 年 {_yuan(amounts[0])} 元, {Y - 2} 年 {_yuan(amounts[1])} 元, "
+       f"{Y - 1} 年 {_yuan(amounts[2])} 元; {cond}; 涉税违法 {v} 次 × -12 → {_fmt(tax_units)}")
 
     # 7. 年龄 ---------------------------------------------------------------
     # "年龄不超过45周岁的, 加20分; 年龄在45周岁以上的, 每增加一岁(含不满一岁)少加4分。"
