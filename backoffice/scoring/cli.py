@@ -23,10 +23,13 @@ def _reject_constant(name):
     raise ValueError(f"{name} is not valid JSON")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def _loads(raw, one_line=False):
-    """Parse one JSON document; raise ValueError with a one-line message."""
+    """Parse one UTF-8 JSON document (bytes); raise ValueError with a one-line message."""
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        return _DECODER.decode(raw.decode("utf-8-sig" if raw[:3] == b"\xef\xbb\xbf" else "utf-8"))
     except json.JSONDecodeError as e:
         where = f"column {e.colno}" if one_line else f"line {e.lineno} column {e.colno}"
         raise ValueError(f"invalid JSON: {e.msg} at {where}") from None
@@ -81,7 +84,7 @@ def score(file, jsonl):
                 sys.stdout.write(text)
             return
         bad = 0
-        dumps = json.dumps
+        encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
         write = out.write if out is not None else (lambda b: sys.stdout.write(b.decode()))
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
@@ -96,8 +99,7 @@ def score(file, jsonl):
                 bad += 1
                 click.echo(f"error: line {lineno}: {_one_line(e)}", err=True)
                 continue
-            write((dumps(result, ensure_ascii=False, separators=(",", ":")) + "\n")
-                  .encode("utf-8"))
+            write((encode(result) + "\n").encode("utf-8"))
         if out is not None:
             out.flush()
         if bad:

@@ -437,8 +437,6 @@ def _range_list(lst, field, months_ok=False):
 
 _INS_SET = frozenset(_INS_KEYS)
 _PAID_SET = frozenset(_PAID_KEYS)
-_WD_SET = frozenset(_WD_KEYS)
-_RES_SET = frozenset(_RES_KEYS)
 
 
 def _parse_insurance(ins):
@@ -447,17 +445,42 @@ def _parse_insurance(ins):
     if ins.keys() != _INS_SET:
         _check_keys(ins, _INS_KEYS)
     out = {}
+    M = _MONTHS
     for t in _INS_KEYS:
         v = ins[t]
+        # Fast path: {"paid": [[from, to], ...], "back_paid": []} with months seen before.
+        if type(v) is dict and len(v) == 2:
+            try:
+                paid = v["paid"]
+                back = v["back_paid"]
+                if type(paid) is list and type(back) is list and not back:
+                    ivs = []
+                    last = -2
+                    ordered = True
+                    for r in paid:
+                        if type(r) is not list or len(r) != 2:
+                            break
+                        a = M[r[0]]
+                        b = M[r[1]]
+                        if b < a:
+                            break
+                        if a <= last + 1:
+                            ordered = False
+                        last = b
+                        ivs.append((a, b))
+                    else:
+                        out[t] = (ivs if ordered else _merge(ivs), [])
+                        continue
+            except (KeyError, TypeError):
+                pass
+        # General path: also reports exactly what is wrong.
         try:
             if type(v) is not dict:
                 raise _want(v, "an object with paid and back_paid")
             if v.keys() != _PAID_SET:
                 _check_keys(v, _PAID_KEYS)
-            back = v["back_paid"]
             out[t] = (_range_list(v["paid"], "paid"),
-                      _range_list(back, "back_paid", True) if back or type(back) is not list
-                      else [])
+                      _range_list(v["back_paid"], "back_paid", True))
         except _Bad as e:
             e.parts.append(t)
             raise
@@ -489,7 +512,7 @@ def _parse_work(wds):
     out = []
     M = _MONTHS
     for i, w in enumerate(wds):
-        if type(w) is dict and w.keys() == _WD_SET:
+        if type(w) is dict and len(w) == 3:  # + 3 successful look-ups = exactly the keys
             try:
                 a = M[w["from"]]
                 b = M[w["to"]]
@@ -527,7 +550,7 @@ def _parse_residences(rs):
     rent = []  # rental and dorm
     M = _MONTHS
     for i, r in enumerate(rs):
-        if type(r) is dict and r.keys() == _RES_SET:
+        if type(r) is dict and len(r) == 4:  # + 4 successful look-ups = exactly the keys
             try:
                 a = M[r["from"]]
                 b = M[r["to"]]
@@ -782,10 +805,11 @@ def _innovation_points(code, grade, rank, amount):
 
 
 _INS_LABEL = dict(INSURANCE_TYPES)
+_AGE_LINES: dict = {}
 
 
 def _yuan(a):
-    return str(a) if type(a) is int else f"{a:.2f}"
+    return str(a) if type(a) is int or a != a // 1 else str(int(a))
 
 
 def _education_row(level, degree):
@@ -845,23 +869,24 @@ def score(data) -> dict:
     #  选取申请人在京累计缴费时间最长的险种月数除以12 ... 不包括...补缴月数。"
     best_n = -1
     best_t = None
-    emp = None
     counts = []
     back_note = ""
     ins = si.insurance
     for t in _INS_KEYS:
         paid, back = ins[t]
-        counted = _clip(paid, FLOOR, cutoff) if paid else paid
-        n = _count(counted)
-        if back and counted:
+        n = _count_in(paid, FLOOR, cutoff)
+        if back and n:
             n0 = n
-            counted = _subtract(counted, back)
-            n = _count(counted)
+            n = _count(_subtract(_clip(paid, FLOOR, cutoff), back))
             if n != n0:
                 back_note += f" {_INS_LABEL[t][:2]} {n0 - n}"
         counts.append(n)
         if n > best_n:
-            best_n, best_t, emp = n, t, counted
+            best_n, best_t = n, t
+    paid, back = ins[best_t]
+    emp = _clip(paid, FLOOR, cutoff)  # the employment type's counted months
+    if back:
+        emp = _subtract(emp, back)
     E = best_n
     emp_units = E * 6  # E × 3/12 point
     ex(f"合法稳定就业: {month_str(FLOOR)}~{month_str(cutoff)} 各险种计分月数 养老 {counts[0]}, "
@@ -997,8 +1022,14 @@ def score(data) -> dict:
     if age_pts < 0:
         age_pts = 0
     age_units = age_pts * U
-    ex(f"年龄: {by} 年出生, {Y - 1}-01-01 满 {age} 周岁; 年龄表 ({Y - 2} - {by} = {a}"
-       + (f" > 45, 20 - 4 × {a - 45}" if a > 45 else " ≤ 45") + f") → {age_pts}")
+    key = (Y, by, age)
+    line = _AGE_LINES.get(key)
+    if line is None:
+        line = (f"年龄: {by} 年出生, {Y - 1}-01-01 满 {age} 周岁; 年龄表 ({Y - 2} - {by} = {a}"
+                + (f" > 45, 20 - 4 × {a - 45}" if a > 45 else " ≤ 45") + f") → {age_pts}")
+        if len(_AGE_LINES) < 100_000:
+            _AGE_LINES[key] = line
+    ex(line)
 
     # 8. 荣誉表彰 -----------------------------------------------------------
     if si.honors:
