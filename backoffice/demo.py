@@ -19,12 +19,15 @@ from backoffice.applications.models import (
     IndicatorClaim,
     RegistryStatus,
 )
+from backoffice.applications.facts import INSURANCE_TYPES
+from backoffice.applications.scoring_service import rescore_batch
 from backoffice.audit.services import record
 from backoffice.cases.clock import add_working_days
 from backoffice.cases.models import CaseKind, CaseStatus, ReviewCase
 from backoffice.extensions import db
 from backoffice.reference.data import DISTRICTS
 from backoffice.reference.models import District, Employer, Year
+from backoffice.scoring.tables import DISTRICTS as CORE_SIX
 from backoffice.staff.models import Role, Staff
 from backoffice.staff.services import create_staff
 from queues.routing import queue_for
@@ -111,9 +114,12 @@ def _claims_for(rng: random.Random, year: int, birth: date, district_name: str) 
     cutoff = year - 1
     start_year = rng.randint(2004, cutoff - 7)
     insurance_from = _month(start_year, rng.randint(1, 12))
+    # Every insurance type paid from the first month to the cut-off, all at the employer's district.
+    employment = {"insurance": {t: {"paid": [[insurance_from, _month(cutoff, 12)]], "back_paid": []}
+                                for t in INSURANCE_TYPES},
+                  "work_districts": [{"from": insurance_from, "to": _month(cutoff, 12), "district": district_name}]}
     claims = [
-        dict(indicator="employment", claimed={"insurance_from": insurance_from, "insurance_to": _month(cutoff, 12)},
-             status="valid", reason=None),
+        dict(indicator="employment", claimed=employment, status="valid", reason=None),
         dict(indicator="age", claimed={"birth_date": birth.isoformat()}, status="valid", reason=None),
         dict(indicator="law_abiding", claimed={"detentions": 0}, status="valid", reason=None),
     ]
@@ -136,6 +142,9 @@ def _claims_for(rng: random.Random, year: int, birth: date, district_name: str) 
         claims.append(dict(indicator="housing", claimed={"type": "rental", "from": _month(2020, 8), "to": _month(cutoff, 12),
                                                           "district": district_name},
                            status="valid", reason=None))
+    if housing_roll < 0.70 and not CORE_SIX.get(own_district, True):
+        # Own home outside 城六区: the applicant may choose to score 职住区域.
+        claims.append(dict(indicator="work_residence", claimed={"chosen": True}, status="valid", reason=None))
     level = rng.choice(("bachelor", "bachelor", "master", "junior_college", "doctor"))
     graduated = _month(min(birth.year + 22 + rng.randint(0, 6), cutoff), rng.choice((6, 7)))
     edu_roll = rng.random()
@@ -195,6 +204,7 @@ def seed(year: int = 2021, applicants: int = 300, seed: int = 2021, today: date 
     db.session.flush()
 
     case_seq = 0
+    seeded_ids: list[int] = []
     contested_reasons = {"housing_listing_invalid", "rental_needs_verification", "edu_diploma_identity_mismatch",
                          "edu_degree_date_format", "tax_year_invalid", "innovation_invalid", "honors_invalid"}
     for n in range(applicants):
@@ -242,6 +252,7 @@ def seed(year: int = 2021, applicants: int = 300, seed: int = 2021, today: date 
                 summary.bump("claims")
             db.session.flush()
 
+        seeded_ids.append(application.id)
         # Cases: contests of contestable invalid results, some appeals, settlement and tips.
         db.session.refresh(application)
         for claim in application.claims:
@@ -262,6 +273,10 @@ def seed(year: int = 2021, applicants: int = 300, seed: int = 2021, today: date 
             case_seq += 1
             _ensure_case(summary, application, None, CaseKind.tip, case_seq, received, rng=rng)
 
+    # Each application's first snapshot (none again on a second run: nothing changed).
+    scored = rescore_batch(seeded_ids, trigger="seed-demo", actor_label="seed-demo")
+    if scored.changed:
+        summary.created["snapshots"] = scored.changed
     if summary.created:
         record("demo.seeded", "year", year, actor_label="seed-demo", after=dict(summary.created))
     db.session.commit()

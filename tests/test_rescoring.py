@@ -1,0 +1,160 @@
+"""Rescoring: a snapshot only when the figures change, what changed and why, totals, audit."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import event, func, select
+
+from backoffice.applications.facts import FactsError
+from backoffice.applications.models import Application, ScoreSnapshot
+from backoffice.applications.scoring_service import rescore_application, rescore_batch, rescore_many
+from backoffice.audit.models import AuditEvent
+from backoffice.cases.models import Decision, Outcome
+from backoffice.extensions import db
+
+EMPLOYMENT = {
+    "insurance": {t: {"paid": [["2011-01", "2020-12"]], "back_paid": []}
+                  for t in ("pension", "medical", "unemployment", "injury", "maternity")},
+    "work_districts": [{"from": "2011-01", "to": "2020-12", "district": "朝阳区"}],
+}
+OWN = {"type": "own", "from": "2016-01", "to": "2020-12", "district": "朝阳区"}
+
+
+def _file(make, application, indicator, facts, status="valid"):
+    claim = make.claim(application, indicator=indicator, status=status, reason=None, claimed=facts)
+    claim.verified = facts if status == "valid" else None
+    db.session.flush()
+    return claim
+
+
+def _filed(make, district="朝阳区", birth=date(1985, 3, 14)):
+    """An application with 10 years of insurance (30.00), age 20, and an invalid own home."""
+    application = make.application(district, applicant=make.applicant(birth=birth))
+    _file(make, application, "employment", EMPLOYMENT)
+    housing = _file(make, application, "housing", OWN, status="invalid")
+    return application, housing
+
+
+def _snapshots(application_id):
+    return db.session.scalars(
+        select(ScoreSnapshot).where(ScoreSnapshot.application_id == application_id).order_by(ScoreSnapshot.id)
+    ).all()
+
+
+def _decide(make, application, claim, corrected):
+    reviewer = make.staff("reviewer", "朝阳区")
+    case = make.case(application, claim=claim)
+    decision = Decision(case_id=case.id, outcome=Outcome.corrected, reason_code="register_dates_corrected",
+                        note="按不动产权证书更正登簿日期", decided_by_id=reviewer.id, changes_score=True)
+    db.session.add(decision)
+    db.session.flush()
+    claim.verified = corrected
+    claim.verified_by_decision_id = decision.id
+    db.session.flush()
+    return decision
+
+
+def test_first_scoring_stores_a_snapshot_sets_the_total_and_is_audited(make):
+    application, _housing = _filed(make)
+    snapshot = rescore_application(application.id, trigger="intake")
+    assert snapshot is not None
+    # 120 months × 3/12 = 30; housing before 2020-08 is taken from employment: 115 × 0.5/12 … + B rental 0.
+    assert snapshot.breakdown["indicators"]["employment"]["points"] == 30.0
+    assert snapshot.total == Decimal(str(snapshot.breakdown["total"]))
+    assert any(line.startswith("合法稳定就业") for line in snapshot.breakdown["explanation"])
+    assert db.session.get(Application, application.id).total == snapshot.total
+    assert snapshot.changes["previous_snapshot_id"] is None
+    assert snapshot.changes["indicators"]["employment"]["before"] is None
+    event_ = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "score.changed",
+                                                        AuditEvent.object_id == str(application.id)))
+    assert event_.after["total"] == str(snapshot.total) and event_.district_id == application.district_id
+
+
+def test_rescoring_twice_without_a_change_stores_one_snapshot(make):
+    application, _housing = _filed(make)
+    assert rescore_application(application.id, trigger="intake") is not None
+    assert rescore_application(application.id, trigger="intake") is None
+    assert rescore_many([application.id, application.id], trigger="year") == 0
+    assert len(_snapshots(application.id)) == 1
+
+
+def test_a_corrected_decision_changes_the_score_and_the_snapshot_says_why(make):
+    application, housing = _filed(make)
+    first = rescore_application(application.id, trigger="intake")
+    decision = _decide(make, application, housing, {**OWN, "from": "2014-01"})
+    second = rescore_application(application.id, trigger="decision", decision_id=decision.id)
+
+    assert second is not None and second.decision_id == decision.id and second.trigger == "decision"
+    housing_change = second.changes["indicators"]["housing"]
+    assert housing_change["before"] == first.breakdown["indicators"]["housing"]["points"]
+    assert housing_change["after"] == second.breakdown["indicators"]["housing"]["points"]
+    assert housing_change["after"] > housing_change["before"]
+    assert housing_change["claims"] == [housing.id] and housing_change["decisions"] == [decision.id]
+    # Only what changed is listed; the total moves by exactly the indicators' difference.
+    assert "employment" not in second.changes["indicators"]
+    assert second.changes["previous_snapshot_id"] == first.id
+    assert second.changes["total"] == {"before": float(first.total), "after": float(second.total)}
+    assert db.session.get(Application, application.id).total == second.total
+
+
+def test_a_registry_correction_without_a_decision_names_the_claim(make):
+    application, _housing = _filed(make)
+    own = _file(make, application, "housing", {**OWN, "district": "通州区"})
+    rescore_application(application.id, trigger="intake")
+    own.verified = {**OWN, "from": "2012-01", "district": "通州区"}
+    db.session.flush()
+    snapshot = rescore_application(application.id, trigger="registry")
+    assert snapshot.changes["indicators"]["housing"]["claims"] == [own.id]
+    assert snapshot.changes["indicators"]["housing"]["decisions"] == []
+
+
+def test_bulk_rescoring_gives_the_single_path_results_and_skips_bad_facts(make):
+    applications = [_filed(make, birth=date(1968 + n, 2, 1))[0] for n in range(6)]
+    bad = applications[3]
+    _file(make, bad, "honors", {"code": "no_such_title"})
+    result = rescore_batch([a.id for a in applications], trigger="rule-correction", chunk=4)
+    assert result.changed == 5 and result.unchanged == 0
+    assert list(result.failed) == [bad.id] and "no_such_title" in result.failed[bad.id]
+    for application in applications:
+        snapshots = _snapshots(application.id)
+        assert len(snapshots) == (0 if application is bad else 1)
+    # Bulk and single paths agree: nothing left to change.
+    for application in applications:
+        if application is not bad:
+            assert rescore_application(application.id, trigger="check") is None
+    with pytest.raises(FactsError) as err:
+        rescore_application(bad.id, trigger="check")
+    assert err.value.claim_id is not None
+    # Older applicants score less for age: the totals differ and were written.
+    totals = {db.session.get(Application, a.id).total for a in applications if a is not bad}
+    assert len(totals) > 1 and None not in totals
+    audited = db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "score.changed", AuditEvent.after["trigger"].as_string() == "rule-correction"))
+    assert audited == 5
+
+
+def test_bulk_rescoring_runs_a_constant_number_of_statements(make):
+    def statements_for(ids):
+        seen = []
+
+        def listener(conn, cursor, statement, *args):
+            seen.append(statement)
+
+        engine = db.session.get_bind()
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            assert rescore_many(ids, trigger="bench") == len(ids)
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    few = [_filed(make)[0].id for _ in range(2)]
+    many = [_filed(make)[0].id for _ in range(20)]
+    assert statements_for(few) == statements_for(many)
+
+
+def test_unknown_application(make):
+    with pytest.raises(LookupError):
+        rescore_application(987654321, trigger="intake")
