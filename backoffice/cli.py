@@ -122,3 +122,5 @@ def demo(port: int) -> None:
 
 # commands: scoring
 from backoffice.scoring.cli import score as _score_cmd; main.add_command(_score_cmd)
+# commands: ranking
+from backoffice.ranking.cli import rank as _rank_cmd; main.add_command(_rank_cmd)

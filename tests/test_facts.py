@@ -70,6 +70,8 @@ def test_every_documented_shape_is_accepted(indicator, facts):
                     "work_districts": []}, "insurance.pension.paid[0]"),
     ("employment", {"insurance": {"pensions": {"paid": [], "back_paid": []}}, "work_districts": []},
      "insurance.pensions"),
+    ("employment", {"insurance": {"pension": {"paid": [], "months": 12}}, "work_districts": []},
+     "insurance.pension.months"),
     ("education", {"level": None, "degree": None, "graduated": "2005-07"}, "level"),
     ("innovation", {"code": "nobel_prize"}, "code"),
     ("innovation", {"code": "national_sci_tech_progress", "grade": "second"}, "rank"),
@@ -149,6 +151,16 @@ def test_several_claims_of_one_indicator_combine_as_the_handbook_says(make):
     assert [a["code"] for a in data["innovation"]] == ["worldskills", "beijing_literature_art"]
     assert data["tax"] == {"annual": {"2018": 50000, "2019": 120000, "2020": 130000}, "violations": 1}
     assert score(data)["indicators"]["innovation"]["points"] == 12.0
+
+
+def test_facts_in_another_shape_fail_loudly_instead_of_scoring_nothing(make):
+    application = make.application("朝阳区")
+    claim = _file(make, application, "employment", {"insurance_from": "2010-01", "insurance_to": "2020-12"})
+    with pytest.raises(FactsError) as err:
+        build_score_input(application, _claims(application))
+    assert err.value.claim_id == claim.id and err.value.path == "insurance_from"
+    [loaded] = [i for chunk in load_score_inputs(db.session, [application.id]) for i in chunk]
+    assert loaded.error is not None and loaded.error.claim_id == claim.id
 
 
 def _count_queries():

@@ -85,6 +85,7 @@ INDICATORS = (
     "tax", "age", "honors", "law_abiding",
 )
 INSURANCE_TYPES = ("pension", "medical", "unemployment", "injury", "maternity")
+_PAID_KEYS = {"paid", "back_paid"}
 
 # The keys each shape may carry, and those it must.
 _KEYS = {
@@ -187,10 +188,11 @@ def _place(into: dict, indicator: str, data: dict) -> None:
             slot = insurance.get(t)
             if slot is None:  # an unknown type: keep it, the engine names it
                 slot = insurance[t] = {"paid": [], "back_paid": []}
-            if isinstance(v, dict):
-                slot["paid"] += v.get("paid") or []
-                slot["back_paid"] += v.get("back_paid") or []
-            else:
+            if (isinstance(v, dict) and v.keys() <= _PAID_KEYS and isinstance(slot, dict)
+                    and isinstance(v.get("paid", []), list) and isinstance(v.get("back_paid", []), list)):
+                slot["paid"] += v.get("paid", [])
+                slot["back_paid"] += v.get("back_paid", [])
+            else:  # not the shape: pass it through for the engine to name the field
                 insurance[t] = v
         into["work_districts"] += data.get("work_districts") or []
     elif indicator == "housing":
@@ -262,6 +264,13 @@ def assemble(year: int, birth_date: date | str, facts: Iterable[tuple]) -> tuple
     data = _empty_input(year, birth_date)
     sources: Sources = {}
     for claim_id, indicator, verified, decision_id, fp in facts:
+        # Keys only (cheap): facts in another shape must fail loudly, not score as nothing.
+        allowed, required = _KEYS[indicator]
+        keys = verified.keys()
+        if not keys <= allowed:
+            raise FactsError(sorted(keys - allowed)[0], f"unknown field for {indicator}", claim_id)
+        if not required <= keys:
+            raise FactsError(sorted(required - keys)[0], f"required field is missing for {indicator}", claim_id)
         _place(data, indicator, verified)
         sources.setdefault(indicator, []).append([claim_id, decision_id, fp])
     return data, sources
@@ -319,8 +328,9 @@ class LoadedInput:
     year: int
     district_id: int
     total: object  # Decimal | None, the application's current total
-    data: dict
+    data: dict | None
     sources: Sources
+    error: FactsError | None = None  # facts that could not be assembled
 
 
 CHUNK = 5000  # ids per IN list: under every driver's parameter limit (SQLite 32 766, PG 65 535)
@@ -371,6 +381,10 @@ def load_score_inputs(session, application_ids: Sequence[int], *, chunk: int = C
             facts.setdefault(app_id, []).append((claim_id, indicator, verified, decision_id, zlib.crc32(raw.encode())))
         out = []
         for app_id, year, district_id, total, birth in apps:
-            data, sources = assemble(year, birth, facts.get(app_id, ()))
+            try:
+                data, sources = assemble(year, birth, facts.get(app_id, ()))
+            except FactsError as exc:
+                out.append(LoadedInput(app_id, year, district_id, total, None, {}, exc))
+                continue
             out.append(LoadedInput(app_id, year, district_id, total, data, sources))
         yield out

@@ -125,6 +125,8 @@ def changes_between(previous: _Previous | None, result: dict, sources: dict) -> 
 
 def _evaluate(loaded: LoadedInput, previous: _Previous | None) -> _Outcome | None:
     """Score one loaded input; None when its figures equal the previous snapshot's."""
+    if loaded.error is not None:
+        raise loaded.error
     try:
         result = score(loaded.data)
     except ScoreInputError as exc:

@@ -1,0 +1,25 @@
+"""`backoffice rank --year Y`."""
+from __future__ import annotations
+
+import click
+
+
+@click.command("rank")
+@click.option("--year", type=int, required=True, help="申报年度 / application year")
+def rank(year: int) -> None:
+    """Rank a year: write ranks and admission, print the cut-off and the admitted count."""
+    from backoffice.cli import _app
+    from backoffice.extensions import db
+    from backoffice.ranking.services import rank_year
+
+    app = _app()
+    with app.app_context():
+        try:
+            result = rank_year(year)
+        except LookupError as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from exc
+        db.session.commit()
+    cutoff = "-" if result.cutoff is None else f"{result.cutoff:.2f}"
+    click.echo(f"{year}年度 / year {year}: 排名 {result.ranked} 人 ranked, 落户指标 quota {result.quota}, "
+               f"分数线 cut-off {cutoff}, 取得资格 {result.admitted} 人 admitted")

@@ -1,0 +1,117 @@
+"""Ranking a year (DESIGN.md flow 7; handbook 第五篇).
+
+Rules
+-----
+* Applications of the year that have a total are ranked by total, descending; equal
+  totals share a rank and the next rank skips (1, 2, 2, 4). An application without a
+  total (never scored) gets no rank and is not admitted.
+* The cut-off is the total at the quota's position (``Year.quota``, 6 000 by default);
+  everyone at or above it is admitted, so ties at the cut-off are all in (2020: quota
+  6 000, cut-off 97.13, 6 032 admitted). With fewer scored applications than the quota,
+  everyone scored is admitted and the cut-off is the lowest total.
+* A revoked qualification (``Application.revoked_at``: fraud proven after a tip during
+  the announcement, 第五篇 一 2 / 二 3) is not refilled — 第五篇 二 注意 2
+  "经核查取消积分落户资格…落户资格不递补". So a revoked applicant keeps the place they
+  held: they still count toward the quota's position, at the total they had when the
+  qualification was revoked (their latest snapshot before ``revoked_at``; their current
+  total if there is none). Reranking after the revocation, or rescoring the revoked
+  applicant once the fraudulent facts are struck, therefore moves nobody up: the cut-off
+  computed before the revocation stays. The revoked applicant keeps their rank and is
+  not admitted.
+
+Everything is set-based: one query for the cut-off and a few UPDATE … FROM statements
+with a window function, whatever the number of applications; rows whose rank and
+admission do not change are not written.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import and_, case, func, select, update
+from sqlalchemy.orm import aliased
+
+from backoffice.applications.models import Application, ScoreSnapshot
+from backoffice.audit.services import record
+from backoffice.extensions import db
+from backoffice.reference.models import Year
+
+
+@dataclass(frozen=True)
+class RankResult:
+    cutoff: Decimal | None  # None when nothing of the year is scored
+    admitted: int
+    ranked: int
+    year: int = 0
+    quota: int = 0
+
+
+def _ranking_total(a):
+    """The total an application ranks with: its total, or for a revoked qualification
+    the total it held when it was revoked (see the module docstring)."""
+    held = (
+        select(ScoreSnapshot.total)
+        .where(ScoreSnapshot.application_id == a.id, ScoreSnapshot.created_at <= a.revoked_at)
+        .order_by(ScoreSnapshot.id.desc())
+        .limit(1)
+        .correlate(a)
+        .scalar_subquery()
+    )
+    return case((a.revoked_at.is_(None), a.total), else_=func.coalesce(held, a.total))
+
+
+def rank_year(year: int) -> RankResult:
+    """Write ranks and admission for a year's applications; flushes, never commits."""
+    db.session.flush()
+    year_row = db.session.get(Year, year)
+    if year_row is None:
+        raise LookupError(f"year {year} does not exist")
+    quota = year_row.quota
+
+    a = aliased(Application)
+    total = _ranking_total(a)
+    scored = and_(a.year == year, a.total.is_not(None))
+    ranked = db.session.scalar(select(func.count()).select_from(a).where(scored)) or 0
+    if ranked == 0:
+        cutoff = None
+    elif ranked >= quota:
+        cutoff = db.session.scalar(select(total).where(scored).order_by(total.desc()).offset(quota - 1).limit(1))
+    else:
+        cutoff = db.session.scalar(select(func.min(total)).where(scored))
+
+    if ranked:
+        positions = (
+            select(
+                a.id.label("id"),
+                func.rank().over(order_by=total.desc()).label("rank"),
+                case((and_(total >= cutoff, a.revoked_at.is_(None)), True), else_=False).label("admitted"),
+            )
+            .where(scored)
+            .subquery()
+        )
+        db.session.execute(
+            update(Application)
+            .where(Application.id == positions.c.id)
+            .where((Application.rank.is_distinct_from(positions.c.rank))
+                   | (Application.admitted != positions.c.admitted))
+            .values(rank=positions.c.rank, admitted=positions.c.admitted)
+            .execution_options(synchronize_session=False)
+        )
+    # Unscored applications hold no rank (a total taken away, e.g. by a data correction).
+    db.session.execute(
+        update(Application)
+        .where(Application.year == year, Application.total.is_(None))
+        .where((Application.rank.is_not(None)) | (Application.admitted.is_(True)))
+        .values(rank=None, admitted=False)
+        .execution_options(synchronize_session=False)
+    )
+    admitted = db.session.scalar(
+        select(func.count()).select_from(Application).where(Application.year == year, Application.admitted.is_(True))
+    ) or 0
+    # The ORM objects in this session still carry the old ranks.
+    db.session.expire_all()
+    result = RankResult(cutoff=cutoff, admitted=admitted, ranked=ranked, year=year, quota=quota)
+    record("ranking.computed", "year", year,
+           after={"quota": quota, "cutoff": None if cutoff is None else str(cutoff),
+                  "admitted": admitted, "ranked": ranked})
+    return result
