@@ -446,6 +446,7 @@ def _parse_insurance(ins):
         _check_keys(ins, _INS_KEYS)
     out = {}
     M = _MONTHS
+    prev_raw = prev_pair = None
     for t in _INS_KEYS:
         v = ins[t]
         # Fast path: {"paid": [[from, to], ...], "back_paid": []} with months seen before.
@@ -454,6 +455,9 @@ def _parse_insurance(ins):
                 paid = v["paid"]
                 back = v["back_paid"]
                 if type(paid) is list and type(back) is list and not back:
+                    if paid == prev_raw:  # types are usually paid together: same history
+                        out[t] = prev_pair  # the very same object: scoring counts it once
+                        continue
                     ivs = []
                     last = -2
                     ordered = True
@@ -469,7 +473,8 @@ def _parse_insurance(ins):
                         last = b
                         ivs.append((a, b))
                     else:
-                        out[t] = (ivs if ordered else _merge(ivs), [])
+                        prev_raw = paid
+                        prev_pair = out[t] = (ivs if ordered else _merge(ivs), [])
                         continue
             except (KeyError, TypeError):
                 pass
@@ -511,6 +516,8 @@ def _parse_work(wds):
         raise _want(wds, "an array")
     out = []
     M = _MONTHS
+    last = -1
+    ordered = True  # as given: sorted and not overlapping
     for i, w in enumerate(wds):
         if type(w) is dict and len(w) == 3:  # + 3 successful look-ups = exactly the keys
             try:
@@ -521,6 +528,9 @@ def _parse_work(wds):
                 pass
             else:
                 if a <= b:
+                    if a <= last:
+                        ordered = False
+                    last = b
                     out.append((a, b, not inner, i))
                     continue
         try:
@@ -528,8 +538,11 @@ def _parse_work(wds):
         except _Bad as e:
             e.parts.append(i)
             raise
+        if a <= last:
+            ordered = False
+        last = b
         out.append((a, b, not inner, i))
-    if len(out) > 1:
+    if not ordered:
         out.sort()  # by first month; an overlap is bad input
         pa, pb, _, pi = out[0]
         for a, b, _, i in out[1:]:
@@ -872,8 +885,14 @@ def score(data) -> dict:
     counts = []
     back_note = ""
     ins = si.insurance
+    prev = None
     for t in _INS_KEYS:
-        paid, back = ins[t]
+        pb = ins[t]
+        if pb is prev:
+            counts.append(n)  # same history as the previous type (shared by validate)
+            continue
+        prev = pb
+        paid, back = pb
         n = _count_in(paid, FLOOR, cutoff)
         if back and n:
             n0 = n

@@ -48,9 +48,11 @@ def ranges(draw, max_len=60):
 @st.composite
 def insurance(draw):
     out = {}
+    shared = draw(st.lists(ranges(), max_size=4)) if draw(st.booleans()) else None
     for t in INSURANCE_TYPES:
-        paid = draw(st.lists(ranges(), max_size=4))
-        back = draw(st.lists(months.map(ms), max_size=3))
+        # the five types are often paid together: equal (but separate) lists
+        paid = copy.deepcopy(shared) if shared is not None else draw(st.lists(ranges(), max_size=4))
+        back = draw(st.lists(months.map(ms), max_size=3)) if draw(st.booleans()) else []
         out[t] = {"paid": paid, "back_paid": back}
     return out
 
