@@ -149,3 +149,18 @@ def can_countersign(user, decision) -> Verdict:
     if decision.decided_by_id == user.id:
         return deny("不能复核自己作出的决定 / you cannot countersign your own decision")
     return ALLOW
+
+
+DASHBOARD_ROLES = frozenset({Role.supervisor, Role.administrator})
+
+
+def can_view_dashboard(user, district_id: int | None = None) -> Verdict:
+    """The turnaround dashboard: supervisors (and administrators, city level) — of their own
+    district only when they belong to one. `district_id`: a district asked for in the URL."""
+    if not _signed_in(user):
+        return NOT_SIGNED_IN
+    if user.role not in DASHBOARD_ROLES:
+        return deny(f"{user.role.label}无权查看办理时效看板（仅限主管） / only supervisors view the turnaround dashboard")
+    if district_id is not None:
+        return can_see_district(user, district_id)
+    return ALLOW

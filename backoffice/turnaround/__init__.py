@@ -1,0 +1,2 @@
+"""The two-week turnaround: case clocks (pause/resume), the daily sweep (escalations,
+backlog history) and the supervisors' dashboard."""

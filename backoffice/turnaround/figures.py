@@ -1,0 +1,469 @@
+"""The dashboard's figures: every table is aggregated in SQL (GROUP BY over the scope's
+cases, decisions and backlog rows); Python only maps the few grouped rows to working days
+and buckets. Each table is plain data (columns, rows, an optional chart) so the page,
+the CSV and the XLSX export are the same rows.
+
+Definitions (the page says them in words too):
+
+* open: not closed; overdue: open, not waiting for the applicant, due date before today;
+  due soon: not overdue, not waiting, due within 2 working days (queues/turnaround.py);
+* decided on time (the headline): a closed case of the year whose closing day (Beijing)
+  is on or before its due date. The due date already carries every pause, so this is
+  "decided within the queue's working days (10) after receipt, pauses excluded";
+* working days open (ageing): days used by today (or by the day it was paused, for a case
+  waiting for the applicant), from the due date: allowance - working days still left;
+* reviewers: decisions written in the last 8 weeks (Monday-based weeks, Beijing), and the
+  median working days from receipt to the decision, pauses excluded, over decisions other
+  than "returned for materials" (a return is not a decision on the contest).
+"""
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case as sql_case, func, select
+from sqlalchemy.orm import aliased
+
+from backoffice.applications.models import Applicant, Application
+from backoffice.cases.clock import due_soon_limit, working_days_between
+from backoffice.cases.models import CASE_STATUS_LABELS, CaseStatus, Decision, Outcome, ReviewCase
+from backoffice.extensions import db
+from backoffice.i18n import text
+from backoffice.reference.models import District
+from backoffice.staff.models import Role, Staff
+from backoffice.turnaround.models import DailyBacklog, Escalation
+from backoffice.turnaround.sql import beijing_date, beijing_day_start
+from queues.turnaround import DUE_SOON_WORKING_DAYS, due_working_days
+from verifiers.identifiers import mask_resident_id
+
+AGEING_BUCKETS: tuple[tuple[int, int | None], ...] = ((0, 2), (3, 5), (6, 8), (9, 10), (11, 15), (16, 20), (21, None))
+BACKLOG_DAYS = 30
+REVIEWER_WEEKS = 8
+LIST_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    kind: str = "int"  # int | pct | text | date | num
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    columns: list[Column]
+    rows: list[list[Any]]
+    chart: dict | None = None
+    note: str = ""
+    total_rows: int | None = None  # lists: rows matching before LIST_LIMIT
+    case_ids: list[int] = field(default_factory=list)  # lists: the case of each row (reassignment)
+    case_versions: list[int] = field(default_factory=list)  # and the version it was shown at
+
+
+def display(value, kind: str) -> str:
+    """A cell as the page shows it; the CSV export writes exactly this."""
+    if value is None:
+        return "—"
+    if kind == "pct":
+        return f"{value * 100:.1f}%"
+    if kind == "num":
+        return f"{value:.1f}"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def bucket_label(low: int, high: int | None) -> str:
+    return f"{low}–{high}" if high is not None else f"≥{low}"
+
+
+def _bucket(days: int) -> int:
+    for i, (low, high) in enumerate(AGEING_BUCKETS):
+        if high is None or days <= high:
+            return i
+    return len(AGEING_BUCKETS) - 1
+
+
+def _share(on_time: int, decided: int) -> float | None:
+    return on_time / decided if decided else None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose figures: one district (None = every district, city level), the year of the
+    headline, "today", and the queues shown (labelled in the user's language)."""
+
+    district_id: int | None
+    year: int | None
+    today: date
+    queues: tuple  # of queues.routing.Queue
+
+    @property
+    def queue_codes(self) -> tuple[str, ...]:
+        return tuple(q.code for q in self.queues)
+
+    def queue_label(self, code: str) -> str:
+        for q in self.queues:
+            if q.code == code:
+                return text(q.label_zh, q.label_en)
+        return code
+
+    def cases(self, *clauses):
+        """Clauses limiting review_cases to the scope."""
+        out = [ReviewCase.queue.in_(self.queue_codes), *clauses]
+        if self.district_id is not None:
+            out.append(ReviewCase.district_id == self.district_id)
+        return and_(*out)
+
+
+def _running():
+    return ReviewCase.status != CaseStatus.awaiting_materials
+
+
+def _open():
+    return ReviewCase.status != CaseStatus.closed
+
+
+def queue_table(scope: Scope) -> Table:
+    today, soon = scope.today, due_soon_limit(scope.today)
+    stmt = select(
+        ReviewCase.queue,
+        func.count(),
+        func.sum(sql_case((and_(_running(), ReviewCase.due_date < today), 1), else_=0)),
+        func.sum(sql_case((and_(_running(), ReviewCase.due_date >= today, ReviewCase.due_date <= soon), 1),
+                          else_=0)),
+        func.sum(sql_case((ReviewCase.status == CaseStatus.awaiting_materials, 1), else_=0)),
+        func.sum(sql_case((ReviewCase.assignee_id.is_(None), 1), else_=0)),
+    ).where(scope.cases(_open())).group_by(ReviewCase.queue)
+    found = {q: [int(v or 0) for v in rest] for q, *rest in db.session.execute(stmt)}
+    rows = [[scope.queue_label(code), *found.get(code, [0, 0, 0, 0, 0])] for code in scope.queue_codes]
+    totals = [sum(r[i] for r in rows) for i in range(1, 6)]
+    rows.append([text("合计", "Total"), *totals])
+    body = rows[:-1]
+    return Table(
+        key="queues",
+        title=text("各队列在办、超期与即将到期", "Open, overdue and due soon per queue"),
+        columns=[
+            Column("queue", text("队列", "Queue"), "text"),
+            Column("open", text("在办", "Open")),
+            Column("overdue", text("已超期", "Overdue")),
+            Column("due_soon", text(f"{DUE_SOON_WORKING_DAYS}个工作日内到期", f"Due within {DUE_SOON_WORKING_DAYS} working days")),
+            Column("awaiting", text("待补正材料（停止计时）", "Awaiting materials (clock stopped)")),
+            Column("unassigned", text("未领取", "Unassigned")),
+        ],
+        rows=rows,
+        chart={
+            "type": "bar",
+            "labels": [r[0] for r in body],
+            "datasets": [
+                {"label": text("已超期", "Overdue"), "data": [r[2] for r in body], "color": "#dc3545"},
+                {"label": text("即将到期", "Due soon"), "data": [r[3] for r in body], "color": "#ffc107"},
+                {"label": text("其他在办", "Other open"), "data": [r[1] - r[2] - r[3] for r in body],
+                 "color": "#6c757d"},
+            ],
+            "stacked": True,
+        },
+    )
+
+
+def _ontime_counts(scope: Scope, group_col):
+    closed_day = beijing_date(ReviewCase.closed_at)
+    stmt = select(
+        group_col,
+        func.count(),
+        func.sum(sql_case((closed_day <= ReviewCase.due_date, 1), else_=0)),
+    ).where(scope.cases(ReviewCase.status == CaseStatus.closed, ReviewCase.year == scope.year)).group_by(group_col)
+    return {key: (int(n), int(ok or 0)) for key, n, ok in db.session.execute(stmt)}
+
+
+def _ontime_columns(first: Column) -> list[Column]:
+    return [
+        first,
+        Column("decided", text("已办结", "Decided")),
+        Column("on_time", text("按期办结", "On time")),
+        Column("share", text("按期办结率", "Share on time"), "pct"),
+    ]
+
+
+def _share_chart(rows) -> dict:
+    return {
+        "type": "bar",
+        "labels": [r[0] for r in rows],
+        "datasets": [{"label": text("按期办结率", "Share on time"),
+                      "data": [None if r[3] is None else round(r[3] * 100, 1) for r in rows], "color": "#28a745"}],
+        "percent": True,
+    }
+
+
+def ontime_tables(scope: Scope) -> tuple[dict, Table, Table]:
+    """The headline (share decided on time) overall, per queue and per district."""
+    by_queue = _ontime_counts(scope, ReviewCase.queue)
+    q_rows = []
+    for code in scope.queue_codes:
+        n, ok = by_queue.get(code, (0, 0))
+        q_rows.append([scope.queue_label(code), n, ok, _share(ok, n)])
+    by_district = _ontime_counts(scope, ReviewCase.district_id)
+    districts = db.session.execute(select(District.id, District.name).order_by(District.code)).all()
+    if scope.district_id is not None:
+        districts = [d for d in districts if d.id == scope.district_id]
+    d_rows = []
+    for d in districts:
+        n, ok = by_district.get(d.id, (0, 0))
+        if n or scope.district_id is not None:
+            d_rows.append([d.name, n, ok, _share(ok, n)])
+    decided = sum(n for n, _ in by_queue.values())
+    on_time = sum(ok for _, ok in by_queue.values())
+    headline = {"decided": decided, "on_time": on_time, "share": _share(on_time, decided), "year": scope.year}
+    days = sorted({due_working_days(c) for c in scope.queue_codes})
+    allowance = "/".join(str(d) for d in days)
+    note = text(f"{scope.year}年度已办结案件中，在受理后{allowance}个工作日内（不含待补正材料期间）办结的比例。",
+                f"Cases of {scope.year} decided within {allowance} working days of receipt (time awaiting the applicant excluded).")
+    queue_t = Table("ontime_queue", text("按期办结率（按队列）", "Decided on time, per queue"),
+                    _ontime_columns(Column("queue", text("队列", "Queue"), "text")), q_rows,
+                    chart=_share_chart(q_rows), note=note)
+    district_t = Table("ontime_district", text("按期办结率（按区）", "Decided on time, per district"),
+                       _ontime_columns(Column("district", text("区", "District"), "text")), d_rows,
+                       chart=_share_chart(d_rows), note=note)
+    return headline, queue_t, district_t
+
+
+def ageing_table(scope: Scope) -> Table:
+    """Open cases by working days used (histogram), per queue."""
+    paused_ref = sql_case((ReviewCase.status == CaseStatus.awaiting_materials, ReviewCase.paused_on), else_=None)
+    stmt = (
+        select(ReviewCase.queue, ReviewCase.due_date, paused_ref, func.count())
+        .where(scope.cases(_open()))
+        .group_by(ReviewCase.queue, ReviewCase.due_date, paused_ref)
+    )
+    counts = {code: [0] * len(AGEING_BUCKETS) for code in scope.queue_codes}
+    for code, due, paused_on, n in db.session.execute(stmt):
+        used = due_working_days(code) - working_days_between(paused_on or scope.today, due)
+        counts[code][_bucket(max(used, 0))] += int(n)
+    labels = [bucket_label(lo, hi) for lo, hi in AGEING_BUCKETS]
+    rows = [[labels[i], *[counts[c][i] for c in scope.queue_codes], sum(counts[c][i] for c in scope.queue_codes)]
+            for i in range(len(AGEING_BUCKETS))]
+    palette = ["#007bff", "#17a2b8", "#6f42c1", "#fd7e14", "#20c997", "#e83e8c", "#6c757d"]
+    return Table(
+        key="ageing",
+        title=text("在办案件已用工作日分布", "Open cases by working days open"),
+        columns=[Column("bucket", text("已用工作日", "Working days open"), "text"),
+                 *[Column(c, scope.queue_label(c)) for c in scope.queue_codes],
+                 Column("total", text("合计", "Total"))],
+        rows=rows,
+        chart={
+            "type": "bar",
+            "labels": labels,
+            "datasets": [{"label": scope.queue_label(c), "data": [counts[c][i] for i in range(len(AGEING_BUCKETS))],
+                          "color": palette[j % len(palette)]} for j, c in enumerate(scope.queue_codes)],
+            "stacked": True,
+        },
+        note=text("待补正材料的案件按暂停当日计算。", "Cases awaiting materials are counted as of the day they were paused."),
+    )
+
+
+def backlog_table(scope: Scope) -> Table:
+    first = scope.today - timedelta(days=BACKLOG_DAYS - 1)
+    stmt = select(
+        DailyBacklog.day,
+        func.sum(DailyBacklog.open_cases),
+        func.sum(DailyBacklog.overdue),
+        func.sum(DailyBacklog.due_soon),
+        func.sum(DailyBacklog.awaiting_materials),
+    ).where(DailyBacklog.day.between(first, scope.today), DailyBacklog.queue.in_(scope.queue_codes))
+    if scope.district_id is not None:
+        stmt = stmt.where(DailyBacklog.district_id == scope.district_id)
+    found = {day: [int(v) for v in rest] for day, *rest in db.session.execute(stmt.group_by(DailyBacklog.day))}
+    days = [first + timedelta(days=i) for i in range(BACKLOG_DAYS)]
+    rows = [[d, *found.get(d, [None] * 4)] for d in days]
+    return Table(
+        key="backlog",
+        title=text(f"近{BACKLOG_DAYS}天积压趋势", f"Backlog over the last {BACKLOG_DAYS} days"),
+        columns=[Column("day", text("日期", "Day"), "date"),
+                 Column("open", text("在办", "Open")),
+                 Column("overdue", text("已超期", "Overdue")),
+                 Column("due_soon", text("即将到期", "Due soon")),
+                 Column("awaiting", text("待补正材料", "Awaiting materials"))],
+        rows=rows,
+        chart={
+            "type": "line",
+            "labels": [d.isoformat() for d in days],
+            "datasets": [
+                {"label": text("在办", "Open"), "data": [r[1] for r in rows], "color": "#007bff"},
+                {"label": text("已超期", "Overdue"), "data": [r[2] for r in rows], "color": "#dc3545"},
+                {"label": text("即将到期", "Due soon"), "data": [r[3] for r in rows], "color": "#ffc107"},
+            ],
+        },
+        note=text("每日清查记录的数字；“—”表示当天未记录。", "As recorded by the daily sweep; “—” means no record that day."),
+    )
+
+
+def _week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def reviewer_table(scope: Scope) -> Table:
+    this_week = _week_start(scope.today)
+    weeks = [this_week - timedelta(weeks=REVIEWER_WEEKS - 1 - i) for i in range(REVIEWER_WEEKS)]
+    decided_day = beijing_date(Decision.decided_at)
+    stmt = (
+        select(Decision.decided_by_id, ReviewCase.queue, ReviewCase.due_date, decided_day, Decision.outcome,
+               func.count())
+        .join(ReviewCase, ReviewCase.id == Decision.case_id)
+        .where(Decision.decided_at >= beijing_day_start(weeks[0]), scope.cases())
+        .group_by(Decision.decided_by_id, ReviewCase.queue, ReviewCase.due_date, decided_day, Decision.outcome)
+    )
+    per_week: dict[int, list[int]] = {}
+    days_to_decide: dict[int, list[int]] = {}
+    for staff_id, code, due, day, outcome, n in db.session.execute(stmt):
+        if day > scope.today:
+            continue
+        n = int(n)
+        per_week.setdefault(staff_id, [0] * REVIEWER_WEEKS)[(_week_start(day) - weeks[0]).days // 7] += n
+        if outcome != Outcome.returned:
+            used = due_working_days(code) - working_days_between(day, due)
+            days_to_decide.setdefault(staff_id, []).extend([max(used, 0)] * n)
+    # Everyone who decided, and the scope's reviewers who did not (a quiet week shows too).
+    reviewers = select(Staff.id).where(Staff.role == Role.reviewer, Staff.active.is_(True))
+    if scope.district_id is not None:
+        reviewers = reviewers.where(Staff.district_id == scope.district_id)
+    ids = set(per_week) | set(db.session.scalars(reviewers))
+    staff = db.session.execute(
+        select(Staff.id, Staff.full_name, Staff.username, District.name)
+        .outerjoin(District, District.id == Staff.district_id).where(Staff.id.in_(ids))
+    ).all() if ids else []
+    rows, labels = [], []
+    for s in sorted(staff, key=lambda s: (s[3] or "", s[1], s[2])):
+        weekly = per_week.get(s.id, [0] * REVIEWER_WEEKS)
+        spans = days_to_decide.get(s.id)
+        median = float(statistics.median(spans)) if spans else None
+        label = f"{s.full_name}（{s.username}）"
+        labels.append(label)
+        rows.append([label, s[3] or text("市级", "City"), *weekly, sum(weekly), median])
+    week_cols = [Column(f"w{w.isoformat()}", text(f"{w:%m-%d}起", f"wk {w:%m-%d}")) for w in weeks]
+    return Table(
+        key="reviewers",
+        title=text("审核员每周决定数与办理用时中位数", "Reviewers: decisions per week and median working days to decide"),
+        columns=[Column("reviewer", text("审核员", "Reviewer"), "text"),
+                 Column("district", text("区", "District"), "text"),
+                 *week_cols,
+                 Column("total", text("合计", "Total")),
+                 Column("median", text("办理用时中位数（工作日）", "Median working days to decide"), "num")],
+        rows=rows,
+        chart={
+            "type": "bar",
+            "labels": [c.label for c in week_cols],
+            "datasets": [{"label": label, "data": row[2:2 + REVIEWER_WEEKS]} for label, row in zip(labels, rows)],
+            "stacked": True,
+        },
+        note=text(f"近{REVIEWER_WEEKS}周（周一起算）写出的决定；用时中位数为受理至决定的工作日（不含待补正材料期间，不计退回补正）。",
+                  f"Decisions of the last {REVIEWER_WEEKS} weeks (Monday-based); median working days from receipt to "
+                  "decision, time awaiting the applicant excluded, returns for materials not counted."),
+    )
+
+
+def _case_list(scope: Scope, key: str, title: str, where, note: str, limit: int | None) -> Table:
+    assignee = aliased(Staff)
+    escalated = (select(Escalation.escalated_on).where(Escalation.case_id == ReviewCase.id,
+                                                       Escalation.resolved_on.is_(None))
+                 .correlate(ReviewCase).scalar_subquery())
+    base = scope.cases(_open(), where)
+    total = db.session.scalar(select(func.count()).select_from(ReviewCase).where(base))
+    stmt = (
+        select(ReviewCase.id, ReviewCase.version, ReviewCase.number, ReviewCase.queue, District.name, Applicant.name,
+               Applicant.id_number, ReviewCase.received_on, ReviewCase.due_date, ReviewCase.status,
+               assignee.full_name, escalated)
+        .join(District, District.id == ReviewCase.district_id)
+        .join(Application, Application.id == ReviewCase.application_id)
+        .join(Applicant, Applicant.id == Application.applicant_id)
+        .outerjoin(assignee, assignee.id == ReviewCase.assignee_id)
+        .where(base)
+        .order_by(ReviewCase.due_date, ReviewCase.id)
+        .limit(limit)
+    )
+    rows, ids, versions = [], [], []
+    for cid, version, number, code, district, name, id_number, received, due, status, assignee_name, esc in db.session.execute(stmt):
+        ids.append(cid)
+        versions.append(version)
+        rows.append([number, scope.queue_label(code), district, f"{name} {mask_resident_id(id_number)}", received,
+                     due, working_days_between(due, scope.today), CASE_STATUS_LABELS.get(status, status), assignee_name or text("未领取", "unassigned"),
+                     esc])
+    return Table(
+        key=key, title=title,
+        columns=[Column("number", text("案件编号", "Case no."), "text"),
+                 Column("queue", text("队列", "Queue"), "text"),
+                 Column("district", text("区", "District"), "text"),
+                 Column("applicant", text("申请人", "Applicant"), "text"),
+                 Column("received_on", text("受理日期", "Received"), "date"),
+                 Column("due_date", text("办结期限", "Due"), "date"),
+                 Column("late", text("超期工作日（负数为剩余）", "Working days late (negative: left)")),
+                 Column("status", text("状态", "Status"), "text"),
+                 Column("assignee", text("承办人", "Assignee"), "text"),
+                 Column("escalated_on", text("督办日期", "Escalated on"), "date")],
+        rows=rows, note=note, total_rows=int(total or 0), case_ids=ids, case_versions=versions,
+    )
+
+
+def overdue_list(scope: Scope, limit: int | None = LIST_LIMIT) -> Table:
+    return _case_list(
+        scope, "overdue", text("超期案件（督办清单）", "Overdue cases (escalation list)"),
+        and_(_running(), ReviewCase.due_date < scope.today),
+        text("每日清查将超期案件列入本区主管的督办清单（督办日期）；按办结期限排序。",
+             "The daily sweep puts overdue cases on the district supervisor's escalation list (escalated on); "
+             "oldest due first."),
+        limit,
+    )
+
+
+def due_soon_list(scope: Scope, limit: int | None = LIST_LIMIT) -> Table:
+    return _case_list(
+        scope, "due_soon", text(f"{DUE_SOON_WORKING_DAYS}个工作日内到期", f"Due within {DUE_SOON_WORKING_DAYS} working days"),
+        and_(_running(), ReviewCase.due_date >= scope.today, ReviewCase.due_date <= due_soon_limit(scope.today)),
+        text("尚未超期、将在两个工作日内到期的案件。", "Not yet overdue, due within two working days."),
+        limit,
+    )
+
+
+def full_list(scope: Scope, key: str) -> Table:
+    """A case list without the page's limit (its export)."""
+    return {"overdue": overdue_list, "due_soon": due_soon_list}[key](scope, limit=None)
+
+
+@dataclass
+class Dashboard:
+    scope: Scope
+    headline: dict
+    tables: dict[str, Table]
+
+    @property
+    def charts(self) -> list[Table]:
+        return [t for t in self.tables.values() if t.chart]
+
+
+TABLE_KEYS = ("queues", "ontime_queue", "ontime_district", "ageing", "backlog", "reviewers", "overdue", "due_soon")
+
+
+def build(scope: Scope, only: str | None = None) -> Dashboard:
+    """All tables of the dashboard (or just `only`, for an export)."""
+    tables: dict[str, Table] = {}
+    headline: dict = {}
+    want = (lambda k: only is None or only == k)
+    if want("queues"):
+        tables["queues"] = queue_table(scope)
+    if want("ontime_queue") or want("ontime_district"):
+        headline, by_queue, by_district = ontime_tables(scope)
+        tables["ontime_queue"], tables["ontime_district"] = by_queue, by_district
+    if want("ageing"):
+        tables["ageing"] = ageing_table(scope)
+    if want("backlog"):
+        tables["backlog"] = backlog_table(scope)
+    if want("reviewers"):
+        tables["reviewers"] = reviewer_table(scope)
+    if want("overdue"):
+        tables["overdue"] = overdue_list(scope)
+    if want("due_soon"):
+        tables["due_soon"] = due_soon_list(scope)
+    return Dashboard(scope, headline, {k: tables[k] for k in TABLE_KEYS if k in tables})

@@ -1,0 +1,153 @@
+"""The supervisors' dashboard (办理时效看板): a Flask-Admin BaseView.
+
+District supervisors see their district; city-level supervisors (and administrators) see
+every district, or one they pick. A district given in the URL is checked like any other
+object's district (`can_view_dashboard`), so another district's figures, lists and exports
+answer 403. Reassignment posts here and goes through the case service's `reassign`.
+"""
+from __future__ import annotations
+
+from flask import Response, abort, flash, g, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from backoffice.cases.clock import add_working_days, calendar_warning
+from backoffice.cases.models import CaseStatus, ReviewCase
+from backoffice.extensions import db
+from backoffice.i18n import text
+from backoffice.reference.models import District, Year
+from backoffice.staff.models import Role, Staff
+from backoffice.staff.permissions import can_read_area, can_view_dashboard
+from backoffice.turnaround import exports, figures
+from backoffice.turnaround.sql import beijing_today
+from queues.routing import QUEUES
+from queues.turnaround import DUE_WORKING_DAYS
+
+REASON_MAX = 2000  # as the case service's NOTE_MAX
+# Who may be handed a case (the case service checks it again, with the district).
+ASSIGNABLE_ROLES = (Role.reviewer, Role.supervisor)
+
+
+def dashboard_queues(user) -> tuple:
+    """The district queues; the tips queue (reporters' identities) only for those who may read tips."""
+    return tuple(q for q in QUEUES if not q.city_only or can_read_area(user, "tips"))
+
+
+def default_year() -> int | None:
+    today = beijing_today()
+    started = db.session.scalar(select(func.max(Year.year)).where(Year.application_start <= today))
+    return started or db.session.scalar(select(func.max(Year.year)))
+
+
+class TurnaroundView(BaseView):
+    def is_accessible(self) -> bool:
+        verdict = can_view_dashboard(current_user)
+        if not verdict:
+            g.permission_message = verdict.message
+        return verdict.allowed
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("login.index", next=request.full_path))
+        abort(403, description=g.get("permission_message"))
+
+    # Scope ------------------------------------------------------------------------------
+    def _scope(self) -> figures.Scope:
+        requested = request.args.get("district", type=int)
+        verdict = can_view_dashboard(current_user, requested)
+        if not verdict:
+            abort(403, description=verdict.message)
+        district_id = current_user.district_id if current_user.district_id is not None else requested
+        year = request.args.get("year", type=int) or default_year()
+        return figures.Scope(district_id=district_id, year=year, today=beijing_today(),
+                             queues=dashboard_queues(current_user))
+
+    def _args(self, scope: figures.Scope) -> dict:
+        args = {"year": scope.year}
+        if current_user.district_id is None and scope.district_id is not None:
+            args["district"] = scope.district_id
+        return args
+
+    def _warning(self, scope: figures.Scope) -> str | None:
+        """Warn when today, a new case's due date, or an open case's due date lies past the
+        holiday data (those dates were counted with weekends only)."""
+        latest_due = db.session.scalar(select(func.max(ReviewCase.due_date))
+                                       .where(scope.cases(ReviewCase.status != CaseStatus.closed)))
+        horizon = add_working_days(scope.today, max(DUE_WORKING_DAYS.values()))
+        return calendar_warning(scope.today, horizon, latest_due)
+
+    def _assignees(self, scope: figures.Scope):
+        stmt = (select(Staff.id, Staff.full_name, Staff.username, Staff.role, District.name)
+                .join(District, District.id == Staff.district_id)
+                .where(Staff.active.is_(True), Staff.role.in_(ASSIGNABLE_ROLES))
+                .order_by(District.code, Staff.role, Staff.full_name))
+        if scope.district_id is not None:
+            stmt = stmt.where(Staff.district_id == scope.district_id)
+        return db.session.execute(stmt).all()
+
+    # Pages ------------------------------------------------------------------------------
+    @expose("/")
+    def index(self):
+        scope = self._scope()
+        dashboard = figures.build(scope)
+        districts = (db.session.execute(select(District.id, District.name).order_by(District.code)).all()
+                     if current_user.district_id is None else [])
+        years = db.session.scalars(select(Year.year).order_by(Year.year.desc())).all()
+        district_name = (db.session.scalar(select(District.name).where(District.id == scope.district_id))
+                         if scope.district_id is not None else None)
+        return self.render(
+            "dashboard/index.html",
+            dashboard=dashboard, scope=scope, args=self._args(scope), warning=self._warning(scope),
+            districts=districts, years=years, district_name=district_name, display=figures.display,
+            assignees=self._assignees(scope) if current_user.role == Role.supervisor else [],
+            reason_max=REASON_MAX,
+        )
+
+    @expose("/export/<key>.<fmt>")
+    def export(self, key: str, fmt: str):
+        if key not in figures.TABLE_KEYS or fmt not in ("csv", "xlsx"):
+            abort(404)
+        scope = self._scope()
+        table = figures.build(scope, only=key).tables[key]
+        if table.total_rows is not None and table.total_rows > len(table.rows):
+            table = figures.full_list(scope, key)
+        suffix = f"-{scope.district_id}" if scope.district_id is not None else ""
+        filename = f"turnaround-{key}{suffix}-{scope.today.isoformat()}.{fmt}"
+        body, mime = (exports.to_csv(table), exports.CSV_MIME) if fmt == "csv" else (exports.to_xlsx(table), exports.XLSX_MIME)
+        return Response(body, mimetype=mime, headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "X-Content-Type-Options": "nosniff",
+        })
+
+    @expose("/reassign", methods=("POST",))
+    def reassign(self):
+        """Reassign the ticked cases to one person, with a reason, through the case service
+        (all or nothing; it checks the rules again and records the reason with each case)."""
+        from backoffice.cases.services import CaseActionError, reassign as reassign_cases
+
+        scope = self._scope()
+        back = redirect(url_for(".index", **self._args(scope)))
+        ids = sorted({int(v) for v in request.form.getlist("case_id") if v.isdigit()})
+        assignee_id = request.form.get("assignee_id", type=int)
+        assignee = db.session.get(Staff, assignee_id) if assignee_id else None
+        if ids and assignee is None:
+            flash(text("请选择承办人，未改派任何案件", "Choose who takes the cases; nothing was reassigned"), "error")
+            return back
+        cases = db.session.scalars(select(ReviewCase).where(ReviewCase.id.in_(ids), scope.cases())).all()
+        if len(cases) != len(ids):
+            # Another district's case, or one outside the dashboard's queues: as if it did not exist.
+            abort(404)
+        # The version each row was shown at: a case someone claimed or reassigned since is refused.
+        versions = {c.id: request.form.get(f"version_{c.id}", type=int) for c in cases}
+        try:
+            reassign_cases(cases, assignee, reason=request.form.get("reason", ""),
+                           actor=current_user._get_current_object(),
+                           versions={k: v for k, v in versions.items() if v is not None})
+        except CaseActionError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return back
+        flash(text(f"已将{len(cases)}件案件改派给{assignee.full_name}",
+                   f"{len(cases)} case(s) reassigned to {assignee.full_name}"), "success")
+        return back
