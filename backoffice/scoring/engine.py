@@ -91,11 +91,12 @@ def _jt(v):
 
 
 def _q(v):
-    """Quote a value the way it was written in the JSON input."""
+    """Quote a value the way it was written in the JSON input (shortened if long)."""
     try:
-        return json.dumps(v, ensure_ascii=False)
+        text = json.dumps(v, ensure_ascii=False)
     except (TypeError, ValueError):
-        return repr(v)
+        text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "…"
 
 
 def _want(v, what):
