@@ -51,6 +51,9 @@ def create_app(settings: Settings | None = None, **config_overrides) -> Flask:
     from backoffice.admin.setup import init_admin
 
     init_admin(app)
+    from queues.relay import init_app as init_outbox_push
+
+    init_outbox_push(app)
     _install_request_transaction(app)
     _install_templates_and_errors(app)
     if settings.database_url.startswith("sqlite"):

@@ -124,3 +124,6 @@ def demo(port: int) -> None:
 from backoffice.scoring.cli import score as _score_cmd; main.add_command(_score_cmd)
 # commands: ranking
 from backoffice.ranking.cli import rank as _rank_cmd; main.add_command(_rank_cmd)
+# commands: synthetic year and rescoring (issue 5)
+from backoffice.synth.cli import synth as _synth_cmd; main.add_command(_synth_cmd)
+from queues.cli import rescore as _rescore_cmd; main.add_command(_rescore_cmd)

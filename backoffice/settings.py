@@ -39,6 +39,9 @@ class Settings:
     login_max_failures: int = 5
     login_lock_minutes: int = 15
     embedded_redis_path: str = str(INSTANCE_DIR / "redis.db")
+    # Prefix of our RQ queue names and job ids, so that several databases (test runs, a
+    # staging copy) can share one Redis without one's workers running the other's jobs.
+    queue_namespace: str = ""
     extra: dict = field(default_factory=dict)
 
     ENV_NAMES = {
@@ -53,6 +56,7 @@ class Settings:
         "login_max_failures": "LOGIN_MAX_FAILURES",
         "login_lock_minutes": "LOGIN_LOCK_MINUTES",
         "embedded_redis_path": "EMBEDDED_REDIS_PATH",
+        "queue_namespace": "QUEUE_NAMESPACE",
     }
 
     @property

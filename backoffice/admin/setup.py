@@ -78,6 +78,9 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(StaffView(Staff, name=bi("工作人员", "Staff"), endpoint="staff", category=settings_menu))
     admin.add_view(AuditView(AuditEvent, name=bi("操作日志", "Audit log"), endpoint="audit", category=settings_menu))
     admin.add_view(OutboxView(OutboxMessage, name=bi("待发任务", "Outbox"), endpoint="outbox", category=settings_menu))
+    from backoffice.jobs.views import JobsView
+
+    admin.add_view(JobsView(name=bi("后台任务", "Jobs"), endpoint="jobs", url="/admin/jobs", category=settings_menu))
 
     # Supervisors' turnaround dashboard (backoffice/turnaround); hidden from roles that may not see it.
     from backoffice.turnaround.views import TurnaroundView

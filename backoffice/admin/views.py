@@ -28,6 +28,7 @@ from backoffice.cases.models import (
 )
 from backoffice.extensions import db
 from backoffice.i18n import bi
+from backoffice.jobs.views import pending_on_page, total_with_pending
 from backoffice.outbox.models import OutboxMessage
 from backoffice.staff.models import ROLE_LABELS, Role, Staff
 from backoffice.staff.passwords import hash_password
@@ -171,9 +172,9 @@ class ApplicantView(ScopedModelView):
 class ApplicationView(ScopedModelView):
     area = "applications"
     column_list = ("id", "year", "applicant", "employer", "district", "total", "rank", "admitted")
-    column_formatters = {"applicant": _applicant_masked}
+    column_formatters = {"applicant": _applicant_masked, "total": total_with_pending}
     column_formatters_export = {"applicant": _applicant_masked}
-    column_formatters_detail = {"applicant": _applicant_masked}
+    column_formatters_detail = {"applicant": _applicant_masked, "total": total_with_pending}
     column_filters = ("year", "admitted")
     column_default_sort = ("id", False)
     column_labels = {
@@ -184,6 +185,11 @@ class ApplicationView(ScopedModelView):
         "admitted": bi("取得资格", "Admitted"),
         "submitted_at": bi("提交时间", "Submitted"),
     }
+
+    def get_list(self, *args, **kwargs):
+        count, rows = super().get_list(*args, **kwargs)
+        pending_on_page([row.id for row in rows])  # one query per page for the "rescoring pending" badge
+        return count, rows
 
 
 class ClaimView(ScopedModelView):

@@ -45,6 +45,8 @@ AREAS: dict[str, tuple[frozenset[Role], frozenset[Role]]] = {
     "staff": (frozenset({Role.administrator}), frozenset({Role.administrator})),
     "audit": (frozenset({Role.supervisor, Role.administrator}), frozenset()),
     "outbox": (frozenset({Role.administrator}), frozenset()),
+    # The RQ jobs page: queue counts, failed jobs with tracebacks, the retry button.
+    "jobs": (frozenset({Role.administrator}), frozenset({Role.administrator})),
     "tips": (frozenset({Role.investigator}), frozenset({Role.investigator})),
 }
 
@@ -61,6 +63,7 @@ AREA_LABELS = {
     "staff": "工作人员账户",
     "audit": "操作日志",
     "outbox": "待发任务",
+    "jobs": "后台任务",
     "tips": "举报",
 }
 

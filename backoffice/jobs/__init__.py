@@ -1,0 +1,1 @@
+"""The administrators' jobs page: RQ queues, failed jobs and their retry, the outbox backlog."""

@@ -1,0 +1,85 @@
+"""The jobs page (后台任务), administrators only: a Flask-Admin BaseView."""
+from __future__ import annotations
+
+from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_login import current_user
+
+from backoffice.extensions import db
+from backoffice.i18n import text
+from backoffice.jobs import services
+from backoffice.staff.permissions import can_read_area, can_write_area
+
+
+def _connection():
+    from queues.relay import relay_client
+
+    return relay_client(current_app.config["BACKOFFICE"])
+
+
+class JobsView(BaseView):
+    area = "jobs"
+
+    def is_accessible(self) -> bool:
+        verdict = can_read_area(current_user, self.area)
+        if not verdict:
+            g.permission_message = verdict.message
+        return verdict.allowed
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("login.index", next=request.full_path))
+        abort(403, description=g.get("permission_message"))
+
+    @expose("/")
+    def index(self):
+        settings = current_app.config["BACKOFFICE"]
+        try:
+            connection = _connection()
+            overview = services.overview(connection, settings)
+        except OSError as exc:  # the embedded server could not even be started
+            overview = services.Overview([], [], redis_error=str(exc))
+        return self.render("jobs/index.html", overview=overview, backlog=services.outbox_backlog(),
+                           may_retry=bool(can_write_area(current_user, self.area)))
+
+    @expose("/retry", methods=["POST"])
+    def retry(self):
+        verdict = can_write_area(current_user, self.area)
+        if not verdict:
+            abort(403, description=verdict.message)
+        job_id = request.form.get("job_id", "")
+        purpose = request.form.get("queue", "")
+        try:
+            services.retry_failed(_connection(), current_app.config["BACKOFFICE"], purpose, job_id)
+        except services.RetryRefused as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            flash(text(f"已重新排队：{job_id}", f"Queued again: {job_id}"), "success")
+        return redirect(url_for(".index"))
+
+
+# "Rescoring pending" beside an application's total ----------------------------------------
+def pending_on_page(application_ids) -> set[int]:
+    """Computed once per list page (ApplicationView.get_list) and kept for the formatters."""
+    from backoffice.outbox.services import pending_rescore
+
+    g.pending_rescore = pending_rescore(application_ids)
+    return g.pending_rescore
+
+
+def total_with_pending(view, context, model, name):
+    """The total, with a "rescoring pending" badge while a rescore request of the
+    application is undelivered, queued, running or failed."""
+    from markupsafe import Markup, escape
+
+    from backoffice.outbox.services import pending_rescore
+
+    pending = g.get("pending_rescore")
+    if pending is None:  # the details page: one application
+        pending = pending_rescore([model.id])
+    value = "" if model.total is None else escape(str(model.total))
+    if model.id in pending:
+        label = escape(text("重新计分中", "rescoring pending"))
+        return Markup(f'{value} <span class="badge badge-warning" data-testid="rescoring-pending">{label}</span>')
+    return value

@@ -1,0 +1,41 @@
+"""`backoffice rescore`: rescore a whole year (after a rule correction, or after synth)."""
+from __future__ import annotations
+
+import time
+
+import click
+
+
+@click.command("rescore")
+@click.option("--year", type=int, required=True)
+@click.option("--trigger", default="rescore_year", show_default=True, help="Recorded on each new snapshot.")
+@click.option("--enqueue", is_flag=True, help="Run it as a job on the maintenance queue instead of here.")
+def rescore(year: int, trigger: str, enqueue: bool) -> None:
+    """Rescore every application of YEAR (new snapshots only where something changed), then rerank."""
+    from backoffice.cli import _app
+
+    app = _app()
+    with app.app_context():
+        if enqueue:
+            from queues.jobs import enqueue_year_rescore
+            from queues.relay import relay_client
+
+            settings = app.config["BACKOFFICE"]
+            job_id = enqueue_year_rescore(relay_client(settings), settings, year, trigger=trigger)
+            click.echo(f"enqueued {job_id} on the maintenance queue")
+            return
+        from sqlalchemy import func, select
+
+        from backoffice.applications.models import Application
+        from backoffice.extensions import db
+        from backoffice.ranking.services import rank_year
+        from queues.jobs import rescore_year_in_chunks
+
+        total = db.session.scalar(select(func.count()).where(Application.year == year)) or 0
+        started = time.perf_counter()
+        with click.progressbar(length=total, label=f"rescore {year}") as bar:
+            applications, changed = rescore_year_in_chunks(year, trigger=trigger, progress=bar.update)
+        ranked = rank_year(year)
+        db.session.commit()
+        click.echo(f"{applications} applications rescored, {changed} new snapshots, "
+                   f"in {time.perf_counter() - started:.1f} s; ranking: {ranked}")

@@ -1,0 +1,267 @@
+"""Decision → outbox → relay → RQ → snapshot, with RQ's SimpleWorker in burst mode on real Redis."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from rq.job import Job, JobStatus
+from sqlalchemy import select
+
+
+def test_a_decision_ends_in_a_snapshot_with_the_decision_and_what_changed(world):
+    (case_id, app_id), = world.free_cases(1)
+    before_total, _snap_total, _d, snapshots_before = world.state(app_id)
+    _, decision_id = world.decide(case_id)
+
+    # Until a job has run, the application shows "rescoring pending".
+    with world.ctx():
+        from backoffice.outbox.services import pending_rescore
+
+        assert pending_rescore([app_id]) == {app_id}
+    report = world.relay()
+    assert report.delivered == 1 and report.error is None
+    world.work(purposes=("rescore",))
+
+    expected = world.expected_total(app_id)
+    total, snap_total, snap_decision, snapshots = world.state(app_id)
+    assert total == snap_total == expected
+    assert snap_decision == decision_id
+    assert snapshots == snapshots_before + 1
+    with world.ctx():
+        from backoffice.applications.models import ScoreSnapshot
+        from backoffice.extensions import db
+
+        snapshot = db.session.scalars(select(ScoreSnapshot).where(ScoreSnapshot.application_id == app_id)
+                                      .order_by(ScoreSnapshot.id.desc())).first()
+        assert snapshot.changes["total"] == {"before": float(before_total), "after": float(expected)}
+        assert snapshot.changes["indicators"], "the changed indicator is named"
+        assert pending_rescore([app_id]) == set()
+    row, = world.outbox(application_id=app_id)
+    assert row.delivered_at is not None and row.completed_at is not None and row.job_id == row.job_key.join(
+        (world.settings.queue_namespace + "-", ""))
+
+
+def test_a_rescore_that_changes_nothing_stores_nothing(world):
+    (case_id, app_id), = world.free_cases(1)
+    world.decide(case_id)
+    world.relay()
+    world.work(purposes=("rescore",))
+    state = world.state(app_id)
+    # The same request again (e.g. delivered twice after a crash, or a repeated intake):
+    with world.ctx():
+        from backoffice.extensions import db
+        from backoffice.outbox.services import request_rescore
+
+        request_rescore(app_id, trigger="intake")
+        db.session.commit()
+    world.relay()
+    world.work(purposes=("rescore",))
+    assert world.state(app_id) == state
+    assert all(r.completed_at is not None for r in world.outbox(application_id=app_id))
+
+
+def test_a_duplicated_request_becomes_one_job(world):
+    (case_id, app_id), = world.free_cases(1)
+    world.decide(case_id, commit=True)
+    with world.ctx():
+        from backoffice.extensions import db
+        from backoffice.outbox.services import request_rescore
+
+        # The same request written again before delivery is the same row …
+        first = request_rescore(app_id, trigger="appeal")
+        again = request_rescore(app_id, trigger="appeal")
+        assert first.id == again.id
+        db.session.commit()
+    rows = world.outbox(application_id=app_id)
+    assert len(rows) == 2  # the decision's request and the appeal's
+
+    world.relay()
+    # … and a row delivered twice (a relay that crashed before recording the delivery)
+    # lands in the job it is already in.
+    with world.ctx():
+        from sqlalchemy import update
+
+        from backoffice.outbox.models import OutboxMessage
+
+        db.session.execute(update(OutboxMessage).where(OutboxMessage.application_id == app_id)
+                           .values(delivered_at=None, job_id=None))
+        db.session.commit()
+    world.relay()
+    queue = world.queue("rescore")
+    assert queue.count == 2, queue.get_job_ids()
+    assert sorted(r.job_id for r in world.outbox(application_id=app_id)) == sorted(queue.get_job_ids())
+
+    world.work(purposes=("rescore",))
+    total, snap_total, _decision, _n = world.state(app_id)
+    assert total == snap_total == world.expected_total(app_id)
+
+
+def test_a_request_after_its_job_ran_still_gets_a_job(world):
+    """The id of a finished job is kept (result_ttl); a later request with the same key must
+    not be swallowed by it, or a change made after that job read the facts would be lost."""
+    (case_id, app_id), (case2, app2) = world.free_cases(2)
+    with world.ctx():
+        from backoffice.extensions import db
+        from backoffice.outbox.services import request_rescore
+
+        request_rescore(app_id, trigger="intake")
+        db.session.commit()
+    world.relay()
+    world.work(purposes=("rescore",))
+    # A change commits after that job ran, with a request of the same key.
+    world.decide(case_id, commit=True)
+    with world.ctx():
+        request_rescore(app_id, trigger="intake")
+        db.session.commit()
+    report = world.relay()
+    assert report.delivered == 2
+    job_ids = set(report.job_ids.values())
+    assert any(j.endswith(f"-o{rid}") for rid, j in report.job_ids.items()), job_ids
+    world.work(purposes=("rescore",))
+    total, snap_total, _d, _n = world.state(app_id)
+    assert total == snap_total == world.expected_total(app_id)
+
+
+def test_a_burst_of_rescores_requests_one_rerank(world):
+    cases = world.free_cases(6)
+    start = max((r.id for r in world.outbox()), default=0)
+    for case_id, _app in cases:
+        world.decide(case_id)
+    world.relay()
+    world.work(purposes=("rescore",))
+    # Each changed rescore asked for a rerank, and its job pushed the request at once …
+    rank_rows = [r for r in world.outbox(topic="rank_year") if r.id > start]
+    assert len(rank_rows) == 6 and all(r.delivered_at is not None for r in rank_rows)
+    assert world.relay().delivered == 0
+    # … into one job per five-second window (two if the burst straddled a window's end).
+    rank = world.queue("rank")
+    scheduled = rank.scheduled_job_registry.get_job_ids()
+    assert 1 <= len(scheduled) <= 2, scheduled
+    assert {r.job_id for r in rank_rows} == set(scheduled)
+    assert rank.count == 0  # debounced: nothing runs before the window closes
+    world.release_scheduled()
+    world.work(purposes=("rank",))
+    assert world.outbox(topic="rank_year", completed_at=None) == []  # this year's requests, earlier ones too
+    with world.ctx():
+        from backoffice.applications.models import Application
+        from backoffice.extensions import db
+
+        for _case, app_id in cases:
+            total = db.session.scalar(select(Application.total).where(Application.id == app_id))
+            above = db.session.scalar(select(db.func.count()).where(Application.year == 2021,
+                                                                     Application.total > total))
+            assert db.session.scalar(select(Application.rank).where(Application.id == app_id)) == above + 1
+
+
+def test_while_redis_is_down_decisions_commit_and_wait_then_go_out(world, own_redis):
+    import dataclasses
+
+    import redis
+    from rq import Queue, SimpleWorker
+
+    from backoffice.app import create_app
+    from queues.jobs import bind_app, queue_names
+    from queues.relay import deliver, relay_client, relay_engine
+
+    settings = dataclasses.replace(world.settings, redis_url=own_redis.url)
+    bind_app(create_app(settings))
+    own_redis.stop()
+    cases = world.free_cases(50)
+    for case_id, _app in cases:
+        world.decide(case_id)  # nothing here touches Redis: every decision commits
+    report = deliver(relay_engine(settings), relay_client(settings), settings)
+    assert report.delivered == 0 and report.error
+    rows = [r for _c, app_id in cases for r in world.outbox(application_id=app_id, completed_at=None)]
+    assert len(rows) == 50
+    assert all(r.delivered_at is None and r.attempts == 1 and "Error" in r.last_error for r in rows)
+
+    own_redis.start()  # back, and empty (no persistence)
+    report = deliver(relay_engine(settings), relay_client(settings), settings)
+    assert report.delivered == 50 and report.error is None
+    connection = redis.Redis.from_url(own_redis.url)
+    SimpleWorker([Queue(n, connection=connection) for n in queue_names(settings)], connection=connection) \
+        .work(burst=True)
+    for _case, app_id in cases:
+        total, snap_total, _d, _n = world.state(app_id)
+        assert total == snap_total == world.expected_total(app_id), app_id
+
+
+def test_a_failing_job_retries_with_backoff_then_waits_for_an_administrator(world, monkeypatch):
+    from queues import jobs
+
+    (case_id, app_id), = world.free_cases(1)
+    world.decide(case_id)
+    world.relay()
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("registry facts unreadable")
+
+    from backoffice.applications import scoring_service
+
+    monkeypatch.setattr(scoring_service, "rescore_application", broken)
+    world.work(purposes=("rescore",))
+    queue = world.queue("rescore")
+    # The first failure is scheduled for a retry after the first backoff interval.
+    job_id, = queue.scheduled_job_registry.get_job_ids()
+    job = Job.fetch(job_id, connection=world.redis)
+    assert job.retries_left == len(jobs.rescore_application.spec.backoff) - 1
+    for _ in jobs.rescore_application.spec.backoff:
+        world.release_scheduled()
+        world.work(purposes=("rescore",))
+    assert queue.failed_job_registry.get_job_ids() == [job_id]
+    assert Job.fetch(job_id, connection=world.redis).get_status() == JobStatus.FAILED
+    with world.ctx():
+        from backoffice.outbox.services import pending_rescore
+
+        assert pending_rescore([app_id]) == {app_id}  # still pending: nothing was lost
+
+    monkeypatch.undo()
+    with world.ctx():
+        from backoffice.jobs.services import retry_failed
+
+        retry_failed(world.redis, world.settings, "rescore", job_id, actor=None)
+        from backoffice.extensions import db
+
+        db.session.commit()
+    world.work(purposes=("rescore",))
+    total, snap_total, _d, _n = world.state(app_id)
+    assert total == snap_total == world.expected_total(app_id)
+    with world.ctx():
+        assert pending_rescore([app_id]) == set()
+
+
+def test_a_job_lost_from_redis_is_delivered_again(world):
+    from queues.relay import redeliver_lost, relay_client, relay_engine
+
+    (case_id, app_id), = world.free_cases(1)
+    world.decide(case_id)
+    report = world.relay()
+    job_id = report.job_ids.popitem()[1]
+    # Redis restarted without its data: the job is gone, the row says delivered.
+    Job.fetch(job_id, connection=world.redis).delete()
+    engine, client = relay_engine(world.settings), relay_client(world.settings)
+    assert redeliver_lost(engine, client) == 0  # not yet: it might just be waiting in a long queue
+    later = datetime.now(timezone.utc) + timedelta(minutes=11)
+    # (Rows of earlier tests, whose namespaces were emptied, are found lost too.)
+    assert redeliver_lost(engine, client, now=later) >= 1
+    row, = world.outbox(application_id=app_id)
+    assert row.delivered_at is None and "lost" in row.last_error
+    assert world.relay(ids=[row.id]).delivered == 1
+    world.work(purposes=("rescore",))
+    total, snap_total, _d, _n = world.state(app_id)
+    assert total == snap_total == world.expected_total(app_id)
+
+
+def test_a_year_rescore_job_rescores_and_reranks(world):
+    from queues.jobs import enqueue_year_rescore
+
+    (case_id, app_id), = world.free_cases(1)
+    world.decide(case_id)  # its request is satisfied by the year's run, not by its own job
+    job_id = enqueue_year_rescore(world.redis, world.settings, 2021, trigger="rule_correction")
+    world.work(purposes=("maintenance",))
+    job = Job.fetch(job_id, connection=world.redis)
+    assert job.get_status() == JobStatus.FINISHED, job.latest_result().exc_string
+    result = job.return_value()
+    assert result["applications"] >= 400 and result["changed"] >= 1
+    total, snap_total, _d, _n = world.state(app_id)
+    assert total == snap_total == world.expected_total(app_id)
+    assert world.outbox(application_id=app_id, completed_at=None) == []
