@@ -158,3 +158,37 @@ def test_bulk_rescoring_runs_a_constant_number_of_statements(make):
 def test_unknown_application(make):
     with pytest.raises(LookupError):
         rescore_application(987654321, trigger="intake")
+
+
+def test_bulk_rescoring_notices_every_kind_of_change_it_skips_the_engine_for(make, monkeypatch):
+    import backoffice.applications.scoring_service as service
+
+    application, housing = _filed(make)
+    other, _ = _filed(make)
+    assert rescore_many([application.id, other.id], trigger="intake") == 2
+
+    calls = []
+    real_score = service.score
+    monkeypatch.setattr(service, "score", lambda data: calls.append(data) or real_score(data))
+    # Same claims, same facts, same engine: the engine is not even run.
+    assert rescore_many([application.id, other.id], trigger="again") == 0 and calls == []
+
+    # A registry re-check changes a claim's verified facts.
+    own = _file(make, application, "housing", {**OWN, "district": "通州区"})
+    assert rescore_many([application.id, other.id], trigger="registry") == 1 and len(calls) == 1
+    assert _snapshots(application.id)[-1].changes["indicators"]["housing"]["claims"] == [own.id]
+
+    # The applicant's birth date is corrected (age comes from the ID number here).
+    other_applicant = db.session.get(Application, other.id).applicant
+    other_applicant.birth_date = date(1960, 3, 14)
+    db.session.flush()
+    assert rescore_many([application.id, other.id], trigger="identity") == 1
+    assert _snapshots(other.id)[-1].changes["indicators"]["age"]["after"] == 0.0
+
+    # force runs the engine although nothing changed; so does a new engine version
+    # (a rule correction), and equal figures still store nothing.
+    calls.clear()
+    assert rescore_many([application.id], trigger="forced", force=True) == 0 and len(calls) == 1
+    calls.clear()
+    monkeypatch.setattr(service, "ENGINE_VERSION", "test-next")
+    assert rescore_many([application.id, other.id], trigger="rule-correction") == 0 and len(calls) == 2
