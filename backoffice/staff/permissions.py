@@ -113,8 +113,26 @@ def scope_district_id(user) -> int | None:
     return user.district_id
 
 
+def case_area(case) -> str:
+    """Tips carry the reporter's identity: a tip case belongs to the "tips" area, not "cases"."""
+    return "tips" if getattr(case, "queue", None) == "tips" else "cases"
+
+
+CASE_WORKERS = frozenset({Role.reviewer, Role.supervisor})
+
+
+def can_open_case(user, case) -> Verdict:
+    """The case workspace: reviewers and supervisors of the case's district (city level: all)."""
+    verdict = can_see(user, case_area(case), case.district_id)
+    if not verdict:
+        return verdict
+    if user.role not in CASE_WORKERS:
+        return deny("只有审核员和主管办理案件 / only reviewers and supervisors work cases")
+    return ALLOW
+
+
 def can_claim_case(user, case) -> Verdict:
-    verdict = can_see(user, "cases", case.district_id)
+    verdict = can_see(user, case_area(case), case.district_id)
     if not verdict:
         return verdict
     if user.role not in (Role.reviewer, Role.supervisor):
@@ -125,7 +143,7 @@ def can_claim_case(user, case) -> Verdict:
 
 
 def can_reassign(user, case) -> Verdict:
-    verdict = can_see(user, "cases", case.district_id)
+    verdict = can_see(user, case_area(case), case.district_id)
     if not verdict:
         return verdict
     if user.role != Role.supervisor:
@@ -133,8 +151,29 @@ def can_reassign(user, case) -> Verdict:
     return ALLOW
 
 
+def can_release_case(user, case) -> Verdict:
+    """Only the assignee hands a case back to the queue; supervisors reassign instead."""
+    verdict = can_see(user, case_area(case), case.district_id)
+    if not verdict:
+        return verdict
+    if case.assignee_id != user.id:
+        return deny("只有承办人可以退回队列 / only the assignee may release the case")
+    return ALLOW
+
+
+def can_be_assigned(staff, case) -> Verdict:
+    """Who a supervisor may hand a case to: an active reviewer or supervisor who may see it."""
+    if staff is None or not getattr(staff, "is_active", False):
+        return deny("该人员账户已停用 / that account is not active")
+    if staff.role not in CASE_WORKERS:
+        return deny(f"{staff.role.label}不办理案件 / {staff.role.value} does not work cases")
+    if not can_see_district(staff, case.district_id):
+        return deny(f"{staff.full_name}不属于该案件所在区 / {staff.username} works another district")
+    return ALLOW
+
+
 def can_decide(user, case) -> Verdict:
-    verdict = can_see(user, "cases", case.district_id)
+    verdict = can_see(user, case_area(case), case.district_id)
     if not verdict:
         return verdict
     if case.assignee_id != user.id:
@@ -144,7 +183,7 @@ def can_decide(user, case) -> Verdict:
 
 def can_countersign(user, decision) -> Verdict:
     """Four eyes: a supervisor who is not the one who decided."""
-    verdict = can_see(user, "cases", decision.case.district_id)
+    verdict = can_see(user, case_area(decision.case), decision.case.district_id)
     if not verdict:
         return verdict
     if user.role != Role.supervisor:

@@ -1,0 +1,434 @@
+"""Working a review case: claim, release, reassign, decide, countersign.
+
+Plain functions. Each checks the permission rules (staff/permissions.py), changes the case,
+flushes, and writes its audit event in the same transaction; none commits (the request or
+job does, once). They raise a `CaseActionError` the views show as it is:
+
+* `Refused`  — the rules do not allow it (not the assignee, four eyes, wrong status);
+* `Invalid`  — the input is incomplete or wrong; `errors` names each field, so the form
+  can be shown again with what the user typed;
+* `StaleCase` — the form was rendered from an older version of the case (someone acted
+  first). ReviewCase.version is SQLAlchemy's version_id_col, so the UPDATE itself also
+  refuses a race between two requests that both passed the version check.
+
+Decisions are never updated: a new decision on a case supersedes the latest one
+(Decision.supersedes_id). A decision that changes a score waits for a supervisor's second
+signature; the final decision supersedes the claim's verified facts and writes the
+rescoring request to the outbox in the same transaction, then closes the case.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from backoffice.audit.services import record
+from backoffice.cases import facts as facts_module
+from backoffice.cases.models import CaseStatus, Countersignature, Decision, Outcome, ReviewCase
+from backoffice.core.db import utcnow
+from backoffice.extensions import db
+from backoffice.outbox.services import request_rescore
+from backoffice.staff.permissions import (
+    can_be_assigned,
+    can_claim_case,
+    can_countersign,
+    can_decide,
+    can_open_case,
+    can_reassign,
+    can_release_case,
+)
+from verifiers.materials import review_type as _review_type
+from verifiers.reasons import OUTCOME_CODES, REASON_CODES, decision_reasons, reason as _registry_reason
+
+CHECKLIST_STATES = ("present", "acceptable", "problem")
+CHECKLIST_STATE_LABELS = {
+    "present": ("已提供", "Present"),
+    "acceptable": ("合格", "Acceptable"),
+    "problem": ("有问题", "Problem"),
+}
+NOTE_MAX = 2000
+RESCORE_TRIGGER = "decision"
+
+
+class CaseActionError(Exception):
+    status = 400
+
+    def __init__(self, message: str, errors: Mapping[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.errors = dict(errors or {})
+
+
+class Refused(CaseActionError):
+    status = 403
+
+
+class Invalid(CaseActionError):
+    status = 422
+
+
+class StaleCase(CaseActionError):
+    status = 409
+
+
+STALE_MESSAGE = (
+    "该案件已被他人处理（领取、改派或决定），本次提交未保存；页面已显示最新状态，您填写的内容保留在表单中。"
+    " / Someone else acted on this case first, so nothing was saved; the page shows the case as it is now"
+    " and keeps what you typed."
+)
+
+
+# Helpers ---------------------------------------------------------------------------------
+
+def _check_version(case: ReviewCase, version) -> None:
+    if version is None:
+        return
+    try:
+        version = int(version)
+    except (TypeError, ValueError):
+        raise StaleCase(STALE_MESSAGE) from None
+    if version != case.version:
+        raise StaleCase(STALE_MESSAGE)
+
+
+def _flush() -> None:
+    try:
+        db.session.flush()
+    except StaleDataError:
+        # Another transaction changed the row between our read and our UPDATE.
+        raise StaleCase(STALE_MESSAGE) from None
+
+
+def _refuse_unless(verdict) -> None:
+    if not verdict:
+        raise Refused(verdict.message)
+
+
+def _status_label(status: CaseStatus) -> str:
+    from backoffice.cases.models import CASE_STATUS_LABELS
+
+    return CASE_STATUS_LABELS[status]
+
+
+def _audit(action: str, case: ReviewCase, actor, *, before=None, after=None) -> None:
+    record(action, "review_case", case.id, district_id=case.district_id, actor=actor, before=before, after=after)
+
+
+def latest_decision(case: ReviewCase) -> Decision | None:
+    return db.session.scalar(
+        select(Decision).where(Decision.case_id == case.id).order_by(Decision.id.desc()).limit(1)
+    )
+
+
+def case_conditions(case: ReviewCase) -> frozenset[str]:
+    """Materials conditions that apply to the case (e.g. a degree review needs the degree certificate)."""
+    if case.reason_code in REASON_CODES:
+        conditions = _registry_reason(case.reason_code).conditions
+        if case.review_type:
+            known = {c.code for c in _review_type(case.review_type).conditions}
+            return frozenset(conditions & known)
+    return frozenset()
+
+
+def checklist_rows(case: ReviewCase):
+    """The checklist a reviewer ticks for this case: its review type's rows that apply."""
+    if not case.review_type:
+        return ()
+    return _review_type(case.review_type).applicable_rows(case_conditions(case))
+
+
+def reasons_for_case(case: ReviewCase, outcome: str):
+    return decision_reasons(outcome, case.review_type)
+
+
+def _changes_score(case: ReviewCase, outcome: str) -> bool:
+    """Corrected facts change a score; so does upholding a claim that does not count yet
+    (an invalid registry result) or whose verified facts differ from the claim as filed."""
+    claim = case.claim
+    if claim is None:
+        return False
+    if outcome == Outcome.corrected.value:
+        return True
+    if outcome == Outcome.upheld.value:
+        return not claim.counts or (claim.verified or None) != claim.claimed
+    return False
+
+
+# Claim, release, reassign ---------------------------------------------------------------
+
+def claim(case: ReviewCase, *, actor, version=None) -> ReviewCase:
+    """A reviewer takes an open case from the queue."""
+    _check_version(case, version)
+    _refuse_unless(can_open_case(actor, case))
+    _refuse_unless(can_claim_case(actor, case))
+    if case.status == CaseStatus.in_review and case.assignee_id == actor.id:
+        return case  # already theirs: a double click changes nothing
+    if case.status != CaseStatus.open:
+        raise Refused(f"只有“待领取”的案件可以领取，该案件当前为“{_status_label(case.status)}”"
+                      f" / only open cases can be claimed")
+    case.assignee_id = actor.id
+    case.status = CaseStatus.in_review
+    _flush()
+    _audit("case.claimed", case, actor, before={"status": "open", "assignee_id": None},
+           after={"status": case.status, "assignee_id": actor.id})
+    return case
+
+
+def release(case: ReviewCase, *, actor, version=None) -> ReviewCase:
+    """The assignee hands an undecided case back to the queue."""
+    _check_version(case, version)
+    _refuse_unless(can_release_case(actor, case))
+    if case.status != CaseStatus.in_review:
+        raise Refused(f"该案件当前为“{_status_label(case.status)}”，不能退回队列 / only a case in review can be released")
+    case.assignee_id = None
+    case.status = CaseStatus.open
+    _flush()
+    _audit("case.released", case, actor, before={"status": "in_review", "assignee_id": actor.id},
+           after={"status": case.status, "assignee_id": None})
+    return case
+
+
+def reassign(cases: Iterable[ReviewCase], assignee, *, reason: str, actor,
+             versions: Mapping[int, int] | None = None) -> list[ReviewCase]:
+    """A supervisor hands one or many cases to `assignee` (None: back to the queue), with a reason.
+
+    All or nothing: if any case may not be reassigned, nothing changes and the message
+    names each problem (a supervisor re-selects rather than guessing what happened).
+    """
+    cases = list(cases)
+    reason = (reason or "").strip()
+    if not cases:
+        raise Invalid("请选择要改派的案件 / choose the cases to reassign", {"ids": "required"})
+    if not reason:
+        raise Invalid("请填写改派理由 / give the reason for the reassignment", {"reason": "必填 / required"})
+    if len(reason) > NOTE_MAX:
+        raise Invalid("改派理由过长 / the reason is too long", {"reason": f"≤ {NOTE_MAX}"})
+    versions = versions or {}
+    for case in cases:
+        _check_version(case, versions.get(case.id))
+    problems = []
+    for case in cases:
+        verdict = can_reassign(actor, case)
+        if not verdict:
+            problems.append(f"{case.number}: {verdict.message}")
+        elif case.status == CaseStatus.closed:
+            problems.append(f"{case.number}: 已办结 / closed")
+        elif assignee is not None and not (verdict := can_be_assigned(assignee, case)):
+            problems.append(f"{case.number}: {verdict.message}")
+        elif assignee is not None and case.assignee_id == assignee.id:
+            problems.append(f"{case.number}: 已由该人员承办 / already assigned to them")
+    if problems:
+        raise Refused("未改派任何案件 / nothing was reassigned: " + "；".join(problems))
+    for case in cases:
+        before = {"status": case.status, "assignee_id": case.assignee_id}
+        case.assignee_id = assignee.id if assignee is not None else None
+        if assignee is None and case.status == CaseStatus.in_review:
+            case.status = CaseStatus.open
+        elif assignee is not None and case.status == CaseStatus.open:
+            case.status = CaseStatus.in_review
+        _flush()
+        _audit("case.reassigned", case, actor, before=before,
+               after={"status": case.status, "assignee_id": case.assignee_id, "reason": reason})
+    return cases
+
+
+# Decide -----------------------------------------------------------------------------------
+
+def _validate_checklist(case: ReviewCase, checklist: Mapping | None) -> tuple[dict, dict[str, str]]:
+    rows = {r.code: r for r in checklist_rows(case)}
+    clean: dict = {}
+    errors: dict[str, str] = {}
+    for code, entry in (checklist or {}).items():
+        if code not in rows:
+            errors[f"checklist.{code}"] = "不属于该复查类型的材料 / not a row of this checklist"
+            continue
+        state = (entry or {}).get("state") or ""
+        note = ((entry or {}).get("note") or "").strip()
+        if state and state not in CHECKLIST_STATES:
+            errors[f"checklist.{code}"] = "无效的状态 / unknown state"
+            continue
+        if len(note) > NOTE_MAX:
+            errors[f"checklist.{code}"] = "说明过长 / note too long"
+            continue
+        if state or note:
+            clean[code] = {"state": state or None, "note": note or None}
+    return clean, errors
+
+
+def _missing_materials(case: ReviewCase, checklist: Mapping) -> list[str]:
+    """Labels of what the ticked checklist still lacks (rows and one-of groups), per the materials table."""
+    if not case.review_type:
+        return []
+    rt = _review_type(case.review_type)
+    if not rt.rows:
+        return []
+    sound = [code for code, entry in checklist.items() if entry.get("state") == "acceptable"]
+    labels = {r.code: r.label_zh for r in rt.rows} | {g.code: g.label_zh for g in rt.groups}
+    return [labels[code] for code in rt.missing(sound, case_conditions(case))]
+
+
+def decide(case: ReviewCase, *, actor, outcome: str, reason_code: str, note: str, version,
+           corrected_facts: Mapping[str, str] | None = None, checklist: Mapping | None = None) -> Decision:
+    """The assignee's decision: upheld, corrected (with the corrected facts), returned for
+    materials (the clock stops) or rejected; a reason of this outcome and review type and a
+    note are required. `corrected_facts` are the typed form values (facts.parse validates them)."""
+    _check_version(case, version)
+    _refuse_unless(can_open_case(actor, case))
+    _refuse_unless(can_decide(actor, case))
+    if case.status != CaseStatus.in_review:
+        raise Refused(f"该案件当前为“{_status_label(case.status)}”，不能作出决定 / the case is not in review")
+
+    errors: dict[str, str] = {}
+    outcome = (outcome or "").strip()
+    reason_code = (reason_code or "").strip()
+    note = (note or "").strip()
+    if outcome not in OUTCOME_CODES:
+        errors["outcome"] = "请选择审核结果 / choose an outcome"
+    elif reason_code not in {r.code for r in reasons_for_case(case, outcome)}:
+        errors["reason_code"] = "请选择适用于该结果的理由 / choose a reason for this outcome"
+    if not note:
+        errors["note"] = "请填写说明 / a note is required"
+    elif len(note) > NOTE_MAX:
+        errors["note"] = f"说明不能超过{NOTE_MAX}字 / at most {NOTE_MAX} characters"
+    clean_checklist, checklist_errors = _validate_checklist(case, checklist)
+    errors.update(checklist_errors)
+
+    facts = None
+    if outcome == Outcome.corrected.value:
+        if case.claim is None:
+            errors["outcome"] = "该案件没有可更正的指标 / this case has no claim to correct"
+        else:
+            facts, fact_errors = facts_module.parse(case.claim.indicator.value, case.year, corrected_facts or {})
+            errors.update({f"facts.{k}" if k else "facts": v for k, v in fact_errors.items()})
+    if outcome in (Outcome.upheld.value, Outcome.corrected.value) and not checklist_errors:
+        missing = _missing_materials(case, clean_checklist)
+        if missing:
+            errors["checklist"] = ("材料不齐全，不能认定有效；未标为“合格”的：" + "、".join(missing)
+                                   + " / materials incomplete: tick each required document as acceptable")
+    if errors:
+        raise Invalid("请修改标出的内容后再提交 / please correct the marked fields", errors)
+
+    previous = latest_decision(case)
+    changes = _changes_score(case, outcome)
+    decision = Decision(
+        case=case,
+        outcome=Outcome(outcome),
+        reason_code=reason_code,
+        note=note,
+        corrected_facts=facts,
+        checklist=clean_checklist or None,
+        changes_score=changes,
+        decided_by_id=actor.id,
+        supersedes_id=previous.id if previous is not None else None,
+    )
+    db.session.add(decision)
+    before = {"status": case.status}
+    if outcome == Outcome.returned.value:
+        # 退回补正: the case waits for the applicant and the working-day clock stops.
+        case.status = CaseStatus.awaiting_materials
+        case.paused_on = date.today()
+    elif changes:
+        # A score-changing decision needs a supervisor's second signature (four eyes).
+        case.status = CaseStatus.awaiting_countersign
+    _flush()
+    if case.status == CaseStatus.in_review:
+        _finalize(case, decision, actor)
+    _audit("case.decided", case, actor, before=before, after={
+        "decision_id": decision.id, "outcome": outcome, "reason_code": reason_code,
+        "changes_score": changes, "status": case.status, "corrected_facts": facts,
+    })
+    return decision
+
+
+def _finalize(case: ReviewCase, decision: Decision, actor) -> None:
+    """The final decision: supersede the claim's verified facts, request rescoring (outbox,
+    same transaction), close the case. A rejection leaves the registry result standing."""
+    claim = case.claim
+    if claim is not None and decision.outcome in (Outcome.upheld, Outcome.corrected):
+        before = {"verified": claim.verified, "verified_by_decision_id": claim.verified_by_decision_id}
+        claim.verified = dict(decision.corrected_facts) if decision.outcome == Outcome.corrected else dict(claim.claimed)
+        claim.verified_by_decision_id = decision.id
+        _flush()
+        record("claim.verified_superseded", "indicator_claim", claim.id, district_id=case.district_id, actor=actor,
+               before=before, after={"verified": claim.verified, "verified_by_decision_id": decision.id})
+        request_rescore(case.application_id, trigger=RESCORE_TRIGGER, decision_id=decision.id)
+    case.status = CaseStatus.closed
+    case.closed_at = utcnow()
+    _flush()
+
+
+# Countersign ------------------------------------------------------------------------------
+
+def countersign(case: ReviewCase, *, actor, confirm: bool, reason: str | None = None, version=None) -> Countersignature:
+    """A supervisor who did not decide confirms the pending decision (it becomes final) or
+    sends it back to the assignee with a reason."""
+    _check_version(case, version)
+    if case.status != CaseStatus.awaiting_countersign:
+        raise Refused("该案件没有待复核的决定 / nothing on this case waits for a countersignature")
+    decision = latest_decision(case)
+    _refuse_unless(can_countersign(actor, decision))
+    reason = (reason or "").strip()
+    if not confirm and not reason:
+        raise Invalid("退回重审需填写理由 / give the reason for sending it back",
+                      {"countersign_reason": "必填 / required"})
+    if len(reason) > NOTE_MAX:
+        raise Invalid("理由过长 / the reason is too long", {"countersign_reason": f"≤ {NOTE_MAX}"})
+    # Built by id, not through decision.signoff: a Decision row is never touched again.
+    signature = Countersignature(decision_id=decision.id, signed_by_id=actor.id, confirmed=confirm,
+                                 reason=reason or None)
+    db.session.add(signature)
+    try:
+        if confirm:
+            _finalize(case, decision, actor)
+        else:
+            case.status = CaseStatus.in_review  # back to the assignee, who decides again
+            _flush()
+    except IntegrityError:
+        # Two supervisors signed the same decision at once: the unique decision_id refuses one.
+        raise StaleCase(STALE_MESSAGE) from None
+    _audit("case.countersigned" if confirm else "case.sent_back", case, actor,
+           before={"status": "awaiting_countersign"},
+           after={"decision_id": decision.id, "confirmed": confirm, "reason": reason or None, "status": case.status})
+    return signature
+
+
+# Bulk decisions ---------------------------------------------------------------------------
+
+# In bulk there is no checklist per case and no facts per case, so only the outcomes that need
+# neither: returned for materials and rejected. The reason and the note are still required.
+BULK_OUTCOMES = (Outcome.returned.value, Outcome.rejected.value)
+
+
+def common_reasons(cases: Iterable[ReviewCase], outcome: str):
+    """The decision reasons that fit every one of `cases` for this outcome, in table order."""
+    cases = list(cases)
+    if not cases:
+        return ()
+    allowed = [set(r.code for r in reasons_for_case(c, outcome)) for c in cases]
+    common = set.intersection(*allowed)
+    return tuple(r for r in reasons_for_case(cases[0], outcome) if r.code in common)
+
+
+def decide_many(cases: Iterable[ReviewCase], *, actor, outcome: str, reason_code: str, note: str,
+                versions: Mapping[int, int | str | None]) -> list[Decision]:
+    """One decision (returned or rejected), with its reason and note, on each case; all or nothing:
+    the first refusal raises and the caller rolls back what was flushed before it."""
+    cases = list(cases)
+    if not cases:
+        raise Invalid("请选择案件 / choose the cases", {"ids": "required"})
+    if outcome not in BULK_OUTCOMES:
+        raise Invalid("批量决定只能“退回补正”或“不予支持” / in bulk only Returned or Rejected",
+                      {"outcome": "退回补正 / 不予支持"})
+    decisions = []
+    for case in cases:
+        try:
+            decisions.append(decide(case, actor=actor, outcome=outcome, reason_code=reason_code, note=note,
+                                    version=versions.get(case.id)))
+        except Invalid as exc:
+            raise type(exc)(exc.message, exc.errors) from None
+        except CaseActionError as exc:
+            raise type(exc)(f"{case.number}: {exc.message}", exc.errors) from None
+    return decisions
