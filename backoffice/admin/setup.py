@@ -63,7 +63,11 @@ def init_admin(app: Flask) -> Admin:
         )
 
     records = bi("申报数据", "Filings")
-    admin.add_view(ApplicationView(Application, name=bi("申报", "Applications"), endpoint="applications", category=records))
+    # The applications' view with the latest score on its details page, and the simulator (backoffice/applications).
+    from backoffice.applications.score_views import ApplicationScoreView, SimulatorView
+
+    admin.add_view(ApplicationScoreView(Application, name=bi("申报", "Applications"), endpoint="applications", category=records))
+    admin.add_view(SimulatorView(name=bi("积分模拟计算", "Score simulator"), endpoint="simulator", url="/admin/simulator", category=records))
     admin.add_view(ApplicantView(Applicant, name=bi("申请人", "Applicants"), endpoint="applicants", category=records))
     admin.add_view(ClaimView(IndicatorClaim, name=bi("指标", "Indicator claims"), endpoint="claims", category=records))
     admin.add_view(CaseView(ReviewCase, name=bi("全部案件", "All cases"), endpoint="cases", category=records))

@@ -1,0 +1,440 @@
+"""The score on the application's page, and the score simulator (积分模拟计算).
+
+* ``ApplicationScoreView`` is the applications' model view (ScopedModelView, so the
+  district rule is unchanged) whose details page adds the latest snapshot: each
+  indicator's points and figures, the engine's explanation lines, and what changed
+  against the previous snapshot (points before/after, the claims and decisions behind it).
+* ``SimulatorView`` lets a reviewer open an application of their district, change its
+  verified facts in a form and see the breakdown the engine gives, without saving
+  anything: for explaining a decision to an applicant at the window. The only write is an
+  audit event per computation ("simulator.used").
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flask import abort, g, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from backoffice.admin.views import ApplicationView
+from backoffice.applications.facts import INDICATORS, INSURANCE_TYPES, FactsError, build_score_input
+from backoffice.applications.models import INDICATOR_LABELS, Applicant, Application, Indicator, ScoreSnapshot
+from backoffice.audit.services import record
+from backoffice.extensions import db
+from backoffice.i18n import is_english, text
+from backoffice.scoring import ScoreInputError, score
+from backoffice.scoring.tables import (
+    DISTRICTS,
+    EDUCATION_DEGREES,
+    EDUCATION_LEVELS,
+    EQUITY_FINANCING_CODE,
+    EQUITY_FINANCING_NAME,
+    HONOURS,
+    INNOVATION,
+    INSURANCE_TYPES as INSURANCE_LABELS,
+    RESIDENCE_TYPES,
+)
+from backoffice.staff.permissions import can_read_area, can_see
+from verifiers.identifiers import mask_resident_id
+
+INSURANCE_LABEL = dict(INSURANCE_LABELS)
+# The figures of score result v1 beside the points, in the words of the handbook.
+DETAIL_LABELS = {
+    "months": ("计分月数", "months"),
+    "type": ("险种", "insurance type"),
+    "own_months": ("自有住所月数", "own months"),
+    "rent_months": ("租赁/宿舍月数", "rental/dorm months"),
+    "deduction": ("扣除", "deduction"),
+    "both_months": ("职住均在城六区外月数", "months living and working outside"),
+    "live_months": ("仅居住在城六区外月数", "months living outside"),
+    "qualifying_years": ("纳税≥10万元年数", "years ≥ 100 000"),
+    "violations": ("涉税违法次数", "tax violations"),
+    "age": ("年龄(周岁)", "age"),
+    "detentions": ("行政拘留次数", "detentions"),
+}
+
+
+def application_number(application) -> str:
+    return f"{application.year}-{application.id:06d}"
+
+
+def indicator_label(code: str) -> str:
+    return INDICATOR_LABELS.get(Indicator(code), code) if code in INDICATORS else code
+
+
+def _figures(code: str, figures: dict) -> str:
+    parts = []
+    for key, value in figures.items():
+        if key == "points" or key not in DETAIL_LABELS:
+            continue
+        if key == "type":
+            value = INSURANCE_LABEL.get(value, value)
+        elif isinstance(value, float):
+            value = f"{value:.2f}"
+        zh, en = DETAIL_LABELS[key]
+        parts.append(f"{en if is_english() else zh} {value}")
+    return "，".join(parts)
+
+
+@dataclass
+class IndicatorRow:
+    code: str
+    label: str
+    points: float | None
+    figures: str
+    before: float | None = None
+    after: float | None = None
+
+
+@dataclass
+class ChangeRow:
+    code: str
+    label: str
+    before: float | None
+    after: float | None
+    claims: list
+    decisions: list
+
+
+@dataclass
+class ScorePanel:
+    snapshot: ScoreSnapshot
+    rows: list[IndicatorRow]
+    explanation: list[str]
+    changes: list[ChangeRow]
+    total_before: float | None
+    previous_snapshot_id: int | None
+
+
+def breakdown_rows(result: dict, compare: dict | None = None) -> list[IndicatorRow]:
+    indicators = result.get("indicators") or {}
+    rows = []
+    for code in INDICATORS:
+        figures = indicators.get(code)
+        if figures is None:
+            continue
+        row = IndicatorRow(code, indicator_label(code), figures.get("points"), _figures(code, figures))
+        if compare is not None:
+            row.before = ((compare.get("indicators") or {}).get(code) or {}).get("points")
+        rows.append(row)
+    return rows
+
+
+def score_panel(application_id: int) -> ScorePanel | None:
+    """The latest snapshot of an application as the details page shows it (None: never scored)."""
+    snapshot = db.session.scalars(
+        select(ScoreSnapshot).where(ScoreSnapshot.application_id == application_id)
+        .order_by(ScoreSnapshot.id.desc()).limit(1)
+    ).first()
+    if snapshot is None:
+        return None
+    breakdown = snapshot.breakdown or {}
+    changes = snapshot.changes or {}
+    change_rows = [
+        ChangeRow(code, indicator_label(code), c.get("before"), c.get("after"), c.get("claims") or [],
+                  c.get("decisions") or [])
+        for code, c in (changes.get("indicators") or {}).items()
+    ]
+    change_rows.sort(key=lambda r: INDICATORS.index(r.code) if r.code in INDICATORS else 99)
+    return ScorePanel(
+        snapshot=snapshot,
+        rows=breakdown_rows(breakdown),
+        explanation=list(breakdown.get("explanation") or []),
+        changes=change_rows,
+        total_before=(changes.get("total") or {}).get("before"),
+        previous_snapshot_id=changes.get("previous_snapshot_id"),
+    )
+
+
+class ApplicationScoreView(ApplicationView):
+    """The applications' view with the latest score on the details page."""
+
+    details_template = "applications/details.html"
+
+    def render(self, template, **kwargs):
+        if template == self.details_template and kwargs.get("model") is not None:
+            model = kwargs["model"]
+            kwargs["score"] = score_panel(model.id)
+            kwargs["may_simulate"] = bool(can_see(current_user, "claims", model.district_id))
+            kwargs["t"] = text
+        return super().render(template, **kwargs)
+
+
+# The simulator ---------------------------------------------------------------------------
+EXTRA_ROWS = 2  # blank rows offered below the filled ones
+MAX_ROWS = 60  # rows read back from a form
+_SPLIT = re.compile(r"[\n,;，；]+")
+_RANGE_SEP = re.compile(r"\s*(?:~|～|至|—|–|\bto\b)\s*")
+
+
+def _range_text(r) -> str:
+    if isinstance(r, dict):
+        a, b = r.get("from"), r.get("to")
+    elif isinstance(r, (list, tuple)) and len(r) == 2:
+        a, b = r
+    else:
+        return str(r)
+    return a if a == b else f"{a}~{b}"
+
+
+def to_form(data: dict) -> dict:
+    """A score input → the simulator's form values."""
+    year = data["year"]
+    form = {"birth_date": data["birth_date"]}
+    for t in INSURANCE_TYPES:
+        slot = data["insurance"].get(t) or {}
+        form[f"ins-{t}-paid"] = "\n".join(_range_text(r) for r in slot.get("paid") or [])
+        form[f"ins-{t}-back_paid"] = ", ".join(_range_text(m) if not isinstance(m, str) else m
+                                               for m in slot.get("back_paid") or [])
+    form["wd"] = [dict(w) for w in data["work_districts"]]
+    form["res"] = [dict(r) for r in data["residences"]]
+    education = data["education"] or {}
+    form["edu-level"] = education.get("level") or ""
+    form["edu-degree"] = education.get("degree") or ""
+    form["edu-graduated"] = education.get("graduated") or ""
+    form["work_residence"] = bool(data["work_residence"])
+    form["inno"] = [dict(a) for a in data["innovation"]]
+    annual = data["tax"]["annual"]
+    for y in range(year - 3, year):
+        amount = annual.get(str(y))
+        form[f"tax-{y}"] = "" if amount is None else (str(int(amount)) if float(amount).is_integer() else str(amount))
+    form["tax-violations"] = str(data["tax"]["violations"])
+    form["honors"] = list(data["honors"])
+    form["detentions"] = str(data["detentions"])
+    return form
+
+
+def _rows(form: MultiDict, prefix: str, keys: tuple[str, ...]) -> list[dict]:
+    rows = []
+    for i in range(MAX_ROWS):
+        row = {k: (form.get(f"{prefix}-{i}-{k}") or "").strip() for k in keys}
+        if all(f"{prefix}-{i}-{k}" not in form for k in keys):
+            break
+        rows.append(row)
+    return rows
+
+
+def _number(value: str, what: str, errors: list, *, integer: bool = True):
+    value = value.replace(",", "").replace("，", "").strip()
+    try:
+        number = int(value) if integer else float(value)
+    except ValueError:
+        errors.append(f"{what}: “{value}” " + text("不是数字", "is not a number"))
+        return None
+    if integer or number.is_integer():
+        return int(number)
+    return number
+
+
+def parse_form(form: MultiDict, year: int) -> tuple[dict, dict, list[str]]:
+    """The simulator's form → (score input, form values to show again, problems)."""
+    errors: list[str] = []
+    values: dict = {"birth_date": (form.get("birth_date") or "").strip()}
+    insurance = {}
+    for t in INSURANCE_TYPES:
+        paid_text = form.get(f"ins-{t}-paid") or ""
+        back_text = form.get(f"ins-{t}-back_paid") or ""
+        values[f"ins-{t}-paid"], values[f"ins-{t}-back_paid"] = paid_text, back_text
+        paid = []
+        for item in filter(None, (s.strip() for s in _SPLIT.split(paid_text))):
+            parts = _RANGE_SEP.split(item)
+            paid.append([parts[0], parts[-1]] if len(parts) in (1, 2) else parts)
+        back = []
+        for item in filter(None, (s.strip() for s in _SPLIT.split(back_text))):
+            parts = _RANGE_SEP.split(item)
+            back.append(parts[0] if len(parts) == 1 else parts)
+        insurance[t] = {"paid": paid, "back_paid": back}
+
+    # Rows left blank are dropped (the page offers a few blank rows below the filled ones).
+    work_districts = values["wd"] = [w for w in _rows(form, "wd", ("from", "to", "district"))
+                                     if w["from"] or w["to"]]
+    residences = values["res"] = [r for r in _rows(form, "res", ("type", "from", "to", "district"))
+                                  if r["from"] or r["to"]]
+
+    level, degree = form.get("edu-level") or None, form.get("edu-degree") or None
+    graduated = (form.get("edu-graduated") or "").strip()
+    values.update({"edu-level": level or "", "edu-degree": degree or "", "edu-graduated": graduated})
+    education = {"level": level, "degree": degree, "graduated": graduated} if (level or degree) else None
+
+    values["work_residence"] = form.get("work_residence") in ("1", "on", "true")
+    values["inno"] = [row for row in _rows(form, "inno", ("code", "grade", "rank", "amount")) if row["code"]]
+    innovation = []
+    for row in values["inno"]:
+        award = {"code": row["code"]}
+        if row["code"] == EQUITY_FINANCING_CODE:
+            award["amount"] = _number(row["amount"] or "0", text("融资额", "amount"), errors, integer=False)
+        else:
+            if row["grade"]:
+                award["grade"] = row["grade"]
+            if row["rank"]:
+                award["rank"] = _number(row["rank"], text("排名", "rank"), errors)
+        innovation.append(award)
+
+    annual = {}
+    for y in range(year - 3, year):
+        raw = (form.get(f"tax-{y}") or "").strip()
+        values[f"tax-{y}"] = raw
+        if raw:
+            amount = _number(raw, text(f"{y}年纳税额", f"tax {y}"), errors, integer=False)
+            if amount is not None:
+                annual[str(y)] = amount
+    values["tax-violations"] = (form.get("tax-violations") or "0").strip()
+    violations = _number(values["tax-violations"] or "0", text("涉税违法次数", "tax violations"), errors)
+    values["honors"] = [h for h in form.getlist("honors") if h]
+    values["detentions"] = (form.get("detentions") or "0").strip()
+    detentions = _number(values["detentions"] or "0", text("行政拘留次数", "detentions"), errors)
+
+    data = {
+        "year": year,
+        "birth_date": values["birth_date"],
+        "insurance": insurance,
+        "work_districts": work_districts,
+        "residences": residences,
+        "education": education,
+        "work_residence": values["work_residence"],
+        "innovation": innovation,
+        "tax": {"annual": annual, "violations": violations},
+        "honors": values["honors"],
+        "detentions": detentions,
+    }
+    return data, values, errors
+
+
+# 附件1's grades (等级) as the handbook names them.
+GRADE_LABELS = {
+    "special": "特等奖", "first": "一等奖", "second": "二等奖", "third": "三等奖", "major": "重大贡献奖",
+    "zgc_contribution": "中关村突出贡献奖", "zgc_young": "中关村青年奖", "single": "单项奖",
+}
+
+
+def _choices():
+    grades = []
+    for _name, bands in INNOVATION.values():
+        for grade in bands:
+            if grade is not None and grade not in [g for g, _label in grades]:
+                grades.append((grade, GRADE_LABELS.get(grade, grade)))
+    awards = [(code, name) for code, (name, _bands) in INNOVATION.items()]
+    awards.append((EQUITY_FINANCING_CODE, EQUITY_FINANCING_NAME))
+    return {
+        "districts": list(DISTRICTS),
+        "residence_types": list(RESIDENCE_TYPES.items()),
+        "levels": list(EDUCATION_LEVELS.items()),
+        "degrees": list(EDUCATION_DEGREES.items()),
+        "awards": awards,
+        "grades": grades,
+        "honours": list(HONOURS.items()),
+        "insurance": [(t, INSURANCE_LABEL[t]) for t in INSURANCE_TYPES],
+    }
+
+
+_APP_NO = re.compile(r"^(\d{4})-(\d{1,9})$")
+_LAST4 = re.compile(r"^\d{3}[\dXx]$")
+
+
+class SimulatorView(BaseView):
+    """积分模拟计算: change an application's facts without saving, see the breakdown."""
+
+    # It shows an applicant's verified facts: those who may read claims (reviewers,
+    # supervisors, administrators), each in their district (staff/permissions.py).
+    area = "claims"
+
+    def is_accessible(self) -> bool:
+        verdict = can_read_area(current_user, self.area)
+        if not verdict:
+            g.permission_message = verdict.message
+        return verdict.allowed
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("login.index", next=request.full_path))
+        abort(403, description=g.get("permission_message"))
+
+    def _application(self, application_id) -> Application:
+        """The application, or 404 — also for another district's: its existence is not told."""
+        try:
+            application = db.session.get(Application, int(application_id))
+        except (TypeError, ValueError):
+            application = None
+        if application is None or not can_see(current_user, self.area, application.district_id):
+            abort(404)
+        return application
+
+    def _search(self, q: str) -> list[Application]:
+        stmt = select(Application).join(Applicant, Applicant.id == Application.applicant_id)
+        if current_user.district_id is not None:
+            stmt = stmt.where(Application.district_id == current_user.district_id)
+        q = q.strip()
+        if match := _APP_NO.match(q):
+            stmt = stmt.where(Application.year == int(match.group(1)), Application.id == int(match.group(2)))
+        elif _LAST4.match(q):
+            stmt = stmt.where(Applicant.id_last4 == q.upper())
+        elif q.isdigit():
+            stmt = stmt.where(Application.id == int(q))
+        else:
+            return []
+        return list(db.session.scalars(stmt.order_by(Application.year.desc(), Application.id).limit(50)))
+
+    def _baseline(self, application):
+        """The application's verified facts as a score input, and what they score."""
+        data = build_score_input(application, application.claims)
+        return data, score(data)
+
+    def _render(self, application, values, result, baseline, errors, simulated: bool):
+        return self.render(
+            "applications/simulator.html",
+            application=application,
+            number=application_number(application),
+            applicant_label=f"{application.applicant.name} {mask_resident_id(application.applicant.id_number)}",
+            values=values,
+            result=result,
+            baseline=baseline,
+            rows=breakdown_rows(result, baseline) if result else [],
+            errors=errors,
+            simulated=simulated,
+            choices=_choices(),
+            extra_rows=EXTRA_ROWS,
+            tax_years=list(range(application.year - 3, application.year)),
+            t=text,
+        )
+
+    @expose("/", methods=("GET",))
+    def index(self):
+        application_id = request.args.get("application_id")
+        if application_id is None:
+            q = request.args.get("q", "")
+            matches = self._search(q) if q else []
+            if len(matches) == 1:
+                return redirect(url_for(".index", application_id=matches[0].id))
+            return self.render("applications/simulator_search.html", q=q, matches=matches,
+                               number=application_number, mask=mask_resident_id, t=text)
+        application = self._application(application_id)
+        try:
+            data, baseline = self._baseline(application)
+        except (FactsError, ScoreInputError) as exc:
+            return self._render(application, None, None, None, [str(exc)], simulated=False)
+        return self._render(application, to_form(data), baseline, baseline, [], simulated=False)
+
+    @expose("/", methods=("POST",))
+    def simulate(self):
+        application = self._application(request.form.get("application_id"))
+        try:
+            _data, baseline = self._baseline(application)
+        except (FactsError, ScoreInputError):
+            baseline = None
+        data, values, errors = parse_form(request.form, application.year)
+        result = None
+        if not errors:
+            try:
+                result = score(data)
+            except ScoreInputError as exc:
+                errors.append(f"{exc.path}: {exc.message}")
+        # The one thing written: who simulated what for which application.
+        record("simulator.used", "application", application.id, district_id=application.district_id,
+               after={"total": result["total"] if result else None,
+                      "verified_total": baseline["total"] if baseline else None,
+                      "errors": errors[:3]})
+        return self._render(application, values, result, baseline, errors, simulated=True)
