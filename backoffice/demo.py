@@ -273,6 +273,15 @@ def seed(year: int = 2021, applicants: int = 300, seed: int = 2021, today: date 
             case_seq += 1
             _ensure_case(summary, application, None, CaseKind.tip, case_seq, received, rng=rng)
 
+    # A real PDF per material slot of the open housing and education cases, for the workspace.
+    from flask import current_app
+
+    from backoffice.cases.demo_evidence import ensure_demo_evidence
+
+    files = ensure_demo_evidence(year, current_app.config["BACKOFFICE"].upload_dir)
+    if files:
+        summary.created["evidence files"] = files
+
     # Each application's first snapshot (none again on a second run: nothing changed).
     scored = rescore_batch(seeded_ids, trigger="seed-demo", actor_label="seed-demo")
     if scored.changed:

@@ -14,7 +14,6 @@ def init_admin(app: Flask) -> Admin:
         ApplicantView,
         ApplicationView,
         AuditView,
-        CaseView,
         ClaimView,
         DecisionView,
         DistrictView,
@@ -37,8 +36,8 @@ def init_admin(app: Flask) -> Admin:
     from backoffice.outbox.models import OutboxMessage
     from backoffice.reference.models import District, Employer, Year
     from backoffice.staff.auth import LoginView
+    from backoffice.cases.admin import CaseView
     from backoffice.staff.models import Staff
-    from queues.routing import QUEUES
 
     admin = Admin(
         app,
@@ -48,19 +47,12 @@ def init_admin(app: Flask) -> Admin:
     )
     admin.add_view(LoginView(name="login", endpoint="login", url="/admin/login"))
 
-    worklists = bi("工作队列", "Queues")
-    for queue in QUEUES:
-        # The tips queue carries reporters' identities: investigators only (area "tips").
-        attrs = {"queue": queue.code, "area": "tips" if queue.city_only else "cases"}
-        view_cls = type(f"{queue.code.title()}QueueView", (CaseView,), attrs)
-        admin.add_view(
-            view_cls(
-                ReviewCase,
-                name=bi(queue.label_zh, queue.label_en),
-                endpoint=f"queue_{queue.code}",
-                category=worklists,
-            )
-        )
+    # Worklists per queue with open-count badges, and the case workspace (backoffice/cases).
+    from backoffice.cases.admin import add_queue_views
+    from backoffice.cases.workspace import CaseWorkspaceView
+
+    add_queue_views(admin, bi("工作队列", "Queues"))
+    admin.add_view(CaseWorkspaceView(name=bi("案件办理", "Case"), endpoint="case", url="/admin/case"))
 
     records = bi("申报数据", "Filings")
     # The applications' view with the latest score on its details page, and the simulator (backoffice/applications).

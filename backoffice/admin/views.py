@@ -52,33 +52,6 @@ def _applicant_masked(view, context, model, name):
     return f"{applicant.name} {mask_resident_id(applicant.id_number)}"
 
 
-def _case_applicant(view, context, model, name):
-    applicant = model.application.applicant
-    return f"{applicant.name} {mask_resident_id(applicant.id_number)}"
-
-
-def _queue_label(view, context, model, name):
-    from backoffice.i18n import is_english
-    from queues.routing import queue
-
-    q = queue(model.queue)
-    return q.label_en if is_english() else q.label_zh
-
-
-def _case_reason(view, context, model, name):
-    """The contested registry result in the handbook's words, or the appealed indicator."""
-    from verifiers.indicators import INDICATOR_CODES
-    from verifiers.reasons import REASON_CODES, reason
-
-    code = model.reason_code
-    if code in REASON_CODES:
-        r = reason(code)
-        return f"{INDICATOR_LABELS[r.indicator]}：{r.text(year=model.year, tax_year=model.year - 1)}"
-    if code in INDICATOR_CODES:
-        return INDICATOR_LABELS[code]
-    return code or ""
-
-
 def _district_name(view, context, model, name):
     return model.district.name if model.district else bi("市级", "City level")
 
@@ -213,44 +186,8 @@ class ClaimView(ScopedModelView):
     }
 
 
-class CaseView(ScopedModelView):
-    """All cases of the user's districts; the per-queue worklists narrow it to one queue."""
-
-    area = "cases"
-    queue: str | None = None
-    column_list = (
-        "number", "applicant", "kind", "queue", "reason_code", "received_on", "due_date", "status", "assignee",
-    )
-    column_formatters = {
-        "applicant": _case_applicant,
-        "kind": _label(CASE_KIND_LABELS),
-        "status": _label(CASE_STATUS_LABELS),
-        "queue": _queue_label,
-        "reason_code": _case_reason,
-    }
-    column_formatters_export = {"applicant": _case_applicant}
-    column_formatters_detail = {"applicant": _case_applicant}
-    column_sortable_list = ("number", "received_on", "due_date", "status")
-    column_default_sort = "due_date"
-    column_searchable_list = ("number",)
-    column_filters = ("status", "kind", "queue")
-    column_labels = {
-        **COMMON_LABELS,
-        "number": bi("案件编号", "Case no."),
-        "kind": bi("类型", "Kind"),
-        "queue": bi("队列", "Queue"),
-        "reason_code": bi("原因", "Reason"),
-        "received_on": bi("受理日期", "Received"),
-        "due_date": bi("办结期限", "Due"),
-        "status": bi("状态", "Status"),
-        "assignee": bi("承办人", "Assignee"),
-    }
-
-    def _scoped(self, query):
-        query = super()._scoped(query)
-        if self.queue:
-            query = query.filter(ReviewCase.queue == self.queue)
-        return query
+# The case lists (all cases, and one worklist per queue) live with the cases module.
+from backoffice.cases.admin import CaseView  # noqa: E402,F401
 
 
 class DecisionView(ScopedModelView):

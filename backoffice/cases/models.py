@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, Index, Integer, String, Text, event, text
+from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, Index, Integer, String, Text, event, literal_column, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backoffice.applications.models import Application, IndicatorClaim
@@ -124,8 +124,32 @@ class ReviewCase(db.Model):
         return self.number
 
 
-# Worklists: a district's open cases of a queue, oldest due first.
-Index("ix_review_cases_worklist", ReviewCase.district_id, ReviewCase.queue, ReviewCase.status, ReviewCase.due_date)
+# Worklists (cases/admin.py), oldest due first, the id breaking ties so pages are stable.
+# With a status filter: district (or city level), queue and status, in due order.
+Index(
+    "ix_review_cases_worklist",
+    ReviewCase.district_id, ReviewCase.queue, ReviewCase.status, ReviewCase.due_date, ReviewCase.id,
+)
+Index("ix_review_cases_city_worklist", ReviewCase.queue, ReviewCase.status, ReviewCase.due_date, ReviewCase.id)
+# Without one (the default): the cases still open, of a district's queue and of a queue city-wide.
+Index(
+    "ix_review_cases_open_by_district",
+    ReviewCase.district_id, ReviewCase.queue, ReviewCase.due_date, ReviewCase.id,
+    sqlite_where=text("status != 'closed'"),
+    postgresql_where=text("status != 'closed'"),
+)
+Index(
+    "ix_review_cases_open_by_queue",
+    ReviewCase.queue, ReviewCase.due_date, ReviewCase.id,
+    sqlite_where=text("status != 'closed'"),
+    postgresql_where=text("status != 'closed'"),
+)
+
+
+def not_closed():
+    """The open cases, written as the partial indexes' predicate: a literal, not a bound
+    parameter, or PostgreSQL's generic plan for a prepared statement cannot use them."""
+    return ReviewCase.status != literal_column("'closed'")
 # 每条指标同时只能有一个在办案件: one open case per claim.
 Index(
     "uq_review_cases_open_claim",

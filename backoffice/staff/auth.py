@@ -7,6 +7,7 @@ from flask import abort, flash, redirect, request, session, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import joinedload
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -19,7 +20,8 @@ from backoffice.staff.services import authenticate
 
 def load_user(user_id: str) -> Staff | None:
     try:
-        return db.session.get(Staff, int(user_id))
+        # The district comes along: every page's header shows it (one query, not two).
+        return db.session.get(Staff, int(user_id), options=[joinedload(Staff.district)])
     except (TypeError, ValueError):
         return None
 

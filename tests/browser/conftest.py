@@ -70,8 +70,11 @@ def live_server(settings, live_database):
     from backoffice.migrate import upgrade
 
     upgrade(live_database)
-    live_settings = dataclasses.replace(settings, database_url=live_database)
+    # Its own RQ queue names: jobs the live server pushes to a shared Redis reach no one else's worker.
+    live_settings = dataclasses.replace(settings, database_url=live_database,
+                                        queue_namespace=f"live{uuid.uuid4().hex[:8]}")
     app = create_app(live_settings)
+    _LIVE["app"] = app
     with app.app_context():
         seed(applicants=120)
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -83,6 +86,15 @@ def live_server(settings, live_database):
         from backoffice.extensions import db
 
         db.engine.dispose()
+
+
+_LIVE: dict = {}
+
+
+@pytest.fixture(scope="session")
+def live_app(live_server):
+    """The live server's app, for a test to read its database or run its jobs in-process."""
+    return _LIVE["app"]
 
 
 @pytest.fixture

@@ -1,0 +1,406 @@
+"""The case workspace: evidence beside the materials checklist, and the decision form.
+
+A custom Flask-Admin view (not the generic edit form). Reviewers and supervisors of the
+case's district only: a case of another district answers 404, as if it did not exist,
+also by guessed id. Every POST goes through backoffice/cases/services.py; when a service
+refuses, the page is shown again with the message and everything the user typed, and the
+request rolls back (the app commits only responses below 400).
+"""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from backoffice.applications.models import (
+    INDICATOR_LABELS,
+    REGISTRY_STATUS_LABELS,
+    EvidenceFile,
+    ScoreSnapshot,
+)
+from backoffice.audit.models import AuditEvent
+from backoffice.cases import facts as facts_module
+from backoffice.cases import services
+from backoffice.cases.admin import case_reason_text, forget_queue_counts
+from backoffice.cases.models import CASE_KIND_LABELS, CASE_STATUS_LABELS, CaseStatus, Decision, ReviewCase
+from backoffice.extensions import db
+from backoffice.i18n import is_english, text
+from backoffice.staff.models import Role, Staff
+from backoffice.staff.permissions import (
+    CASE_WORKERS,
+    can_be_assigned,
+    can_claim_case,
+    can_countersign,
+    can_decide,
+    can_open_case,
+    can_reassign,
+    can_release_case,
+)
+from verifiers.materials import review_type as materials_review_type
+from verifiers.reasons import OUTCOMES, REASON_CODES, decision_reason
+from verifiers.reasons import reason as registry_reason
+
+CHECKLIST_STATES = services.CHECKLIST_STATES
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def _outcome_label(code: str) -> str:
+    o = next(o for o in OUTCOMES if o.code == code)
+    return o.label_en if is_english() else o.label_zh
+
+
+def _decision_reason_label(code: str) -> str:
+    try:
+        d = decision_reason(code)
+    except KeyError:
+        return code
+    return d.label_en if is_english() else d.label_zh
+
+
+def checklist_from_form(case: ReviewCase, form) -> dict:
+    """{row code: {"state", "note"}} from the workspace form's checklist-<code>-state/-note fields."""
+    out = {}
+    for row in services.checklist_rows(case):
+        state = form.get(f"checklist-{row.code}-state", "")
+        note = form.get(f"checklist-{row.code}-note", "")
+        if state or note.strip():
+            out[row.code] = {"state": state, "note": note}
+    return out
+
+
+def facts_from_form(form) -> dict[str, str]:
+    return {k[len("facts-"):]: v for k, v in form.items() if k.startswith("facts-")}
+
+
+def eligible_assignees(case: ReviewCase) -> list[Staff]:
+    """Active reviewers and supervisors who may work this case (its district, or city level)."""
+    candidates = db.session.scalars(
+        select(Staff).where(
+            Staff.active.is_(True),
+            Staff.role.in_([Role.reviewer, Role.supervisor]),
+            or_(Staff.district_id == case.district_id, Staff.district_id.is_(None)),
+        ).order_by(Staff.role, Staff.full_name)
+    ).all()
+    return [s for s in candidates if can_be_assigned(s, case)]
+
+
+class CaseWorkspaceView(BaseView):
+    def is_visible(self) -> bool:
+        return False
+
+    def is_accessible(self) -> bool:
+        return current_user.is_authenticated and current_user.is_active and current_user.role in CASE_WORKERS
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("login.index", next=request.full_path))
+        abort(403, description="只有审核员和主管办理案件 / only reviewers and supervisors work cases")
+
+    # Loading -------------------------------------------------------------------------
+    def _case(self, case_id: int) -> ReviewCase:
+        case = db.session.get(ReviewCase, case_id)
+        # Another district's case, or a tip, is answered as if it did not exist.
+        if case is None or not can_open_case(current_user, case):
+            abort(404)
+        return case
+
+    def _again(self, case_id: int, exc: services.CaseActionError, **state):
+        """Show the workspace again after a refusal: fresh state, the message, what was typed."""
+        db.session.rollback()
+        case = self._case(case_id)
+        return self._render(case, error=exc, form=request.form, **state), exc.status
+
+    # Pages ---------------------------------------------------------------------------
+    @expose("/")
+    def index(self):
+        return redirect(url_for("cases.index_view"))
+
+    @expose("/<int:case_id>/")
+    def workspace(self, case_id: int):
+        return self._render(self._case(case_id))
+
+    @expose("/<int:case_id>/claim", methods=("POST",))
+    def claim(self, case_id: int):
+        case = self._case(case_id)
+        try:
+            services.claim(case, actor=_actor(), version=request.form.get("version"))
+        except services.CaseActionError as exc:
+            return self._again(case_id, exc)
+        forget_queue_counts()
+        flash(text("已领取该案件", "You have claimed the case"), "success")
+        return redirect(url_for(".workspace", case_id=case_id))
+
+    @expose("/<int:case_id>/release", methods=("POST",))
+    def release(self, case_id: int):
+        case = self._case(case_id)
+        try:
+            services.release(case, actor=_actor(), version=request.form.get("version"))
+        except services.CaseActionError as exc:
+            return self._again(case_id, exc)
+        forget_queue_counts()
+        flash(text("已退回队列", "The case is back in the queue"), "success")
+        return redirect(url_for(".workspace", case_id=case_id))
+
+    @expose("/<int:case_id>/reassign", methods=("POST",))
+    def reassign(self, case_id: int):
+        case = self._case(case_id)
+        try:
+            assignee = _assignee_choice(request.form.get("assignee_id"))
+            services.reassign([case], assignee, reason=request.form.get("reason", ""), actor=_actor(),
+                              versions={case.id: request.form.get("version")})
+        except services.CaseActionError as exc:
+            return self._again(case_id, exc)
+        forget_queue_counts()
+        flash(text("已改派", "Reassigned"), "success")
+        return redirect(url_for(".workspace", case_id=case_id))
+
+    @expose("/<int:case_id>/decide", methods=("POST",))
+    def decide(self, case_id: int):
+        case = self._case(case_id)
+        form = request.form
+        try:
+            decision = services.decide(
+                case, actor=_actor(), version=form.get("version"),
+                outcome=form.get("outcome", ""), reason_code=form.get("reason_code", ""), note=form.get("note", ""),
+                corrected_facts=facts_from_form(form), checklist=checklist_from_form(case, form),
+            )
+        except services.CaseActionError as exc:
+            return self._again(case_id, exc)
+        forget_queue_counts()
+        if case.status == CaseStatus.awaiting_countersign:
+            flash(text("决定已提交，待主管复核签字", "Decision recorded; it waits for a supervisor's countersignature"),
+                  "success")
+        elif case.status == CaseStatus.awaiting_materials:
+            flash(text("已退回申请人补正材料，办理时限暂停计算", "Returned for materials; the clock is paused"), "success")
+        else:
+            flash(text(f"已作出决定（{_outcome_label(decision.outcome.value)}），案件已办结",
+                       f"Decided ({_outcome_label(decision.outcome.value)}); the case is closed"), "success")
+        return redirect(url_for(".workspace", case_id=case_id))
+
+    @expose("/<int:case_id>/countersign", methods=("POST",))
+    def countersign(self, case_id: int):
+        case = self._case(case_id)
+        confirm = request.form.get("decision") == "confirm"
+        try:
+            services.countersign(case, actor=_actor(), confirm=confirm, reason=request.form.get("countersign_reason"),
+                                 version=request.form.get("version"))
+        except services.CaseActionError as exc:
+            return self._again(case_id, exc)
+        forget_queue_counts()
+        flash(text("已复核确认，案件已办结", "Countersigned; the case is closed") if confirm
+              else text("已退回承办人重新决定", "Sent back to the assignee"), "success")
+        return redirect(url_for(".workspace", case_id=case_id))
+
+    # Bulk pages (from the worklists' actions) ------------------------------------------
+    def _bulk_cases(self, raw_ids: str) -> list[ReviewCase]:
+        ids = [int(i) for i in (raw_ids or "").split(",") if i.strip().isdigit()]
+        cases = [db.session.get(ReviewCase, i) for i in ids]
+        # Anything the user may not open is dropped silently, as a guessed id would be.
+        return [c for c in cases if c is not None and can_open_case(current_user, c)]
+
+    def _back(self):
+        target = request.values.get("url") or ""
+        return target if target.startswith("/") and not target.startswith("//") else url_for("cases.index_view")
+
+    @expose("/bulk/reassign", methods=("GET", "POST"))
+    def bulk_reassign(self):
+        cases = self._bulk_cases(request.values.get("ids", ""))
+        if current_user.role != Role.supervisor:
+            abort(403, description="只有主管可以改派案件 / only supervisors reassign cases")
+        status, error = 200, None
+        if request.method == "POST":
+            versions = {c.id: request.form.get(f"version-{c.id}") for c in cases}
+            try:
+                assignee = _assignee_choice(request.form.get("assignee_id"))
+                services.reassign(cases, assignee, reason=request.form.get("reason", ""), actor=_actor(),
+                                  versions=versions)
+            except services.CaseActionError as exc:
+                db.session.rollback()
+                cases = self._bulk_cases(request.values.get("ids", ""))
+                status, error = exc.status, exc
+            else:
+                forget_queue_counts()
+                flash(text(f"已改派 {len(cases)} 件", f"Reassigned {len(cases)} case(s)"), "success")
+                return redirect(self._back())
+        assignees = _common_assignees(cases)
+        return self.render("cases/bulk_reassign.html", cases=cases, assignees=assignees, error=error,
+                           form=request.form, back=self._back(), t=text,
+                           status_labels=CASE_STATUS_LABELS), status
+
+    @expose("/bulk/decide", methods=("GET", "POST"))
+    def bulk_decide(self):
+        cases = self._bulk_cases(request.values.get("ids", ""))
+        outcomes = [o for o in OUTCOMES if o.code in services.BULK_OUTCOMES]
+        status, error = 200, None
+        if request.method == "POST":
+            try:
+                services.decide_many(
+                    cases, actor=_actor(), outcome=request.form.get("outcome", ""),
+                    reason_code=request.form.get("reason_code", ""), note=request.form.get("note", ""),
+                    versions={c.id: request.form.get(f"version-{c.id}") for c in cases},
+                )
+            except services.CaseActionError as exc:
+                db.session.rollback()
+                cases = self._bulk_cases(request.values.get("ids", ""))
+                status, error = exc.status, exc
+            else:
+                forget_queue_counts()
+                flash(text(f"已对 {len(cases)} 件作出决定", f"Decided {len(cases)} case(s)"), "success")
+                return redirect(self._back())
+        reasons = {o.code: services.common_reasons(cases, o.code) for o in outcomes}
+        return self.render("cases/bulk_decide.html", cases=cases, outcomes=outcomes, reasons=reasons, error=error,
+                           form=request.form, back=self._back(), t=text, english=is_english(),
+                           status_labels=CASE_STATUS_LABELS), status
+
+    # Rendering -------------------------------------------------------------------------
+    def _render(self, case: ReviewCase, error: services.CaseActionError | None = None, form=None):
+        english = is_english()
+        user = current_user
+        claim = case.claim
+        application = case.application
+        indicator = claim.indicator.value if claim is not None else None
+        pending = services.latest_decision(case) if case.status == CaseStatus.awaiting_countersign else None
+
+        registry = None
+        if case.reason_code in REASON_CODES:
+            r = registry_reason(case.reason_code)
+            registry = {
+                "message": r.text(year=case.year, tax_year=case.year - 1),
+                "status": r.status_zh,
+                "section": r.section,
+                "instruction": r.instruction,
+            }
+        rt = materials_review_type(case.review_type) if case.review_type else None
+
+        files = db.session.scalars(
+            select(EvidenceFile).where(EvidenceFile.case_id == case.id).order_by(EvidenceFile.id)
+        ).all()
+        rows = services.checklist_rows(case)
+        row_codes = {r.code for r in rows}
+        # What the form shows: what was just typed, else the decision sent back for rework.
+        previous = services.latest_decision(case)
+        ticked = (checklist_from_form(case, form) if form is not None
+                  else (previous.checklist or {}) if previous is not None and case.status == CaseStatus.in_review
+                  else {})
+        group_labels = {g.code: (g.label_en if english else g.label_zh) for g in (rt.groups if rt else ())}
+        condition_labels = {c.code: c.label_zh for c in (rt.conditions if rt else ())}
+        checklist = [{
+            "code": r.code,
+            "label": r.label_en if english else r.label_zh,
+            "label_zh": r.label_zh,
+            "note": r.note_zh,
+            "group": group_labels.get(r.one_of) if r.one_of else None,
+            "condition": condition_labels.get(r.condition) if r.condition else None,
+            "state": (ticked.get(r.code) or {}).get("state") or "",
+            "row_note": (ticked.get(r.code) or {}).get("note") or "",
+            "files": [f for f in files if f.material_slot == r.code],
+        } for r in rows]
+        slot_labels = {r.code: (r.label_en if english else r.label_zh) for r in rows}
+        evidence = [{
+            "id": f.id,
+            "slot": f.material_slot,
+            "label": slot_labels.get(f.material_slot) or text("其他材料", "Other material") + f" ({f.material_slot})",
+            "url": url_for("evidence.download", id=f.id),
+            "pages": f.pages,
+            "size": f.size,
+            "matched": f.material_slot in row_codes,
+        } for f in files]
+
+        decisions = [{
+            "d": d,
+            "outcome": _outcome_label(d.outcome.value),
+            "reason": _decision_reason_label(d.reason_code),
+            "facts": facts_module.describe(indicator, case.year, d.corrected_facts, english) if indicator else [],
+            "checklist": d.checklist or {},
+        } for d in case.decisions]
+
+        history = db.session.scalars(
+            select(AuditEvent).where(
+                or_(
+                    (AuditEvent.object_type == "review_case") & (AuditEvent.object_id == str(case.id)),
+                    (AuditEvent.object_type == "evidence_file") & AuditEvent.object_id.in_([str(f.id) for f in files]),
+                    (AuditEvent.object_type == "indicator_claim") & (AuditEvent.object_id == str(case.claim_id)),
+                )
+            ).order_by(AuditEvent.id)
+        ).all()
+        snapshot = db.session.scalar(
+            select(ScoreSnapshot).where(ScoreSnapshot.application_id == case.application_id)
+            .order_by(ScoreSnapshot.id.desc()).limit(1)
+        )
+
+        # The decision form's values: typed ones win; facts start from what the claim says now.
+        form_values = dict(form or {})
+        fact_fields = facts_module.fields_for(indicator, case.year) if indicator else ()
+        fact_values = facts_module.form_values(indicator, case.year, (claim.verified or claim.claimed)) if claim else {}
+        fact_values.update(facts_from_form(form or {}))
+        reasons = {o.code: services.reasons_for_case(case, o.code) for o in OUTCOMES}
+
+        countersign_verdict = can_countersign(user, pending) if pending is not None else None
+        return self.render(
+            "cases/workspace.html",
+            case=case, application=application, applicant=application.applicant, claim=claim,
+            indicator_label=INDICATOR_LABELS.get(indicator, "") if indicator else "",
+            kind_label=CASE_KIND_LABELS.get(case.kind, case.kind),
+            status_label=CASE_STATUS_LABELS.get(case.status, case.status),
+            reason_text=case_reason_text(case),
+            registry=registry,
+            registry_status_label=REGISTRY_STATUS_LABELS.get(claim.registry_status) if claim else None,
+            claimed=facts_module.describe(indicator, case.year, claim.claimed, english) if claim else [],
+            verified=facts_module.describe(indicator, case.year, claim.verified, english) if claim else [],
+            review_type=rt, checklist=checklist, states=CHECKLIST_STATES,
+            state_labels={k: (en if english else zh) for k, (zh, en) in services.CHECKLIST_STATE_LABELS.items()},
+            evidence=evidence, decisions=decisions, history=history, snapshot=snapshot,
+            outcomes=OUTCOMES, reasons=reasons, fact_fields=fact_fields, fact_values=fact_values,
+            form=form_values, error=error, pending=pending,
+            pending_facts=(facts_module.describe(indicator, case.year, pending.corrected_facts, english)
+                           if pending is not None and indicator else []),
+            can_claim=case.status == CaseStatus.open and bool(can_claim_case(user, case)),
+            can_release=case.status == CaseStatus.in_review and bool(can_release_case(user, case)),
+            can_decide=case.status == CaseStatus.in_review and bool(can_decide(user, case)),
+            decide_hint=_decide_hint(case, user),
+            can_countersign=bool(countersign_verdict), countersign_message=getattr(countersign_verdict, "message", ""),
+            can_reassign=case.status != CaseStatus.closed and bool(can_reassign(user, case)),
+            assignees=eligible_assignees(case) if user.role == Role.supervisor else [],
+            indicator_labels={str(k.value): v for k, v in INDICATOR_LABELS.items()},
+            english=english, t=text,
+        )
+
+
+def _decide_hint(case: ReviewCase, user) -> str:
+    if case.status == CaseStatus.open:
+        return text("请先领取该案件再作出决定", "Claim the case before deciding")
+    if case.status == CaseStatus.in_review and case.assignee_id != user.id:
+        name = case.assignee.full_name if case.assignee else ""
+        return text(f"该案件由{name}承办，只有承办人可以作出决定", f"{name} has this case; only the assignee decides")
+    if case.status == CaseStatus.awaiting_countersign:
+        return text("决定待主管复核签字", "The decision waits for a supervisor's countersignature")
+    if case.status == CaseStatus.awaiting_materials:
+        return text("已退回申请人补正材料，等待重新提交", "Waiting for the applicant's materials")
+    if case.status == CaseStatus.closed:
+        return text("案件已办结", "The case is closed")
+    return ""
+
+
+UNASSIGN = "none"  # the reassign form's choice "back to the queue, nobody"
+
+
+def _assignee_choice(raw) -> Staff | None:
+    """The staff member chosen in a reassign form; None for "back to the queue"."""
+    raw = (raw or "").strip()
+    if raw == UNASSIGN:
+        return None
+    staff = db.session.get(Staff, int(raw)) if raw.isdigit() else None
+    if staff is None:
+        raise services.Invalid("请选择承办人 / choose who gets the case", {"assignee_id": "必填 / required"})
+    return staff
+
+
+def _common_assignees(cases: list[ReviewCase]) -> list[Staff]:
+    if not cases:
+        return []
+    first, *rest = cases
+    return [s for s in eligible_assignees(first) if all(can_be_assigned(s, c) for c in rest)]
