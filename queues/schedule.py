@@ -51,7 +51,11 @@ class Periodic:
 
 
 # The periodic jobs of the back office. Ids are stable: renaming one starts a new series.
-PERIODIC: tuple[Periodic, ...] = ()
+PERIODIC: tuple[Periodic, ...] = (
+    # 06:30 Beijing, before the windows open: the day's backlog row and the escalation lists
+    # (backoffice/turnaround/sweep.py); idempotent for a day, so a re-run changes nothing.
+    Periodic("daily-sweep", "queues.sweep.daily_sweep", cron="30 6 * * *"),
+)
 
 
 def _function(path: str):

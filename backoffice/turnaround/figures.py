@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case as sql_case, func, select
+from sqlalchemy import Date, Integer, and_, case as sql_case, func, literal, literal_column, select, union_all
 from sqlalchemy.orm import aliased
 
 from backoffice.applications.models import Applicant, Application
@@ -34,8 +34,8 @@ from backoffice.i18n import text
 from backoffice.reference.models import District
 from backoffice.staff.models import Role, Staff
 from backoffice.turnaround.models import DailyBacklog, Escalation
-from backoffice.turnaround.sql import beijing_date, beijing_day_start
-from queues.turnaround import DUE_SOON_WORKING_DAYS, due_working_days
+from backoffice.turnaround.sql import beijing_date, beijing_day_end, beijing_day_start
+from queues.turnaround import DEFAULT_DUE_WORKING_DAYS, DUE_SOON_WORKING_DAYS, DUE_WORKING_DAYS, due_working_days
 from verifiers.identifiers import mask_resident_id
 
 AGEING_BUCKETS: tuple[tuple[int, int | None], ...] = ((0, 2), (3, 5), (6, 8), (9, 10), (11, 15), (16, 20), (21, None))
@@ -128,18 +128,56 @@ def _open():
     return ReviewCase.status != CaseStatus.closed
 
 
-def queue_table(scope: Scope) -> Table:
+def _run(stmt):
+    """Aggregates go through the Core connection: the rows are plain tuples, and the ORM's
+    per-row result processing would cost more than the query on a big group-by."""
+    return db.session.connection().execute(stmt)
+
+
+@dataclass
+class OpenCounts:
+    """The scope's open cases, counted once (one GROUP BY by queue, due date, waiting, paused
+    since and assigned) for the queue table, the ageing histogram and the lists' totals."""
+
+    per_queue: dict[str, list[int]]  # queue -> [open, overdue, due soon, awaiting, unassigned]
+    ageing: dict[str, list[int]]  # queue -> count per AGEING_BUCKETS
+    overdue: int
+    due_soon: int
+
+
+def open_counts(scope: Scope) -> OpenCounts:
     today, soon = scope.today, due_soon_limit(scope.today)
-    stmt = select(
-        ReviewCase.queue,
-        func.count(),
-        func.sum(sql_case((and_(_running(), ReviewCase.due_date < today), 1), else_=0)),
-        func.sum(sql_case((and_(_running(), ReviewCase.due_date >= today, ReviewCase.due_date <= soon), 1),
-                          else_=0)),
-        func.sum(sql_case((ReviewCase.status == CaseStatus.awaiting_materials, 1), else_=0)),
-        func.sum(sql_case((ReviewCase.assignee_id.is_(None), 1), else_=0)),
-    ).where(scope.cases(_open())).group_by(ReviewCase.queue)
-    found = {q: [int(v or 0) for v in rest] for q, *rest in db.session.execute(stmt)}
+    waiting = ReviewCase.status == CaseStatus.awaiting_materials
+    paused_on = sql_case((waiting, ReviewCase.paused_on), else_=None)
+    unassigned = ReviewCase.assignee_id.is_(None)
+    stmt = (select(ReviewCase.queue, ReviewCase.due_date, waiting, paused_on, unassigned, func.count())
+            .where(scope.cases(_open()))
+            .group_by(ReviewCase.queue, ReviewCase.due_date, waiting, paused_on, unassigned))
+    per_queue = {code: [0] * 5 for code in scope.queue_codes}
+    ageing = {code: [0] * len(AGEING_BUCKETS) for code in scope.queue_codes}
+    used_memo: dict = {}
+    for code, due, is_waiting, paused, is_unassigned, n in _run(stmt):
+        row = per_queue[code]
+        row[0] += n
+        if is_waiting:
+            row[3] += n
+        elif due < today:
+            row[1] += n
+        elif due <= soon:
+            row[2] += n
+        if is_unassigned:
+            row[4] += n
+        # Working days used: as of today, or as of the pause for a case waiting for the applicant.
+        key = (code, due, paused or today)
+        if key not in used_memo:
+            used_memo[key] = _bucket(max(due_working_days(code) - working_days_between(key[2], due), 0))
+        ageing[code][used_memo[key]] += n
+    return OpenCounts(per_queue, ageing, sum(r[1] for r in per_queue.values()),
+                      sum(r[2] for r in per_queue.values()))
+
+
+def queue_table(scope: Scope, counts: OpenCounts) -> Table:
+    found = counts.per_queue
     rows = [[scope.queue_label(code), *found.get(code, [0, 0, 0, 0, 0])] for code in scope.queue_codes]
     totals = [sum(r[i] for r in rows) for i in range(1, 6)]
     rows.append([text("合计", "Total"), *totals])
@@ -170,14 +208,26 @@ def queue_table(scope: Scope) -> Table:
     )
 
 
-def _ontime_counts(scope: Scope, group_col):
+def _ontime_counts(scope: Scope) -> dict[tuple[str, int], tuple[int, int]]:
+    """{(queue, district): (decided, decided on time)} over the scope's closed cases of the year."""
     closed_day = beijing_date(ReviewCase.closed_at)
     stmt = select(
-        group_col,
+        ReviewCase.queue,
+        ReviewCase.district_id,
         func.count(),
         func.sum(sql_case((closed_day <= ReviewCase.due_date, 1), else_=0)),
-    ).where(scope.cases(ReviewCase.status == CaseStatus.closed, ReviewCase.year == scope.year)).group_by(group_col)
-    return {key: (int(n), int(ok or 0)) for key, n, ok in db.session.execute(stmt)}
+    ).where(scope.cases(ReviewCase.status == CaseStatus.closed, ReviewCase.year == scope.year)).group_by(
+        ReviewCase.queue, ReviewCase.district_id)
+    return {(q, d): (int(n), int(ok or 0)) for q, d, n, ok in _run(stmt)}
+
+
+def _sum_by(counts: dict, index: int) -> dict:
+    out: dict = {}
+    for key, (n, ok) in counts.items():
+        total = out.setdefault(key[index], [0, 0])
+        total[0] += n
+        total[1] += ok
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def _ontime_columns(first: Column) -> list[Column]:
@@ -201,12 +251,13 @@ def _share_chart(rows) -> dict:
 
 def ontime_tables(scope: Scope) -> tuple[dict, Table, Table]:
     """The headline (share decided on time) overall, per queue and per district."""
-    by_queue = _ontime_counts(scope, ReviewCase.queue)
+    counts = _ontime_counts(scope)
+    by_queue = _sum_by(counts, 0)
     q_rows = []
     for code in scope.queue_codes:
         n, ok = by_queue.get(code, (0, 0))
         q_rows.append([scope.queue_label(code), n, ok, _share(ok, n)])
-    by_district = _ontime_counts(scope, ReviewCase.district_id)
+    by_district = _sum_by(counts, 1)
     districts = db.session.execute(select(District.id, District.name).order_by(District.code)).all()
     if scope.district_id is not None:
         districts = [d for d in districts if d.id == scope.district_id]
@@ -231,18 +282,9 @@ def ontime_tables(scope: Scope) -> tuple[dict, Table, Table]:
     return headline, queue_t, district_t
 
 
-def ageing_table(scope: Scope) -> Table:
+def ageing_table(scope: Scope, counts: OpenCounts) -> Table:
     """Open cases by working days used (histogram), per queue."""
-    paused_ref = sql_case((ReviewCase.status == CaseStatus.awaiting_materials, ReviewCase.paused_on), else_=None)
-    stmt = (
-        select(ReviewCase.queue, ReviewCase.due_date, paused_ref, func.count())
-        .where(scope.cases(_open()))
-        .group_by(ReviewCase.queue, ReviewCase.due_date, paused_ref)
-    )
-    counts = {code: [0] * len(AGEING_BUCKETS) for code in scope.queue_codes}
-    for code, due, paused_on, n in db.session.execute(stmt):
-        used = due_working_days(code) - working_days_between(paused_on or scope.today, due)
-        counts[code][_bucket(max(used, 0))] += int(n)
+    counts = counts.ageing
     labels = [bucket_label(lo, hi) for lo, hi in AGEING_BUCKETS]
     rows = [[labels[i], *[counts[c][i] for c in scope.queue_codes], sum(counts[c][i] for c in scope.queue_codes)]
             for i in range(len(AGEING_BUCKETS))]
@@ -301,31 +343,73 @@ def backlog_table(scope: Scope) -> Table:
     )
 
 
+def _median(histogram: dict[int, int] | None) -> float | None:
+    """The median of values given as {value: count}."""
+    if not histogram:
+        return None
+    return float(statistics.median([v for v, n in sorted(histogram.items()) for _ in range(n)]))
+
+
 def _week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
+
+
+def _ordinals(first: date, last: date):
+    """Every day of [first, last] with its count of working days after `first`, as a CTE the
+    database joins: the official calendar lives in Python (chinese-calendar), and the query
+    gets just the stretch it needs (a UNION ALL of rows, which both databases accept)."""
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    return union_all(*[
+        select(literal(day, Date).label("day"), literal(working_days_between(first, day), Integer).label("n"))
+        for day in days
+    ]).cte("working_day_ordinals")
+
+
+def _allowance():
+    """The queue's working days, in SQL (queues/turnaround.py)."""
+    return sql_case({code: literal_column(str(int(n))) for code, n in DUE_WORKING_DAYS.items()},
+                    value=ReviewCase.queue, else_=literal_column(str(int(DEFAULT_DUE_WORKING_DAYS))))
 
 
 def reviewer_table(scope: Scope) -> Table:
     this_week = _week_start(scope.today)
     weeks = [this_week - timedelta(weeks=REVIEWER_WEEKS - 1 - i) for i in range(REVIEWER_WEEKS)]
     decided_day = beijing_date(Decision.decided_at)
-    stmt = (
-        select(Decision.decided_by_id, ReviewCase.queue, ReviewCase.due_date, decided_day, Decision.outcome,
-               func.count())
-        .join(ReviewCase, ReviewCase.id == Decision.case_id)
-        .where(Decision.decided_at >= beijing_day_start(weeks[0]), scope.cases())
-        .group_by(Decision.decided_by_id, ReviewCase.queue, ReviewCase.due_date, decided_day, Decision.outcome)
-    )
+    window = (Decision.decided_at >= beijing_day_start(weeks[0]), Decision.decided_at < beijing_day_end(scope.today),
+              scope.cases())
+    # Decisions per reviewer and day, with the span of due dates the median's query will meet.
     per_week: dict[int, list[int]] = {}
-    days_to_decide: dict[int, list[int]] = {}
-    for staff_id, code, due, day, outcome, n in db.session.execute(stmt):
-        if day > scope.today:
-            continue
-        n = int(n)
+    lo = hi = None
+    returned = Decision.outcome == Outcome.returned
+    weekly = (select(Decision.decided_by_id, decided_day, func.count(),
+                     func.min(sql_case((returned, None), else_=ReviewCase.due_date)),
+                     func.max(sql_case((returned, None), else_=ReviewCase.due_date)))
+              .join(ReviewCase, ReviewCase.id == Decision.case_id).where(*window)
+              .group_by(Decision.decided_by_id, decided_day))
+    for staff_id, day, n, first_due, last_due in _run(weekly):
         per_week.setdefault(staff_id, [0] * REVIEWER_WEEKS)[(_week_start(day) - weeks[0]).days // 7] += n
-        if outcome != Outcome.returned:
-            used = due_working_days(code) - working_days_between(day, due)
-            days_to_decide.setdefault(staff_id, []).extend([max(used, 0)] * n)
+        if first_due is not None:
+            lo = first_due if lo is None else min(lo, first_due)
+            hi = last_due if hi is None else max(hi, last_due)
+
+    # Working days to decide, counted by the database against the calendar's ordinals:
+    # allowance - working days from the decision to the due date (pauses are in the due date).
+    final = (*window, ~returned)
+    days_to_decide: dict[int, dict[int, int]] = {}
+    if lo is not None:
+        cal = _ordinals(min(lo, weeks[0]), max(hi, scope.today))
+        cal_due, cal_day = cal.alias("cal_due"), cal.alias("cal_day")
+        used = (_allowance() - (cal_due.c.n - cal_day.c.n)).label("used")
+        spans = (select(Decision.decided_by_id, used, func.count())
+                 .select_from(Decision)
+                 .join(ReviewCase, ReviewCase.id == Decision.case_id)
+                 .join(cal_due, cal_due.c.day == ReviewCase.due_date)
+                 .join(cal_day, cal_day.c.day == decided_day)
+                 .where(*final)
+                 .group_by(Decision.decided_by_id, used))
+        for staff_id, days, n in _run(spans):
+            histogram = days_to_decide.setdefault(staff_id, {})
+            histogram[max(days, 0)] = histogram.get(max(days, 0), 0) + n
     # Everyone who decided, and the scope's reviewers who did not (a quiet week shows too).
     reviewers = select(Staff.id).where(Staff.role == Role.reviewer, Staff.active.is_(True))
     if scope.district_id is not None:
@@ -338,8 +422,7 @@ def reviewer_table(scope: Scope) -> Table:
     rows, labels = [], []
     for s in sorted(staff, key=lambda s: (s[3] or "", s[1], s[2])):
         weekly = per_week.get(s.id, [0] * REVIEWER_WEEKS)
-        spans = days_to_decide.get(s.id)
-        median = float(statistics.median(spans)) if spans else None
+        median = _median(days_to_decide.get(s.id))
         label = f"{s.full_name}（{s.username}）"
         labels.append(label)
         rows.append([label, s[3] or text("市级", "City"), *weekly, sum(weekly), median])
@@ -365,13 +448,15 @@ def reviewer_table(scope: Scope) -> Table:
     )
 
 
-def _case_list(scope: Scope, key: str, title: str, where, note: str, limit: int | None) -> Table:
+def _case_list(scope: Scope, key: str, title: str, where, note: str, limit: int | None,
+               total: int | None) -> Table:
     assignee = aliased(Staff)
     escalated = (select(Escalation.escalated_on).where(Escalation.case_id == ReviewCase.id,
                                                        Escalation.resolved_on.is_(None))
                  .correlate(ReviewCase).scalar_subquery())
     base = scope.cases(_open(), where)
-    total = db.session.scalar(select(func.count()).select_from(ReviewCase).where(base))
+    if total is None:  # not counted already (open_counts)
+        total = db.session.scalar(select(func.count()).select_from(ReviewCase).where(base))
     stmt = (
         select(ReviewCase.id, ReviewCase.version, ReviewCase.number, ReviewCase.queue, District.name, Applicant.name,
                Applicant.id_number, ReviewCase.received_on, ReviewCase.due_date, ReviewCase.status,
@@ -407,23 +492,23 @@ def _case_list(scope: Scope, key: str, title: str, where, note: str, limit: int 
     )
 
 
-def overdue_list(scope: Scope, limit: int | None = LIST_LIMIT) -> Table:
+def overdue_list(scope: Scope, limit: int | None = LIST_LIMIT, total: int | None = None) -> Table:
     return _case_list(
         scope, "overdue", text("超期案件（督办清单）", "Overdue cases (escalation list)"),
         and_(_running(), ReviewCase.due_date < scope.today),
         text("每日清查将超期案件列入本区主管的督办清单（督办日期）；按办结期限排序。",
              "The daily sweep puts overdue cases on the district supervisor's escalation list (escalated on); "
              "oldest due first."),
-        limit,
+        limit, total,
     )
 
 
-def due_soon_list(scope: Scope, limit: int | None = LIST_LIMIT) -> Table:
+def due_soon_list(scope: Scope, limit: int | None = LIST_LIMIT, total: int | None = None) -> Table:
     return _case_list(
         scope, "due_soon", text(f"{DUE_SOON_WORKING_DAYS}个工作日内到期", f"Due within {DUE_SOON_WORKING_DAYS} working days"),
         and_(_running(), ReviewCase.due_date >= scope.today, ReviewCase.due_date <= due_soon_limit(scope.today)),
         text("尚未超期、将在两个工作日内到期的案件。", "Not yet overdue, due within two working days."),
-        limit,
+        limit, total,
     )
 
 
@@ -450,20 +535,20 @@ def build(scope: Scope, only: str | None = None) -> Dashboard:
     """All tables of the dashboard (or just `only`, for an export)."""
     tables: dict[str, Table] = {}
     headline: dict = {}
-    want = (lambda k: only is None or only == k)
+    want = (lambda *keys: only is None or only in keys)
+    counts = open_counts(scope) if want("queues", "ageing", "overdue", "due_soon") else None
     if want("queues"):
-        tables["queues"] = queue_table(scope)
-    if want("ontime_queue") or want("ontime_district"):
-        headline, by_queue, by_district = ontime_tables(scope)
-        tables["ontime_queue"], tables["ontime_district"] = by_queue, by_district
+        tables["queues"] = queue_table(scope, counts)
+    if want("ontime_queue", "ontime_district"):
+        headline, tables["ontime_queue"], tables["ontime_district"] = ontime_tables(scope)
     if want("ageing"):
-        tables["ageing"] = ageing_table(scope)
+        tables["ageing"] = ageing_table(scope, counts)
     if want("backlog"):
         tables["backlog"] = backlog_table(scope)
     if want("reviewers"):
         tables["reviewers"] = reviewer_table(scope)
     if want("overdue"):
-        tables["overdue"] = overdue_list(scope)
+        tables["overdue"] = overdue_list(scope, total=counts.overdue)
     if want("due_soon"):
-        tables["due_soon"] = due_soon_list(scope)
+        tables["due_soon"] = due_soon_list(scope, total=counts.due_soon)
     return Dashboard(scope, headline, {k: tables[k] for k in TABLE_KEYS if k in tables})

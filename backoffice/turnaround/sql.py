@@ -33,9 +33,12 @@ class beijing_date(FunctionElement):
     inherit_cache = True
 
 
+# China has kept UTC+8 without daylight saving since 1991, so a fixed offset is exact for
+# every date this system handles, and PostgreSQL converts with it ~40% faster than through
+# the 'Asia/Shanghai' zone rules (measured on 24 000 decisions, bench/README.md).
 @compiles(beijing_date, "postgresql")
 def _beijing_date_pg(element, compiler, **kw):
-    return f"CAST(({compiler.process(element.clauses, **kw)} AT TIME ZONE 'Asia/Shanghai') AS DATE)"
+    return f"CAST(({compiler.process(element.clauses, **kw)} AT TIME ZONE INTERVAL '+08:00') AS DATE)"
 
 
 @compiles(beijing_date, "sqlite")

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from backoffice.cases.clock import add_working_days, calendar_warning
 from backoffice.cases.models import CaseStatus, ReviewCase
+from backoffice.cases.services import NOTE_MAX, CaseActionError, reassign as reassign_cases
 from backoffice.extensions import db
 from backoffice.i18n import text
 from backoffice.reference.models import District, Year
@@ -24,7 +25,6 @@ from backoffice.turnaround.sql import beijing_today
 from queues.routing import QUEUES
 from queues.turnaround import DUE_WORKING_DAYS
 
-REASON_MAX = 2000  # as the case service's NOTE_MAX
 # Who may be handed a case (the case service checks it again, with the district).
 ASSIGNABLE_ROLES = (Role.reviewer, Role.supervisor)
 
@@ -101,7 +101,7 @@ class TurnaroundView(BaseView):
             dashboard=dashboard, scope=scope, args=self._args(scope), warning=self._warning(scope),
             districts=districts, years=years, district_name=district_name, display=figures.display,
             assignees=self._assignees(scope) if current_user.role == Role.supervisor else [],
-            reason_max=REASON_MAX,
+            reason_max=NOTE_MAX,
         )
 
     @expose("/export/<key>.<fmt>")
@@ -124,8 +124,6 @@ class TurnaroundView(BaseView):
     def reassign(self):
         """Reassign the ticked cases to one person, with a reason, through the case service
         (all or nothing; it checks the rules again and records the reason with each case)."""
-        from backoffice.cases.services import CaseActionError, reassign as reassign_cases
-
         scope = self._scope()
         back = redirect(url_for(".index", **self._args(scope)))
         ids = sorted({int(v) for v in request.form.getlist("case_id") if v.isdigit()})
