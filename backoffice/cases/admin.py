@@ -120,7 +120,7 @@ class _CaseFilter(BaseSQLAFilter):
         return lazy_gettext("equals")
 
     def validate(self, value):
-        return value in {k for k, _ in self.get_options(None)}
+        return value in {k for k, _ in self.get_options(None) or ()}
 
     def clean(self, value):
         return value
@@ -344,8 +344,9 @@ class CaseView(ScopedModelView):
             # One queue: its name is in the menu already.
             self.column_list = tuple(c for c in self.column_list if c != "queue")
             self.column_export_list = self.column_list
-        self.column_filters = [StatusFilter(), AssigneeFilter(), DueFilter(), ReasonFilter(self.queue),
-                               DistrictFilter()]
+        self.column_filters = [StatusFilter(), AssigneeFilter(), DueFilter(), DistrictFilter()]
+        if reason_options(self.queue):  # settlement materials and tips contest no registry result
+            self.column_filters.insert(3, ReasonFilter(self.queue))
         super().__init__(model, **kwargs)
 
     # Scope -----------------------------------------------------------------------------

@@ -75,9 +75,9 @@ def test_columns_in_words_with_the_id_masked(make, client_for, reviewer):
     case.assignee_id = reviewer.id
     case.status = CaseStatus.in_review
     db.session.commit()
-    html = make_client_html = client_for(reviewer).get("/admin/queue_housing/").get_data(as_text=True)
+    html = client_for(reviewer).get("/admin/queue_housing/").get_data(as_text=True)
     applicant = case.application.applicant
-    assert applicant.masked_id in html and applicant.id_number not in make_client_html
+    assert applicant.masked_id in html and applicant.id_number not in html
     assert "合法稳定住所：无效(房源无效)" in html
     assert reviewer.full_name in html and "审核中" in html
     assert case.received_on.isoformat() in html and case.due_date.isoformat() in html
@@ -110,6 +110,9 @@ def test_filters_assignee_due_reason(make, client_for, reviewer):
     assert numbers("flt0_status=awaiting_materials") == {"W-WAITING"}
     assert numbers("flt0_assignee=unassigned&flt1_due=overdue") == {"W-OVERDUE"}
     assert waiting.id
+    # A value that is not an option is ignored with a message, never an error page.
+    assert client.get("/admin/queue_housing/?flt0_due=someday").status_code == 200
+    assert client.get("/admin/queue_settlement/?flt0_reason=x").status_code == 200
 
 
 def test_district_filter_only_for_city_level(make, client_for, reviewer):

@@ -272,3 +272,30 @@ def test_release_and_reassign_from_the_workspace(world, client_for):
     db.session.expire_all()
     assert case.assignee_id == reviewer.id and case.status == CaseStatus.in_review
     assert reviewer.full_name in _get(client, case).get_data(as_text=True)
+
+
+def test_appeals_and_settlement_cases_open_without_a_materials_table(world, client_for, make):
+    reviewer = world["reviewer"]
+    appeal = make.case(district=OWN, queue="appeals", kind="appeal", number="WS-APPEAL")
+    appeal.reason_code = "housing"
+    settlement = make.case(district=OWN, queue="settlement", kind="settlement", number="WS-SETTLE")
+    db.session.commit()
+    client = client_for(reviewer)
+    html = _get(client, appeal).get_data(as_text=True)
+    assert "该类案件没有材料清单" in html and "合法稳定住所" in html
+    assert _get(client, settlement).status_code == 200
+    # An appeal is upheld with a general reason; no checklist is asked for.
+    _post(client, appeal, "claim")
+    response = _post(client, appeal, "decide", outcome="upheld", reason_code="verified_valid", note="申诉成立")
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert appeal.status == CaseStatus.awaiting_countersign  # the appealed claim was invalid
+
+
+def test_the_workspace_in_english(world, client_for):
+    reviewer = world["reviewer"]
+    reviewer.locale = "en"
+    db.session.commit()
+    html = _get(client_for(reviewer), world["own"][0]).get_data(as_text=True)
+    assert "Materials checklist" in html and "Identity document of the owner" in html
+    assert "Submit decision" in html
