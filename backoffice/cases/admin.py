@@ -36,6 +36,7 @@ from backoffice.reference.data import DISTRICTS
 from backoffice.reference.models import District
 from backoffice.staff.models import Role
 from backoffice.staff.permissions import CASE_WORKERS
+from backoffice.turnaround.sql import beijing_today
 from queues.routing import QUEUES, REVIEW_QUEUES
 from verifiers.identifiers import mask_resident_id
 from verifiers.indicators import INDICATOR_CODES
@@ -174,7 +175,7 @@ class DueFilter(_CaseFilter):
         ])
 
     def apply(self, query, value, alias=None):
-        today = date.today()
+        today = beijing_today()
         if value == "overdue":
             return query.filter(ReviewCase.due_date < today, _clock_running())
         limit = add_working_days(today, DUE_SOON_WORKING_DAYS)
@@ -248,7 +249,7 @@ def _reason(view, context, model, name):
 def due_soon_limit() -> date:
     """The last due date that counts as "due soon" today (computed once per request)."""
     if "due_soon_limit" not in g:
-        g.due_soon_limit = add_working_days(date.today(), DUE_SOON_WORKING_DAYS)
+        g.due_soon_limit = add_working_days(beijing_today(), DUE_SOON_WORKING_DAYS)
     return g.due_soon_limit
 
 
@@ -257,7 +258,7 @@ def _due(view, context, model, name):
     text = due.isoformat()
     if model.status in (CaseStatus.closed, CaseStatus.awaiting_materials):
         return text
-    if due < date.today():
+    if due < beijing_today():
         return Markup(f'<span class="badge badge-danger" title="{escape(bi("已超期", "Overdue"))}">{text}</span>')
     if due <= due_soon_limit():
         return Markup(f'<span class="badge badge-warning">{text}</span>')

@@ -19,7 +19,6 @@ rescoring request to the outbox in the same transaction, then closes the case.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -40,6 +39,7 @@ from backoffice.staff.permissions import (
     can_reassign,
     can_release_case,
 )
+from backoffice.turnaround.sql import beijing_today
 from verifiers.materials import review_type as _review_type
 from verifiers.reasons import OUTCOME_CODES, REASON_CODES, decision_reasons, reason as _registry_reason
 
@@ -329,7 +329,7 @@ def decide(case: ReviewCase, *, actor, outcome: str, reason_code: str, note: str
     if outcome == Outcome.returned.value:
         # 退回补正: the case waits for the applicant and the working-day clock stops.
         case.status = CaseStatus.awaiting_materials
-        case.paused_on = date.today()
+        case.paused_on = beijing_today()  # the windows' day, whatever the server's zone
     elif changes:
         # A score-changing decision needs a supervisor's second signature (four eyes).
         case.status = CaseStatus.awaiting_countersign

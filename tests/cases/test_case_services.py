@@ -1,8 +1,6 @@
 """Case services: claim, release, reassign, decide, countersign — the rules a user runs into."""
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from sqlalchemy import func, select, text
 
@@ -11,6 +9,7 @@ from backoffice.cases import services
 from backoffice.cases.models import CaseStatus, Countersignature, Decision, Outcome
 from backoffice.extensions import db
 from backoffice.outbox.models import OutboxMessage
+from backoffice.turnaround.sql import beijing_today
 
 OWN, OTHER = "朝阳区", "海淀区"
 CORRECTED = {"type": "own", "from": "2015-03", "to": "2020-12", "district": "朝阳区"}
@@ -199,7 +198,7 @@ def test_returned_for_materials_stops_the_clock_and_requests_no_rescoring(case, 
     before = _outbox_count()
     _decide(case, people["reviewer"], outcome="returned", reason="materials_unclear", note="照片模糊，请重新拍摄原件")
     assert case.status == CaseStatus.awaiting_materials
-    assert case.paused_on == date.today()
+    assert case.paused_on == beijing_today()
     assert case.closed_at is None
     assert _outbox_count() == before
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, select
@@ -12,10 +12,11 @@ from backoffice.cases import admin as worklists
 from backoffice.cases.clock import add_working_days
 from backoffice.cases.models import CaseStatus, ReviewCase
 from backoffice.extensions import db
+from backoffice.turnaround.sql import beijing_today
 from support import csrf_token_from
 
 OWN, OTHER = "朝阳区", "海淀区"
-TODAY = date.today()
+TODAY = beijing_today()  # the worklists' day (cases/admin.py)
 
 
 def _numbers(html: str) -> list[str]:
