@@ -281,11 +281,11 @@ class CaseWorkspaceView(BaseView):
         ).all()
         rows = services.checklist_rows(case)
         row_codes = {r.code for r in rows}
-        # What the form shows: what was just typed, else the decision sent back for rework.
+        # What the checklist shows: what was just typed, else what the latest decision ticked
+        # (the pending one for the countersigning supervisor, a sent-back one for its rework).
         previous = services.latest_decision(case)
         ticked = (checklist_from_form(case, form) if form is not None
-                  else (previous.checklist or {}) if previous is not None and case.status == CaseStatus.in_review
-                  else {})
+                  else (previous.checklist or {}) if previous is not None else {})
         group_labels = {g.code: (g.label_en if english else g.label_zh) for g in (rt.groups if rt else ())}
         condition_labels = {c.code: c.label_zh for c in (rt.conditions if rt else ())}
         checklist = [{
@@ -365,6 +365,7 @@ class CaseWorkspaceView(BaseView):
             can_countersign=bool(countersign_verdict), countersign_message=getattr(countersign_verdict, "message", ""),
             can_reassign=case.status != CaseStatus.closed and bool(can_reassign(user, case)),
             assignees=eligible_assignees(case) if user.role == Role.supervisor else [],
+            # In the handbook's order (a JSONB breakdown does not keep its keys' order).
             indicator_labels={str(k.value): v for k, v in INDICATOR_LABELS.items()},
             english=english, t=text,
         )

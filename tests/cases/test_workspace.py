@@ -138,6 +138,8 @@ def test_claim_decide_countersign_over_http(world, client_for, make):
     boss = client_for(supervisor)
     page = _get(boss, case).get_data(as_text=True)
     assert 'data-testid="countersign-panel"' in page and "2015-03" in page
+    # The supervisor sees what the reviewer ticked.
+    assert re.search(r'data-testid="check-owner_identity-acceptable"\s+checked', page)
     assert _post(boss, case, "countersign", decision="confirm").status_code == 302
     db.session.expire_all()
     assert case.status == CaseStatus.closed
