@@ -56,6 +56,9 @@ def create_app(settings: Settings | None = None, **config_overrides) -> Flask:
     init_outbox_push(app)
     _install_request_transaction(app)
     _install_templates_and_errors(app)
+    from backoffice.intake.api import init_api
+
+    init_api(app)  # after the HTML error handlers: it answers JSON under /api/ only
     if settings.database_url.startswith("sqlite"):
         with app.app_context():
             _sqlite_connection_setup(db.engine)
