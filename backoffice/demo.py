@@ -80,7 +80,23 @@ def _resident_id(rng: random.Random, birth: date) -> str:
     return body + resident_id_check_char(body)
 
 
-def ensure_reference(summary: SeedSummary, year: int) -> dict[str, District]:
+def demo_year_dates(year: int, today: date | None) -> dict[str, date]:
+    """The demo year's phases. Without ``today`` the 2021 calendar's shape; with it, phases
+    placed around ``today`` so every kind of case can have arrived through the intake's phase
+    rules: the result-query phase (复查 and 异议申诉) ended days ago and today is in the 7-day
+    announcement (举报)."""
+    if today is None:
+        return dict(application_start=date(year, 4, 16), application_end=date(year, 5, 15),
+                    result_query_start=date(year, 8, 10), result_query_end=date(year, 8, 24),
+                    announcement_start=date(year, 10, 15), announcement_end=date(year, 10, 21),
+                    settlement_start=date(year, 10, 22), settlement_end=date(year + 2, 10, 21))
+    d = lambda n: today + timedelta(days=n)  # noqa: E731
+    return dict(application_start=d(-75), application_end=d(-45), result_query_start=d(-24),
+                result_query_end=d(-4), announcement_start=d(-3), announcement_end=d(3),
+                settlement_start=d(4), settlement_end=d(734))
+
+
+def ensure_reference(summary: SeedSummary, year: int, today: date | None = None) -> dict[str, District]:
     districts = {d.code: d for d in db.session.scalars(select(District))}
     for code, name, address, phone, core in DISTRICTS:
         if code not in districts:
@@ -90,20 +106,7 @@ def ensure_reference(summary: SeedSummary, year: int) -> dict[str, District]:
             summary.bump("districts")
     db.session.flush()
     if db.session.get(Year, year) is None:
-        db.session.add(
-            Year(
-                year=year,
-                application_start=date(year, 4, 16),
-                application_end=date(year, 5, 15),
-                result_query_start=date(year, 8, 10),
-                result_query_end=date(year, 8, 24),
-                announcement_start=date(year, 10, 15),
-                announcement_end=date(year, 10, 21),
-                settlement_start=date(year, 10, 22),
-                settlement_end=date(year + 2, 10, 21),
-                quota=6000,
-            )
-        )
+        db.session.add(Year(year=year, quota=6000, **demo_year_dates(year, today)))
         summary.bump("years")
         db.session.flush()
     return {d.name: d for d in districts.values()}
@@ -180,7 +183,7 @@ def seed(year: int = 2021, applicants: int = 300, seed: int = 2021, today: date 
     rng = random.Random(seed)
     today = today or date.today()
     summary = SeedSummary(year)
-    by_name = ensure_reference(summary, year)
+    by_name = ensure_reference(summary, year, today)
 
     for username, full_name, role, district_name in LOGINS:
         district = by_name[district_name] if district_name else None
@@ -260,18 +263,18 @@ def seed(year: int = 2021, applicants: int = 300, seed: int = 2021, today: date 
                 case_seq += 1
                 r = reason(claim.registry_reason)
                 _ensure_case(summary, application, claim, CaseKind.review, case_seq, received,
-                             review_type=r.review_types[0], reason_code=r.code, rng=rng)
+                             review_type=r.review_types[0], reason_code=r.code, rng=rng, today=today)
         if 0.75 <= case_roll < 0.80:
             case_seq += 1
             claim = application.claims[0]
             _ensure_case(summary, application, claim, CaseKind.appeal, case_seq, received,
-                         reason_code=claim.indicator.value, rng=rng)
+                         reason_code=claim.indicator.value, rng=rng, today=today)
         elif 0.80 <= case_roll < 0.83:
             case_seq += 1
             _ensure_case(summary, application, None, CaseKind.settlement, case_seq, received, rng=rng)
         elif 0.83 <= case_roll < 0.85:
             case_seq += 1
-            _ensure_case(summary, application, None, CaseKind.tip, case_seq, received, rng=rng)
+            _ensure_case(summary, application, None, CaseKind.tip, case_seq, received, rng=rng, today=today)
 
     # A real PDF per material slot of the open housing and education cases, for the workspace.
     from flask import current_app
@@ -292,10 +295,28 @@ def seed(year: int = 2021, applicants: int = 300, seed: int = 2021, today: date 
     return summary
 
 
-def _ensure_case(summary, application, claim, kind, seq, received, *, review_type=None, reason_code=None, rng):
-    number = f"{application.year}-{application.district.code}-{seq:05d}"
+_APPEAL_STATEMENTS = ("对该指标的审核结果有异议，请核实。", "部分月份未计入，申请复核。", "核查结果与本人证书记载不一致。")
+
+
+def _received_in_phase(application, kind, received, today):
+    """The day a case of this kind reached the intake: the demo's day, moved into the phase
+    the intake accepts it in (复查/异议申诉: the result-query phase; 举报: the announcement)."""
+    year = application.year_ref
+    start, end = ((year.announcement_start, year.announcement_end) if kind == CaseKind.tip
+                  else (year.result_query_start, year.result_query_end))
+    end = min(end, today)
+    if end < start:
+        return None
+    return max(start, min(end, received))
+
+
+def _ensure_case(summary, application, claim, kind, seq, received, *, review_type=None, reason_code=None, rng,
+                 today=None):
     # Drawn before the existence check, so a second run follows the same random sequence.
     status = CaseStatus.awaiting_materials if rng.random() < 0.08 else CaseStatus.open
+    if kind != CaseKind.settlement:
+        return _ensure_intake_case(summary, application, claim, kind, received, review_type, status, today)
+    number = f"{application.year}-{application.district.code}-{seq:05d}"
     if db.session.scalar(select(ReviewCase.id).where(ReviewCase.number == number)) is not None:
         return
     indicator = claim.indicator.value if claim is not None else None
@@ -318,3 +339,46 @@ def _ensure_case(summary, application, claim, kind, seq, received, *, review_typ
     record("case.received", "review_case", case.id, district_id=case.district_id, actor_label="seed-demo",
            after={"number": number, "queue": case.queue, "kind": kind})
     summary.bump("cases")
+
+
+def _ensure_intake_case(summary, application, claim, kind, received, review_type, status, today):
+    """复查, 异议申诉 and 举报 arrive through the intake service, as the API's would; found again
+    by what they are about (the claim, the appealed indicator, the reported application)."""
+    from backoffice.cases import intake
+
+    existing = select(ReviewCase.id).where(ReviewCase.application_id == application.id, ReviewCase.kind == kind)
+    if kind == CaseKind.review:
+        existing = existing.where(ReviewCase.claim_id == claim.id)
+    elif kind == CaseKind.appeal:
+        existing = existing.where(ReviewCase.reason_code == claim.indicator.value)
+    if db.session.scalar(existing.limit(1)) is not None:
+        return
+    on = _received_in_phase(application, kind, received, today)
+    if on is None:
+        return
+    try:
+        if kind == CaseKind.review:
+            # The files come from cases/demo_evidence.py once the case exists.
+            case = intake.submit_review(claim, review_type=review_type, today=on, require_evidence=False,
+                                        actor_label="seed-demo")
+        elif kind == CaseKind.appeal:
+            case = intake.submit_appeal(application, claim.indicator.value, claim=claim, today=on,
+                                        statement=_APPEAL_STATEMENTS[application.id % len(_APPEAL_STATEMENTS)],
+                                        actor_label="seed-demo")
+        else:
+            reporter = random.Random(application.id)
+            case = intake.submit_tip(
+                application, today=on, statement="该申请人填报的住所信息与实际不符，请核查。",
+                reporter_name=rng_name(reporter), reporter_id_number=_resident_id(reporter, date(1980, 6, 1)),
+                actor_label="seed-demo")
+    except intake.IntakeRefused:
+        return  # e.g. the demo year existed with other phase dates
+    if status != CaseStatus.open:
+        case.status = status  # a few returned to the applicant, for the worklist's filters
+        case.paused_on = on
+        db.session.flush()
+    summary.bump("cases")
+
+
+def rng_name(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(2))
