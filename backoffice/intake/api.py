@@ -21,7 +21,6 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from backoffice.applications.models import Application, EvidenceFile, IndicatorClaim
-from backoffice.audit.services import record
 from backoffice.cases.intake import (
     IntakeRefused,
     Upload,

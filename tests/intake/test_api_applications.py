@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from backoffice.applications.models import Application, IndicatorClaim
 from backoffice.extensions import db
 
-from intake_support import EMPLOYER_USCC, LI, WANG, application_body
+from intake_support import EMPLOYER_USCC, LI, application_body
 
 OWN = {"indicator": "housing", "facts": {"type": "own", "from": "2014-08", "to": "2017-12", "district": "朝阳区"},
        "filed": {"certificate_no": "京(2014)朝不动产权第0000041号"}}

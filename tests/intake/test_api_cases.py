@@ -296,3 +296,20 @@ def test_the_creator_condition_applies_only_to_the_culture_award_checklist(make,
                             upload_dir=settings.upload_dir)
     assert {e.material_slot for e in db.session.scalars(select(EvidenceFile).where(EvidenceFile.case_id == culture.id))} \
         == {"award_certificate", "producer_statement"}
+
+
+def test_a_review_is_owned_by_the_employers_district_and_due_in_ten_working_days(make, settings):
+    # Received the day before the 2021 National Day holiday: 1–7 October are off, Saturday
+    # 9 October is a make-up working day (调休), so ten working days end on 18 October.
+    make.year(2021, application_start=date(2021, 9, 1), application_end=date(2021, 10, 31),
+              result_query_start=date(2021, 11, 10), result_query_end=date(2021, 11, 24),
+              announcement_start=date(2021, 12, 1), announcement_end=date(2021, 12, 7),
+              settlement_start=date(2021, 12, 8), settlement_end=date(2023, 12, 7))
+    employer = make.employer("海淀区")
+    application = make.application("海淀区", employer=employer)
+    claim = make.claim(application)
+    case = submit_review(claim, files={"owner_identity": make_pdf("id")}, today=date(2021, 9, 28),
+                         upload_dir=settings.upload_dir)
+    assert (case.received_on, case.due_date) == (date(2021, 9, 28), date(2021, 10, 18))
+    assert case.district_id == employer.district_id == make.district("海淀区").id
+    assert case.number == f"2021-110108-{case.id:06d}" and case.queue == "housing"
