@@ -39,7 +39,7 @@ from backoffice.extensions import db
 from backoffice.reference.models import District, Year
 from queues.routing import queue_for
 from verifiers import phases
-from verifiers.identifiers import mask_resident_id, resident_id_problem
+from verifiers.identifiers import resident_id_problem
 from verifiers.indicators import INDICATOR_CODES
 from verifiers.materials import review_type as _review_type
 from verifiers.reasons import contest_refusal, reason as _reason
@@ -427,9 +427,10 @@ def submit_tip(application: Application, *, statement: str, reporter_name: str, 
     db.session.add(TipReport(case_id=case.id, reporter_name=name, reporter_id_number=id_number,
                              reporter_phone=(reporter_phone or "").strip()[:20] or None, statement=text))
     db.session.flush()
-    # The reporter's identity stays out of the audit trail that district supervisors can read.
+    # The reporter's identity stays out of the audit trail (第五篇: 严格为举报人保密): only
+    # investigators read TipReport; the event is city-level (no district).
     record("case.received", "review_case", case.id, district_id=None, **_actor(actor_label),
-           after={"number": case.number, "kind": "tip", "queue": queue, "reporter": mask_resident_id(id_number)})
+           after={"number": case.number, "kind": "tip", "queue": queue})
     return case
 
 

@@ -254,6 +254,10 @@ def test_tips_only_during_the_announcement(api, year_in, district):
     assert case.queue == "tips" and case.applicant_statement is None
     report = db.session.get(TipReport, case.id)
     assert report.reporter_id_number == LI and report.statement == tip["statement"]
+    # 严格为举报人保密: the reporter appears in no audit event and in no API answer.
+    trail = db.session.scalars(select(AuditEvent).where(AuditEvent.object_id == str(case.id))).all()
+    assert trail and not any(LI[-4:] in str(e.after) or "周某" in str(e.after) for e in trail)
+    assert "周某" not in str(response.get_json())
     bad = api.post(f"/applications/{app_id}/tips", json={**tip, "reporter": {"name": "周某", "id_number": "110105198503140014"}})
     assert bad.status_code == 422 and bad.get_json()["error"]["fields"][0]["path"] == "reporter.id_number"
 
@@ -313,3 +317,17 @@ def test_a_review_is_owned_by_the_employers_district_and_due_in_ten_working_days
     assert (case.received_on, case.due_date) == (date(2021, 9, 28), date(2021, 10, 18))
     assert case.district_id == employer.district_id == make.district("海淀区").id
     assert case.number == f"2021-110108-{case.id:06d}" and case.queue == "housing"
+
+
+def test_a_refused_request_does_not_burn_its_idempotency_key(api, year_in, district):
+    year_in("application")
+    app_id = api.post("/applications", json=application_body()).get_json()["id"]
+    appeal = {"indicator": "age", "statement": "出生日期有误"}
+    refused = api.post(f"/applications/{app_id}/appeals", json=appeal, headers={"Idempotency-Key": "appeal-1"})
+    assert refused.status_code == 409
+    year_in("result_query")
+    accepted = api.post(f"/applications/{app_id}/appeals", json=appeal, headers={"Idempotency-Key": "appeal-1"})
+    replayed = api.post(f"/applications/{app_id}/appeals", json=appeal, headers={"Idempotency-Key": "appeal-1"})
+    assert (accepted.status_code, replayed.status_code) == (201, 201)
+    assert accepted.get_json()["number"] == replayed.get_json()["number"]
+    assert db.session.scalar(select(func.count()).select_from(ReviewCase)) == 1
