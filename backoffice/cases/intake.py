@@ -42,7 +42,7 @@ from verifiers import phases
 from verifiers.identifiers import resident_id_problem
 from verifiers.indicators import INDICATOR_CODES
 from verifiers.materials import review_type as _review_type
-from verifiers.reasons import contest_refusal, reason as _reason
+from verifiers.reasons import REASON_CODES, contest_refusal, reason as _reason
 from verifiers.uploads import UploadRejected, check_pdf, store
 
 STATEMENT_MAX = 2000
@@ -167,7 +167,7 @@ def case_conditions(case_or_reason_code, claim: IndicatorClaim | None = None,
         claim = getattr(case_or_reason_code, "claim", None)
     if review_type is None:
         review_type = getattr(case_or_reason_code, "review_type", None)
-    conditions = set(_reason(code).conditions) if code else set()
+    conditions = set(_reason(code).conditions) if code in REASON_CODES else set()  # an appeal names an indicator
     if claim is not None and (claim.claimed or {}).get("code") in _CREATOR_AWARDS:
         conditions.add("wuge_yi_or_beijing_arts_creator")
     if review_type is None:
@@ -274,6 +274,9 @@ def submit_review(claim: IndicatorClaim, *, review_type: str | None = None, stat
             "review.no_result", "该指标尚无可复查的核查结果。",
             "This claim has no registry result that can be contested.",
         )
+    if claim.registry_reason not in REASON_CODES:
+        raise IntakeRefused("review.no_result", "该指标的核查结果不能在此申请复查。",
+                            f"The registry result {claim.registry_reason!r} cannot be contested here.")
     reason = _reason(claim.registry_reason)
     instruction = contest_refusal(reason.code)
     if instruction is not None:
