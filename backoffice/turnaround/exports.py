@@ -32,8 +32,8 @@ def to_csv(table: Table) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([c.label for c in table.columns])
-    for row in table.rows:
-        writer.writerow([_safe_text(display(v, c.kind)) for v, c in zip(row, table.columns)])
+    for row in table.cells:
+        writer.writerow([_safe_text(cell) for cell in row])
     # UTF-8 with a BOM: Excel opens Chinese CSV correctly only with it.
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 

@@ -14,13 +14,16 @@ Definitions (the page says them in words too):
   waiting for the applicant), from the due date: allowance - working days still left;
 * reviewers: decisions written in the last 8 weeks (Monday-based weeks, Beijing), and the
   median working days from receipt to the decision, pauses excluded, over decisions other
-  than "returned for materials" (a return is not a decision on the contest).
+  than "returned for materials" (a return is not a decision on the contest). Derived from
+  the case's current due date, so a decision sent back by the countersigning supervisor and
+  followed by a return for materials counts that later pause too (rare; not corrected).
 """
 from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Date, Integer, and_, case as sql_case, func, literal, literal_column, select, union_all
@@ -41,7 +44,7 @@ from verifiers.identifiers import mask_resident_id
 AGEING_BUCKETS: tuple[tuple[int, int | None], ...] = ((0, 2), (3, 5), (6, 8), (9, 10), (11, 15), (16, 20), (21, None))
 BACKLOG_DAYS = 30
 REVIEWER_WEEKS = 8
-LIST_LIMIT = 200
+LIST_LIMIT = 100  # rows of each case list on the page; its export has them all
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,16 @@ class Table:
     total_rows: int | None = None  # lists: rows matching before LIST_LIMIT
     case_ids: list[int] = field(default_factory=list)  # lists: the case of each row (reassignment)
     case_versions: list[int] = field(default_factory=list)  # and the version it was shown at
+
+    @property
+    def cells(self) -> list[list[str]]:
+        """Every row as the page shows it, which is also what the CSV export writes."""
+        kinds = [c.kind for c in self.columns]
+        return [[display(v, k) for v, k in zip(row, kinds)] for row in self.rows]
+
+    @property
+    def numeric(self) -> list[bool]:
+        return [c.kind in ("int", "pct", "num") for c in self.columns]
 
 
 def display(value, kind: str) -> str:
@@ -189,7 +202,8 @@ def queue_table(scope: Scope, counts: OpenCounts) -> Table:
             Column("queue", text("队列", "Queue"), "text"),
             Column("open", text("在办", "Open")),
             Column("overdue", text("已超期", "Overdue")),
-            Column("due_soon", text(f"{DUE_SOON_WORKING_DAYS}个工作日内到期", f"Due within {DUE_SOON_WORKING_DAYS} working days")),
+            Column("due_soon", text(f"{DUE_SOON_WORKING_DAYS}个工作日内到期",
+                                    f"Due within {DUE_SOON_WORKING_DAYS} working days")),
             Column("awaiting", text("待补正材料（停止计时）", "Awaiting materials (clock stopped)")),
             Column("unassigned", text("未领取", "Unassigned")),
         ],
@@ -272,7 +286,8 @@ def ontime_tables(scope: Scope) -> tuple[dict, Table, Table]:
     days = sorted({due_working_days(c) for c in scope.queue_codes})
     allowance = "/".join(str(d) for d in days)
     note = text(f"{scope.year}年度已办结案件中，在受理后{allowance}个工作日内（不含待补正材料期间）办结的比例。",
-                f"Cases of {scope.year} decided within {allowance} working days of receipt (time awaiting the applicant excluded).")
+                f"Cases of {scope.year} decided within {allowance} working days of receipt "
+                "(time awaiting the applicant excluded).")
     queue_t = Table("ontime_queue", text("按期办结率（按队列）", "Decided on time, per queue"),
                     _ontime_columns(Column("queue", text("队列", "Queue"), "text")), q_rows,
                     chart=_share_chart(q_rows), note=note)
@@ -354,10 +369,12 @@ def _week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+@lru_cache(maxsize=32)
 def _ordinals(first: date, last: date):
     """Every day of [first, last] with its count of working days after `first`, as a CTE the
     database joins: the official calendar lives in Python (chinese-calendar), and the query
-    gets just the stretch it needs (a UNION ALL of rows, which both databases accept)."""
+    gets just the stretch it needs (a UNION ALL of rows, which both databases accept).
+    Kept per range: building the construct costs more than the query's planning."""
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     return union_all(*[
         select(literal(day, Date).label("day"), literal(working_days_between(first, day), Integer).label("n"))
@@ -470,12 +487,14 @@ def _case_list(scope: Scope, key: str, title: str, where, note: str, limit: int 
         .limit(limit)
     )
     rows, ids, versions = [], [], []
-    for cid, version, number, code, district, name, id_number, received, due, status, assignee_name, esc in db.session.execute(stmt):
+    labels = {code: scope.queue_label(code) for code in scope.queue_codes}
+    nobody = text("未领取", "unassigned")
+    for cid, version, number, code, district, name, id_number, received, due, status, assignee_name, esc in _run(stmt):
         ids.append(cid)
         versions.append(version)
-        rows.append([number, scope.queue_label(code), district, f"{name} {mask_resident_id(id_number)}", received,
-                     due, working_days_between(due, scope.today), CASE_STATUS_LABELS.get(status, status), assignee_name or text("未领取", "unassigned"),
-                     esc])
+        rows.append([number, labels[code], district, f"{name} {mask_resident_id(id_number)}", received, due,
+                     working_days_between(due, scope.today), CASE_STATUS_LABELS[CaseStatus(status)],
+                     assignee_name or nobody, esc])
     return Table(
         key=key, title=title,
         columns=[Column("number", text("案件编号", "Case no."), "text"),

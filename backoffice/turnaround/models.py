@@ -11,7 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backoffice.cases.models import ReviewCase
+from backoffice.cases.models import Decision, ReviewCase
 from backoffice.core.db import UTCDateTime, utcnow
 from backoffice.extensions import db
 from backoffice.reference.models import District
@@ -65,3 +65,19 @@ class Escalation(db.Model):
 Index("uq_escalations_open_case", Escalation.case_id, unique=True,
       sqlite_where=text("resolved_on IS NULL"), postgresql_where=text("resolved_on IS NULL"))
 Index("ix_escalations_district_open", Escalation.district_id, Escalation.resolved_on)
+
+
+# The dashboard's reads (bench/dashboard.py, bench/README.md). Open cases by due date, with
+# every column the dashboard groups on, so the open-case aggregate is an index-only scan and
+# the overdue / due-soon lists stop after their first rows in due order; the same per
+# district; closed cases of a year for the share decided on time; decisions by time.
+_OPEN = text("status != 'closed'")
+Index("ix_review_cases_open_due", ReviewCase.due_date, ReviewCase.id, ReviewCase.queue, ReviewCase.status,
+      ReviewCase.paused_on, ReviewCase.assignee_id, sqlite_where=_OPEN, postgresql_where=_OPEN)
+Index("ix_review_cases_open_district_due", ReviewCase.district_id, ReviewCase.due_date, ReviewCase.id,
+      ReviewCase.queue, ReviewCase.status, ReviewCase.paused_on, ReviewCase.assignee_id,
+      sqlite_where=_OPEN, postgresql_where=_OPEN)
+_CLOSED = text("status = 'closed'")
+Index("ix_review_cases_closed_year", ReviewCase.year, ReviewCase.queue, ReviewCase.district_id,
+      ReviewCase.due_date, ReviewCase.closed_at, sqlite_where=_CLOSED, postgresql_where=_CLOSED)
+Index("ix_decisions_decided_at", Decision.decided_at)

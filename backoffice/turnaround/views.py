@@ -114,7 +114,10 @@ class TurnaroundView(BaseView):
             table = figures.full_list(scope, key)
         suffix = f"-{scope.district_id}" if scope.district_id is not None else ""
         filename = f"turnaround-{key}{suffix}-{scope.today.isoformat()}.{fmt}"
-        body, mime = (exports.to_csv(table), exports.CSV_MIME) if fmt == "csv" else (exports.to_xlsx(table), exports.XLSX_MIME)
+        if fmt == "csv":
+            body, mime = exports.to_csv(table), exports.CSV_MIME
+        else:
+            body, mime = exports.to_xlsx(table), exports.XLSX_MIME
         return Response(body, mimetype=mime, headers={
             "Content-Disposition": f'attachment; filename="{filename}"',
             "X-Content-Type-Options": "nosniff",

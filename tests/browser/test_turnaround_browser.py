@@ -42,8 +42,8 @@ def test_supervisor_dashboard_draws_every_chart(page, live_server, artifacts, si
         const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         let inked = 0;
         for (let i = 3; i < data.length; i += 4) { if (data[i] !== 0) { inked++; } }
-        return {id: c.id, chart: !!chart, points: chart ? chart.data.datasets.reduce((n, d) => n + d.data.length, 0) : 0,
-                width: c.width, inked: inked};
+        const points = chart ? chart.data.datasets.reduce((n, d) => n + d.data.length, 0) : 0;
+        return {id: c.id, chart: !!chart, points: points, width: c.width, inked: inked};
     })""")
     for chart in painted:
         assert chart["chart"] and chart["width"] > 100, chart

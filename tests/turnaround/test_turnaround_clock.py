@@ -7,7 +7,6 @@ from datetime import date, timedelta
 
 import pytest
 
-from queues import turnaround
 from backoffice.cases.clock import (
     add_working_days,
     calendar_last_year,
@@ -18,6 +17,7 @@ from backoffice.cases.clock import (
     working_days_between,
     working_days_used,
 )
+from queues import turnaround
 
 pytestmark = pytest.mark.no_db
 
