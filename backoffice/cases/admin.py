@@ -219,10 +219,17 @@ class DistrictFilter(_CaseFilter):
 
 # Columns ---------------------------------------------------------------------------------
 
+def _workspace_url(case_id: int) -> str:
+    # Built once per request and completed per row: url_for costs ~0.1 ms, fifty times a page.
+    if "workspace_url" not in g:
+        g.workspace_url = url_for("case.workspace", case_id=0).rsplit("/0/", 1)[0] + "/{}/"
+    return g.workspace_url.format(case_id)
+
+
 def _number(view, context, model, name):
     if model.queue == "tips":
         return model.number
-    href = url_for("case.workspace", case_id=model.id)
+    href = _workspace_url(model.id)
     return Markup(f'<a href="{escape(href)}" data-testid="case-link">{escape(model.number)}</a>')
 
 
@@ -293,7 +300,9 @@ class CaseView(ScopedModelView):
     area = "cases"
     queue: str | None = None
     list_template = "cases/worklist.html"
-    # The case number opens the workspace; details stay as a plain read-only record.
+    # The case number opens the workspace; details stay as a plain read-only record, not
+    # linked from each row (a row action costs a url_for per row).
+    column_display_actions = False
     column_details_list = ("number", "applicant", "kind", "queue", "reason_code", "review_type", "district",
                            "status", "assignee", "received_on", "due_date", "paused_on", "closed_at")
     named_filter_urls = True
