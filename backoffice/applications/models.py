@@ -183,12 +183,20 @@ class ScoreSnapshot(db.Model):
     __tablename__ = "score_snapshots"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    # Indexed with id below: "the latest snapshot of these applications" reads the index only.
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     engine_version: Mapped[str] = mapped_column(String(32))
+    # Digest of what the input was built from (engine version, year, birth date, each counted
+    # claim's id, decision and verified facts): equal digests, equal results, so a bulk
+    # rescoring skips the engine (applications/scoring_service.py).
+    input_digest: Mapped[str | None] = mapped_column(String(32))
     total: Mapped[Decimal] = mapped_column(Numeric(7, 2))
     breakdown: Mapped[dict] = mapped_column(JSONType)
     # Per-indicator difference against the previous snapshot.
     changes: Mapped[dict | None] = mapped_column(JSONType)
     trigger: Mapped[str] = mapped_column(String(64))
     decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id", use_alter=True))
+
+
+Index("ix_score_snapshots_application_latest", ScoreSnapshot.application_id, ScoreSnapshot.id)

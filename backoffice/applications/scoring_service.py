@@ -7,9 +7,11 @@ the same fingerprints whichever path wrote it. A snapshot is stored only when th
 breakdown (the engine's per-indicator figures) differs from the latest one; an
 engine version or explanation wording that changes no figure stores nothing.
 
-Bulk rescoring skips the engine for an application whose sources, basis and engine
-version equal its latest snapshot's: its input is the same, so is its result. A rule
-correction therefore needs a new ``ENGINE_VERSION`` (or ``force=True``) to be rescored.
+Each snapshot keeps ``input_digest``, a hash of what its input was built from (engine
+version, year, birth date, each counted claim's id, decision and verified facts as
+stored). Bulk rescoring skips the engine for an application whose digest equals its
+latest snapshot's: same input, same result. A rule correction therefore needs a new
+``ENGINE_VERSION`` (or ``force=True``) to be rescored.
 
 Services flush; the request or job commits.
 
@@ -49,6 +51,7 @@ from backoffice.applications.facts import (
     FactsError,
     explain_input_error,
     gc_paused,
+    id_in,
     load_facts,
 )
 from backoffice.applications.models import Application, ScoreSnapshot
@@ -76,8 +79,6 @@ class _Previous:
     total: Decimal
     indicators: dict
     sources: dict
-    engine_version: str | None
-    basis: dict | None
 
 
 @dataclass(slots=True)
@@ -86,10 +87,25 @@ class _Outcome:
     total: Decimal
     breakdown: dict
     changes: dict
+    digest: str
 
 
 def _decimal(points: float) -> Decimal:
     return Decimal(repr(points)).quantize(_CENT)
+
+
+def _latest_digests(application_ids: list[int]) -> dict[int, str | None]:
+    """The input digest of each application's latest snapshot (the index and one small column)."""
+    if not application_ids:
+        return {}
+    latest = (
+        select(func.max(ScoreSnapshot.id))
+        .where(id_in(ScoreSnapshot.application_id, application_ids, db.session))
+        .group_by(ScoreSnapshot.application_id)
+    )
+    return dict(db.session.execute(
+        select(ScoreSnapshot.application_id, ScoreSnapshot.input_digest).where(ScoreSnapshot.id.in_(latest))
+    ).all())
 
 
 def _previous(application_ids: list[int]) -> dict[int, _Previous]:
@@ -99,23 +115,25 @@ def _previous(application_ids: list[int]) -> dict[int, _Previous]:
         return {}
     latest = (
         select(func.max(ScoreSnapshot.id))
-        .where(ScoreSnapshot.application_id.in_(application_ids))
+        .where(id_in(ScoreSnapshot.application_id, application_ids, db.session))
         .group_by(ScoreSnapshot.application_id)
     )
     b = ScoreSnapshot.breakdown
     rows = db.session.execute(
-        select(ScoreSnapshot.application_id, ScoreSnapshot.id, ScoreSnapshot.total,
-               b["indicators"], b["sources"], b["engine_version"], b["basis"])
+        select(ScoreSnapshot.application_id, ScoreSnapshot.id, ScoreSnapshot.total, b["indicators"], b["sources"])
         .where(ScoreSnapshot.id.in_(latest))
     )
-    return {app_id: _Previous(snap_id, total, indicators or {}, sources or {}, version, basis)
-            for app_id, snap_id, total, indicators, sources, version, basis in rows}
+    return {app_id: _Previous(snap_id, total, indicators or {}, sources or {})
+            for app_id, snap_id, total, indicators, sources in rows}
 
 
 def changes_between(previous: _Previous | None, result: dict, sources: dict) -> dict:
-    """Per-indicator difference of a new result against the previous snapshot."""
-    before_ind = previous.indicators if previous else {}
-    before_src = previous.sources if previous else {}
+    """Per-indicator difference of a new result against the previous snapshot.
+    The first snapshot has nothing to differ from (its sources say what it counted)."""
+    if previous is None:
+        return {"previous_snapshot_id": None, "total": {"before": None, "after": result["total"]}, "indicators": {}}
+    before_ind = previous.indicators
+    before_src = previous.sources
     indicators = {}
     for name in INDICATORS:
         after = result["indicators"][name]
@@ -134,23 +152,16 @@ def changes_between(previous: _Previous | None, result: dict, sources: dict) -> 
             "decisions": decisions,
         }
     return {
-        "previous_snapshot_id": previous.snapshot_id if previous else None,
-        "total": {"before": float(previous.total) if previous else None, "after": result["total"]},
+        "previous_snapshot_id": previous.snapshot_id,
+        "total": {"before": float(previous.total), "after": result["total"]},
         "indicators": indicators,
     }
 
 
-def _evaluate(item: ApplicationFacts, previous: _Previous | None, *, force: bool = False) -> _Outcome | None:
+def _evaluate(item: ApplicationFacts, previous: _Previous | None, digest: str) -> _Outcome | None:
     """Score one application; None when its figures equal the previous snapshot's.
-
-    Without ``force``, an application whose input is the one the previous snapshot was
-    computed from (same claims, same fingerprints, same basis, same engine) is not scored.
-    Raises FactsError for facts the engine refuses.
-    """
+    Raises FactsError for facts the engine refuses."""
     basis = item.basis()
-    if (not force and previous is not None and previous.engine_version == ENGINE_VERSION
-            and previous.basis == basis and previous.sources == item.sources()):
-        return None
     data, sources = item.assemble()
     try:
         result = score(data)
@@ -161,7 +172,7 @@ def _evaluate(item: ApplicationFacts, previous: _Previous | None, *, force: bool
     breakdown = dict(result)
     breakdown["sources"] = sources
     breakdown["basis"] = basis
-    return _Outcome(item, _decimal(result["total"]), breakdown, changes_between(previous, result, sources))
+    return _Outcome(item, _decimal(result["total"]), breakdown, changes_between(previous, result, sources), digest)
 
 
 def _audit_after(outcome: _Outcome, snapshot_id, trigger: str, decision_id) -> dict:
@@ -190,12 +201,13 @@ def rescore_application(application_id: int, *, trigger: str, decision_id: int |
     if not loaded:
         raise LookupError(f"application {application_id} does not exist")
     item = loaded[0]
-    outcome = _evaluate(item, _previous([application_id]).get(application_id), force=True)
+    outcome = _evaluate(item, _previous([application_id]).get(application_id), item.digest(ENGINE_VERSION))
     if outcome is None:
         return None
     snapshot = ScoreSnapshot(
         application_id=application_id,
         engine_version=ENGINE_VERSION,
+        input_digest=outcome.digest,
         total=outcome.total,
         breakdown=outcome.breakdown,
         changes=outcome.changes,
@@ -235,11 +247,20 @@ def rescore_batch(application_ids: Iterable[int], *, trigger: str, decision_id: 
     result = BatchResult()
     with gc_paused():
         for part in load_facts(db.session, ids, chunk=chunk, lock=True):
-            previous = _previous([item.application_id for item in part])
-            outcomes: list[_Outcome] = []
+            # Same digest as the latest snapshot: same input, nothing to do.
+            latest = _latest_digests([item.application_id for item in part])
+            todo = []
             for item in part:
+                digest = item.digest(ENGINE_VERSION)
+                if not force and digest == latest.get(item.application_id, False):
+                    result.unchanged += 1
+                else:
+                    todo.append((item, digest))
+            previous = _previous([item.application_id for item, _digest in todo if item.application_id in latest])
+            outcomes: list[_Outcome] = []
+            for item, digest in todo:
                 try:
-                    outcome = _evaluate(item, previous.get(item.application_id), force=force)
+                    outcome = _evaluate(item, previous.get(item.application_id), digest)
                 except FactsError as exc:
                     result.failed[item.application_id] = str(exc)
                     continue
@@ -307,6 +328,7 @@ def _write_generic(outcomes, *, now, trigger, decision_id, actor) -> dict[int, i
                 "application_id": o.item.application_id,
                 "created_at": now,
                 "engine_version": ENGINE_VERSION,
+                "input_digest": o.digest,
                 "total": o.total,
                 "breakdown": o.breakdown,
                 "changes": o.changes,
@@ -340,11 +362,11 @@ def _write_postgresql(outcomes, *, now, trigger, decision_id, actor) -> dict[int
     dumps = json.dumps
     with connection.connection.driver_connection.cursor() as cursor:
         with cursor.copy(
-            f"COPY {snapshot_table} (id, application_id, created_at, engine_version, total, breakdown, changes, "
-            "trigger, decision_id) FROM STDIN"
+            f"COPY {snapshot_table} (id, application_id, created_at, engine_version, input_digest, total, "
+            "breakdown, changes, trigger, decision_id) FROM STDIN"
         ) as copy:
             for sid, o in zip(ids, outcomes):
-                copy.write_row((sid, o.item.application_id, now, ENGINE_VERSION, o.total,
+                copy.write_row((sid, o.item.application_id, now, ENGINE_VERSION, o.digest, o.total,
                                 dumps(o.breakdown, ensure_ascii=False), dumps(o.changes), trigger, decision_id))
         cursor.execute(
             f"UPDATE {Application.__table__.name} AS a SET total = data.total "
