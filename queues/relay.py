@@ -28,7 +28,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 import redis
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
+from redis.retry import Retry
 from rq.job import Job
 from sqlalchemy import bindparam, create_engine, event, select, update
 from sqlalchemy.engine import Engine
@@ -55,6 +57,11 @@ _T = OutboxMessage.__table__
 _engines: dict[tuple[int, str], Engine] = {}
 _clients: dict[tuple[int, str], redis.Redis] = {}
 _lock = threading.Lock()
+# Held by the relay thread while it has a database connection open, and by the worker while it
+# forks a work horse: a child forked while this process holds an SQLite lock inherits SQLite's
+# per-process lock bookkeeping and finds the database "locked" by a connection it cannot
+# release (SQLite: never carry an open connection across fork()).
+FORK_GUARD = threading.Lock()
 
 
 def _after_fork_in_child() -> None:
@@ -62,8 +69,9 @@ def _after_fork_in_child() -> None:
     # has no such thread and must start with a free lock. The parent's engines and clients
     # stay referenced (never used here: they are keyed by pid), so that no garbage collection
     # in the child closes a socket the parent still uses.
-    global _lock
+    global _lock, FORK_GUARD
     _lock = threading.Lock()
+    FORK_GUARD = threading.Lock()
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
@@ -109,7 +117,10 @@ def relay_client(settings: Settings, url: str | None = None) -> redis.Redis:
     with _lock:
         client = _clients.get(key)
         if client is None:
-            client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=3)
+            # No client-side retries (redis-py's default backs off for seconds): the relay loop
+            # retries, and a page showing the queues should say "unreachable" at once.
+            client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=3,
+                                          retry=Retry(NoBackoff(), 0))
             _clients[key] = client
         return client
 
@@ -221,8 +232,11 @@ def push(app, ids) -> None:
     settings: Settings = app.config["BACKOFFICE"]
     if not ids or not settings.redis_url:
         return  # no configured Redis in this process (tests, or the embedded one not started here)
+    from backoffice.extensions import db
+
     try:
-        deliver(relay_engine(settings), relay_client(settings), settings, ids=ids)
+        with app.app_context():  # the app's own pool: a work horse is already connected
+            deliver(db.engine, relay_client(settings), settings, ids=ids)
     except (RedisError, SQLAlchemyError, OSError) as exc:
         log.info("outbox: immediate push failed (%s); the relay will deliver", exc)
 
@@ -268,15 +282,16 @@ class Relay(threading.Thread):
         next_reconcile = time.monotonic() + self.reconcile_every
         while not self.stopped.wait(wait):
             try:
-                report = deliver(engine, client, self.settings)
-                if report.error:
-                    raise RedisError(report.error)
-                enqueue_due(client, self.settings)
-                if time.monotonic() >= next_reconcile:
-                    redeliver_lost(engine, client, older_than=self.lost_after)
-                    next_reconcile = time.monotonic() + self.reconcile_every
+                with FORK_GUARD:
+                    report = deliver(engine, client, self.settings)
+                    if report.error:
+                        raise RedisError(report.error)
+                    enqueue_due(client, self.settings)
+                    if time.monotonic() >= next_reconcile:
+                        redeliver_lost(engine, client, older_than=self.lost_after)
+                        next_reconcile = time.monotonic() + self.reconcile_every
                 if self.outage:
-                    log.warning("outbox relay: Redis is back (%s)", self.outage)
+                    log.warning("outbox relay: Redis is back (it was: %s)", self.outage)
                     self.outage = None
                 wait = 0.0 if report.delivered >= BATCH else self.interval
             except RedisError as exc:

@@ -3,12 +3,17 @@ database connections."""
 from __future__ import annotations
 
 import dataclasses
+import logging
+import time
 
+from redis.exceptions import RedisError
 from rq import Queue, Worker
 
 from backoffice.settings import Settings
 from queues.connection import connect, redis_url
 from queues.jobs import PURPOSES, bind_app, queue_names
+
+log = logging.getLogger(__name__)
 
 # Queues named by purpose, most urgent first: a worker drains them in this order.
 WORKER_QUEUES = PURPOSES
@@ -23,14 +28,46 @@ class BackofficeWorker(Worker):
     # work resumes soon after Redis returns.
     max_connection_wait_time = 5.0
 
+    @property
+    def dequeue_timeout(self) -> int:
+        # Wake every 10 s when idle (rq: 405 s), so a dead scheduler is noticed (below).
+        return 10
+
+    @property
+    def should_run_maintenance_tasks(self) -> bool:
+        # RQ's scheduler process exits when Redis goes away under it, and rq restarts it only
+        # in its 10-minutely maintenance; retries with backoff and the debounced reranks
+        # would wait that long. Restart it at the next wake-up instead.
+        scheduler = self.scheduler
+        if scheduler is not None and self.last_cleaned_at is not None and not self._stop_requested and (
+                scheduler._process is None or not scheduler._process.is_alive()):
+            return True
+        return super().should_run_maintenance_tasks
+
     def fork_work_horse(self, job, queue):
         from backoffice.extensions import db
+        from queues.relay import FORK_GUARD
 
-        app = getattr(self, "flask_app", None)
-        if app is not None:
-            with app.app_context():
-                db.engine.dispose(close=False)
-        return super().fork_work_horse(job, queue)
+        with FORK_GUARD:  # never fork while the relay thread has the database open
+            app = getattr(self, "flask_app", None)
+            if app is not None:
+                with app.app_context():
+                    db.engine.dispose(close=False)
+            return super().fork_work_horse(job, queue)
+
+
+def _wait_for_redis(connection, max_wait: float = 5.0) -> None:
+    """A worker started while Redis is down waits for it (rq would exit at registration);
+    its relay thread meanwhile records why requests are waiting."""
+    wait = 0.5
+    while True:
+        try:
+            connection.ping()
+            return
+        except (RedisError, OSError) as exc:
+            log.warning("worker: Redis unreachable (%s); retrying in %.1f s", exc, wait)
+            time.sleep(wait)
+            wait = min(wait * 2, max_wait)
 
 
 def prepare(settings: Settings):
@@ -41,24 +78,49 @@ def prepare(settings: Settings):
     settings = dataclasses.replace(settings, redis_url=redis_url(settings))
     app = create_app(settings)
     bind_app(app)
+    # Import what jobs use here, once: a work horse forked from this process then starts
+    # with them loaded instead of importing them for every job.
+    import backoffice.applications.scoring_service  # noqa: F401
+    import backoffice.ranking.services  # noqa: F401
+    import queues.relay  # noqa: F401
+    import queues.schedule  # noqa: F401
+
+    for periodic in queues.schedule.PERIODIC:
+        queues.schedule._function(periodic.func)
     return settings, app
 
 
 def run_worker(settings: Settings, *, burst: bool = False, relay: bool = True,
                worker_class: type[Worker] = BackofficeWorker, name: str | None = None) -> bool:
+    """Work the queues until told to stop (SIGTERM/SIGINT), with the outbox relay beside.
+
+    rq's worker quits when Redis vanishes in the middle of a job; this one waits for Redis
+    and starts working again, so an outage never needs a person to restart workers.
+    """
     from queues.relay import Relay
 
     settings, app = prepare(settings)
     connection = connect(settings)
-    worker = worker_class([Queue(q, connection=connection) for q in queue_names(settings)],
-                          connection=connection, name=name)
-    worker.flask_app = app
     relay_thread = None
     if relay:
         relay_thread = Relay(settings)
         relay_thread.start()
     try:
-        return worker.work(with_scheduler=True, burst=burst)
+        while True:
+            _wait_for_redis(connection)
+            worker = worker_class([Queue(q, connection=connection) for q in queue_names(settings)],
+                                  connection=connection, name=name)
+            worker.flask_app = app
+            try:
+                worked = worker.work(with_scheduler=True, burst=burst)
+            except (RedisError, OSError) as exc:  # rq's teardown talks to the Redis that just left
+                log.warning("worker: lost Redis (%s)", exc)
+                worked = False
+            # A stop was asked for (SIGTERM/SIGINT): rq records it as a shutdown request date.
+            if burst or worker._stop_requested or worker._shutdown_requested_date is not None:
+                return worked
+            log.warning("worker: stopped without being asked to (Redis lost?); starting again")
+            time.sleep(1)
     finally:
         if relay_thread is not None:
             relay_thread.stop()

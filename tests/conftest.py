@@ -73,6 +73,8 @@ def settings(database_url, tmp_path_factory):
         secret_key="t" * 40,
         upload_dir=str(tmp_path_factory.mktemp("uploads")),
         embedded_redis_path=str(tmp_path_factory.mktemp("redis") / "redis.db"),
+        # Our own RQ queue names, so a run never meets another run's jobs in a shared Redis.
+        queue_namespace=f"test{uuid.uuid4().hex[:8]}",
     )
 
 

@@ -365,7 +365,8 @@ def synthesize(year: int = 2021, applications: int = 120_000, seed: int = 1, ope
     employers = []
     employer_district = []
     for i in range(n_employers):
-        district = by_name[master.choices(names, weights=weights)[0]]
+        # Every window gets employers: the first 17 go one to each, the rest by weight.
+        district = by_name[names[i] if i < len(names) else master.choices(names, weights=weights)[0]]
         while True:
             body = "91" + district.code + "".join(master.choice(USCC_ALPHABET) for _ in range(9))
             uscc = body + uscc_check_char(body)

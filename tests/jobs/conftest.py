@@ -26,7 +26,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[2]
-APPLICATIONS = 400
+APPLICATIONS = 1500
 
 
 def pytest_collection_modifyitems(config, items):
@@ -292,6 +292,13 @@ class World:
                 moved += 1
         return moved
 
+    def workers_listening(self) -> int:
+        """Worker processes registered in Redis on this test's queues."""
+        from rq import Worker
+
+        names = {self.queue("rescore").name}
+        return sum(1 for w in Worker.all(connection=self.redis) if names & set(w.queue_names()))
+
     def worker_process(self, name: str, *, env: dict | None = None) -> subprocess.Popen:
         environment = {
             **os.environ,
@@ -303,7 +310,7 @@ class World:
             **(env or {}),
         }
         (ROOT / "test-artifacts").mkdir(exist_ok=True)
-        log = open(ROOT / "test-artifacts" / f"worker-{name}.log", "ab")
+        log = open(ROOT / "test-artifacts" / f"worker-{name}-{self.settings.queue_namespace}.log", "wb")
         return subprocess.Popen([sys.executable, "-m", "backoffice", "worker"], env=environment, cwd=ROOT,
                                 stdout=log, stderr=subprocess.STDOUT)
 
@@ -341,14 +348,3 @@ def _forget_queues(w: World) -> None:
             w.redis.delete(*keys[i:i + 500])
     except redis.exceptions.RedisError:
         pass
-
-
-def wait_until(predicate, *, timeout: float, interval: float = 0.2, message: str = ""):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s: {message}")
-        time.sleep(interval)

@@ -1,0 +1,117 @@
+"""`backoffice synth`: the same seed gives the same year; the year looks like one."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+
+import pytest
+from sqlalchemy import func, select
+
+
+def _build(settings, tmp_path, name: str, **kwargs):
+    from backoffice.app import create_app
+    from backoffice.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / name}"
+    upgrade(url)
+    app = create_app(dataclasses.replace(settings, database_url=url))
+    from backoffice.synth import synthesize
+
+    with app.app_context():
+        summary = synthesize(**kwargs)
+    return app, summary
+
+
+def _dump(app):
+    from backoffice.applications.models import Applicant, EvidenceFile, IndicatorClaim
+    from backoffice.cases.models import ReviewCase
+    from backoffice.extensions import db
+
+    with app.app_context():
+        return (
+            db.session.execute(select(Applicant.id_number, Applicant.name).order_by(Applicant.id)).all(),
+            [(c, json.dumps(f, sort_keys=True), s, r) for c, f, s, r in db.session.execute(
+                select(IndicatorClaim.indicator, IndicatorClaim.claimed, IndicatorClaim.registry_status,
+                       IndicatorClaim.registry_reason).order_by(IndicatorClaim.id))],
+            db.session.execute(select(ReviewCase.number, ReviewCase.queue, ReviewCase.due_date)
+                               .order_by(ReviewCase.id)).all(),
+            db.session.execute(select(EvidenceFile.sha256, EvidenceFile.size).order_by(EvidenceFile.id)).all(),
+        )
+
+
+@pytest.fixture(scope="module")
+def synthetic(settings, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("synth")
+    return _build(settings, tmp, "a.db", year=2021, applications=600, seed=11, open_cases=200)
+
+
+def test_the_same_seed_gives_the_same_year(settings, tmp_path, synthetic):
+    again, _ = _build(settings, tmp_path, "b.db", year=2021, applications=600, seed=11, open_cases=200)
+    other, _ = _build(settings, tmp_path, "c.db", year=2021, applications=600, seed=12, open_cases=200)
+    assert _dump(again) == _dump(synthetic[0])
+    assert _dump(other)[0] != _dump(synthetic[0])[0]
+
+
+def test_every_claim_follows_its_fact_shape_and_every_application_scores(synthetic):
+    from backoffice.applications.facts import build_score_input, check_facts
+    from backoffice.applications.models import Application, IndicatorClaim
+    from backoffice.extensions import db
+    from backoffice.scoring import score
+
+    app, _ = synthetic
+    with app.app_context():
+        for claim in db.session.scalars(select(IndicatorClaim)):
+            check_facts(claim.indicator.value, claim.claimed, year=2021)
+        totals = [score(build_score_input(a, a.claims))["total"] for a in db.session.scalars(select(Application))]
+    assert len(totals) == 600 and 40 < sum(totals) / len(totals) < 110
+
+
+def test_the_year_has_the_shape_asked_for(synthetic):
+    from backoffice.applications.models import Application, IndicatorClaim, RegistryStatus
+    from backoffice.cases.models import CaseStatus, ReviewCase
+    from backoffice.extensions import db
+    from backoffice.reference.models import District
+    from verifiers.reasons import REASON_CODES, reason
+
+    app, summary = synthetic
+    with app.app_context():
+        claims = db.session.scalar(select(func.count()).select_from(IndicatorClaim))
+        invalid = db.session.scalars(select(IndicatorClaim).where(
+            IndicatorClaim.registry_status == RegistryStatus.invalid)).all()
+        assert 0.05 < len(invalid) / claims < 0.12  # about 8 %
+        for c in invalid:
+            assert c.registry_reason in REASON_CODES
+            assert c.registry_message == reason(c.registry_reason).text(year=2021, tax_year=2020)
+            assert c.verified is None
+        districts = db.session.scalar(select(func.count(func.distinct(Application.district_id))))
+        assert districts >= 12 and db.session.scalar(select(func.count()).select_from(District)) == 17
+        cases = db.session.scalars(select(ReviewCase)).all()
+        assert len(cases) == 200 == summary.counts["open_cases"]
+        assert all(c.status in (CaseStatus.open, CaseStatus.awaiting_materials) for c in cases)
+        assert len({c.claim_id for c in cases}) == 200  # one open case per claim
+        for c in cases:
+            if c.kind.value == "review":
+                claim = db.session.get(IndicatorClaim, c.claim_id)
+                assert reason(claim.registry_reason).contestable and c.review_type in reason(c.reason_code).review_types
+    assert summary.counts["tax_100k_each_year"] / 600 == pytest.approx(0.02, abs=0.015)
+    assert 0 < summary.counts["awards"] / 600 < 0.03
+
+
+def test_a_year_that_has_applications_is_refused(synthetic):
+    from backoffice.synth import SynthError, synthesize
+
+    app, _ = synthetic
+    with app.app_context():
+        with pytest.raises(SynthError, match="already has applications"):
+            synthesize(year=2021, applications=10, seed=1)
+
+
+def test_draws_do_not_depend_on_what_came_before():
+    from backoffice.synth import draw_applicant
+
+    cum = list(range(1, 11))
+    a = draw_applicant(random.Random(5), 2021, 10, cum)
+    random.Random(1).random()
+    b = draw_applicant(random.Random(5), 2021, 10, cum)
+    assert a == b
