@@ -11,6 +11,19 @@ from backoffice.jobs import services
 from backoffice.staff.permissions import can_read_area, can_write_area
 
 
+def _beijing(moment) -> str:
+    """Times as the windows read them: Beijing time, 2021-04-16 09:30:00."""
+    if moment is None:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    if moment.tzinfo is None:
+        from datetime import timezone
+
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def _connection():
     from queues.relay import relay_client
 
@@ -40,7 +53,7 @@ class JobsView(BaseView):
         except OSError as exc:  # the embedded server could not even be started
             overview = services.Overview([], [], redis_error=str(exc))
         return self.render("jobs/index.html", overview=overview, backlog=services.outbox_backlog(),
-                           may_retry=bool(can_write_area(current_user, self.area)))
+                           may_retry=bool(can_write_area(current_user, self.area)), when=_beijing)
 
     @expose("/retry", methods=["POST"])
     def retry(self):
