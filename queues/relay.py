@@ -93,6 +93,26 @@ def relay_engine(settings: Settings) -> Engine:
         return engine
 
 
+def peek_engine(settings: Settings) -> Engine:
+    """For the relay's cheap "anything to deliver?" look before it takes SQLite's write lock
+    (a poll twice a second must not queue behind, or hold up, every web request)."""
+    if not settings.database_url.startswith("sqlite"):
+        return relay_engine(settings)
+    key = (os.getpid(), "peek:" + settings.database_url)
+    with _lock:
+        engine = _engines.get(key)
+        if engine is None:
+            engine = _engines[key] = create_engine(settings.database_url, poolclass=NullPool)
+        return engine
+
+
+def has_undelivered(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(
+            select(_T.c.id).where(_T.c.delivered_at.is_(None), _T.c.completed_at.is_(None)).limit(1)
+        ).first() is not None
+
+
 def _sqlite_immediate(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record):
@@ -277,13 +297,14 @@ class Relay(threading.Thread):
         from queues.schedule import enqueue_due
 
         engine = relay_engine(self.settings)
+        peek = peek_engine(self.settings)
         client = relay_client(self.settings)
         wait = 0.0
         next_reconcile = time.monotonic() + self.reconcile_every
         while not self.stopped.wait(wait):
             try:
                 with FORK_GUARD:
-                    report = deliver(engine, client, self.settings)
+                    report = deliver(engine, client, self.settings) if has_undelivered(peek) else Report()
                     if report.error:
                         raise RedisError(report.error)
                     enqueue_due(client, self.settings)

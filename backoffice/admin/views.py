@@ -321,5 +321,17 @@ class AuditView(ScopedModelView):
 class OutboxView(ScopedModelView):
     area = "outbox"
     district_scope = None
-    column_list = ("id", "created_at", "topic", "job_key", "delivered_at", "attempts", "last_error")
+    column_list = ("id", "created_at", "topic", "application_id", "job_id", "delivered_at", "completed_at",
+                   "attempts", "last_error")
     column_default_sort = ("id", True)
+    column_filters = ("topic", "application_id")
+    column_labels = {
+        "created_at": bi("请求时间", "Requested"),
+        "topic": bi("任务", "Job"),
+        "application_id": bi("申报", "Application"),
+        "job_id": bi("任务编号", "Job id"),
+        "delivered_at": bi("发出时间", "Delivered"),
+        "completed_at": bi("完成时间", "Completed"),
+        "attempts": bi("发送失败次数", "Failed deliveries"),
+        "last_error": bi("最近错误", "Last error"),
+    }
