@@ -14,6 +14,7 @@ process (its peak RSS is the measurement's alone) and reports, for the whole yea
 2. rescore_many, first time (a snapshot, a total and an audit event per application), commit;
 3. rescore_many again (nothing changed), commit;
 4. rescore_many after 1 % of the claims changed, commit;
+   rescore_many under a new engine version (every application scored, figures unchanged);
 5. rank_year, and rank_year again with nothing changed;
 6. the one-application-at-a-time paths on a sample, extrapolated to the year:
    a naive ORM loop (application.claims, build_score_input, score, latest snapshot) and
@@ -199,6 +200,16 @@ def measure(naive: int) -> None:
             db.session.commit()
             timed(f"rescore_many after {len(moved)} claims changed (+ commit)", lambda: bulk("bench-1pc"))
 
+            # A new engine version (a rule correction): every application is scored again.
+            import backoffice.applications.scoring_service as service
+
+            real_version = service.ENGINE_VERSION
+            service.ENGINE_VERSION = real_version + "-bench"
+            try:
+                timed("rescore_many, new engine version, same figures (+ commit)", lambda: bulk("bench-engine"))
+            finally:
+                service.ENGINE_VERSION = real_version
+
             def rank():
                 result = rank_year(YEAR)
                 db.session.commit()
@@ -234,7 +245,7 @@ def measure(naive: int) -> None:
             seconds_before = time.perf_counter()
             timed("rescore_application per id on a sample", single_loop)
             single_seconds = time.perf_counter() - seconds_before
-            bulk_unchanged = rows[2][1]
+            bulk_unchanged = rows[2][1]  # "nothing changed"
             print(f"\nextrapolated to {n}: naive ORM loop {naive_seconds / len(sample) * n:.0f} s, "
                   f"rescore_application loop {single_seconds / len(sample) * n:.0f} s, "
                   f"rescore_many {bulk_unchanged:.1f} s (nothing changed) → "

@@ -192,3 +192,18 @@ def test_bulk_rescoring_notices_every_kind_of_change_it_skips_the_engine_for(mak
     calls.clear()
     monkeypatch.setattr(service, "ENGINE_VERSION", "test-next")
     assert rescore_many([application.id, other.id], trigger="rule-correction") == 0 and len(calls) == 2
+
+
+def test_facts_that_change_no_figure_store_no_snapshot(make, monkeypatch):
+    import backoffice.applications.scoring_service as service
+
+    application, _housing = _filed(make)
+    assert rescore_many([application.id], trigger="intake") == 1
+    # A rental before 2020-08 counts as nothing of its own: "2020年7月(含)以前…以就业计" (SCORING.md rule 2).
+    _file(make, application, "housing", {"type": "rental", "from": "2015-01", "to": "2019-12", "district": "朝阳区"})
+    calls = []
+    real_score = service.score
+    monkeypatch.setattr(service, "score", lambda data: calls.append(data) or real_score(data))
+    result = rescore_batch([application.id], trigger="registry")
+    assert (result.changed, result.unchanged, len(calls)) == (0, 1, 1)
+    assert len(_snapshots(application.id)) == 1

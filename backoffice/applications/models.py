@@ -191,6 +191,8 @@ class ScoreSnapshot(db.Model):
     # claim's id, decision and verified facts): equal digests, equal results, so a bulk
     # rescoring skips the engine (applications/scoring_service.py).
     input_digest: Mapped[str | None] = mapped_column(String(32))
+    # Digest of the figures (breakdown["indicators"]): equal digests, no need to read the breakdown.
+    result_digest: Mapped[str | None] = mapped_column(String(32))
     total: Mapped[Decimal] = mapped_column(Numeric(7, 2))
     breakdown: Mapped[dict] = mapped_column(JSONType)
     # Per-indicator difference against the previous snapshot.

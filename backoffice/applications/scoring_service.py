@@ -9,9 +9,12 @@ engine version or explanation wording that changes no figure stores nothing.
 
 Each snapshot keeps ``input_digest``, a hash of what its input was built from (engine
 version, year, birth date, each counted claim's id, decision and verified facts as
-stored). Bulk rescoring skips the engine for an application whose digest equals its
-latest snapshot's: same input, same result. A rule correction therefore needs a new
-``ENGINE_VERSION`` (or ``force=True``) to be rescored.
+stored), and ``result_digest``, a hash of its figures. Bulk rescoring skips the engine
+for an application whose input digest equals its latest snapshot's (same input, same
+result), and skips reading the previous breakdown when the new figures hash the same.
+A rule correction therefore needs a new ``ENGINE_VERSION`` (or ``force=True``) to be
+rescored. Equal figures write nothing, so after a version bump an application whose
+figures did not change is scored again on the next bulk run (correct, only slower).
 
 Services flush; the request or job commits.
 
@@ -39,6 +42,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from hashlib import blake2b
 
 from flask import has_request_context, request
 from flask_login import current_user
@@ -62,6 +66,8 @@ from backoffice.extensions import db
 from backoffice.scoring import ENGINE_VERSION, ScoreInputError, score
 
 AUDIT_ACTION = "score.changed"
+# Plain JSON text for COPY: our own dicts, never circular (skipping the check saves ~15 %).
+_ENCODE = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":")).encode
 _CENT = Decimal("0.01")
 
 
@@ -88,14 +94,16 @@ class _Outcome:
     breakdown: dict
     changes: dict
     digest: str
+    result_digest: str
 
 
 def _decimal(points: float) -> Decimal:
     return Decimal(repr(points)).quantize(_CENT)
 
 
-def _latest_digests(application_ids: list[int]) -> dict[int, str | None]:
-    """The input digest of each application's latest snapshot (the index and one small column)."""
+def _latest_digests(application_ids: list[int]) -> dict[int, tuple[str | None, str | None]]:
+    """(input digest, result digest) of each application's latest snapshot: the index and
+    two small columns, never the breakdown."""
     if not application_ids:
         return {}
     latest = (
@@ -103,9 +111,11 @@ def _latest_digests(application_ids: list[int]) -> dict[int, str | None]:
         .where(id_in(ScoreSnapshot.application_id, application_ids, db.session))
         .group_by(ScoreSnapshot.application_id)
     )
-    return dict(db.session.execute(
-        select(ScoreSnapshot.application_id, ScoreSnapshot.input_digest).where(ScoreSnapshot.id.in_(latest))
-    ).all())
+    rows = db.session.execute(
+        select(ScoreSnapshot.application_id, ScoreSnapshot.input_digest, ScoreSnapshot.result_digest)
+        .where(ScoreSnapshot.id.in_(latest))
+    )
+    return {app_id: (input_digest, result_digest) for app_id, input_digest, result_digest in rows}
 
 
 def _previous(application_ids: list[int]) -> dict[int, _Previous]:
@@ -158,21 +168,31 @@ def changes_between(previous: _Previous | None, result: dict, sources: dict) -> 
     }
 
 
-def _evaluate(item: ApplicationFacts, previous: _Previous | None, digest: str) -> _Outcome | None:
-    """Score one application; None when its figures equal the previous snapshot's.
-    Raises FactsError for facts the engine refuses."""
-    basis = item.basis()
+def result_digest(result: dict) -> str:
+    """A digest of a result's figures: equal digests, equal figures (the engine builds its
+    indicators in one fixed order; a digest that differs is checked field by field)."""
+    return blake2b(repr(result["indicators"]).encode(), digest_size=16).hexdigest()
+
+
+def _score(item: ApplicationFacts) -> tuple[dict, dict]:
+    """(score result, sources) of one application; raises FactsError for facts the engine refuses."""
     data, sources = item.assemble()
     try:
-        result = score(data)
+        return score(data), sources
     except ScoreInputError as exc:
         raise explain_input_error(exc, sources) from None
+
+
+def _outcome(item: ApplicationFacts, result: dict, sources: dict, previous: _Previous | None,
+             digest: str, figures_digest: str) -> _Outcome | None:
+    """The snapshot to write, or None when the figures equal the previous snapshot's."""
     if previous is not None and previous.indicators == result["indicators"]:
         return None
     breakdown = dict(result)
     breakdown["sources"] = sources
-    breakdown["basis"] = basis
-    return _Outcome(item, _decimal(result["total"]), breakdown, changes_between(previous, result, sources), digest)
+    breakdown["basis"] = item.basis()
+    return _Outcome(item, _decimal(result["total"]), breakdown, changes_between(previous, result, sources),
+                    digest, figures_digest)
 
 
 def _audit_after(outcome: _Outcome, snapshot_id, trigger: str, decision_id) -> dict:
@@ -201,13 +221,16 @@ def rescore_application(application_id: int, *, trigger: str, decision_id: int |
     if not loaded:
         raise LookupError(f"application {application_id} does not exist")
     item = loaded[0]
-    outcome = _evaluate(item, _previous([application_id]).get(application_id), item.digest(ENGINE_VERSION))
+    result, sources = _score(item)
+    outcome = _outcome(item, result, sources, _previous([application_id]).get(application_id),
+                       item.digest(ENGINE_VERSION), result_digest(result))
     if outcome is None:
         return None
     snapshot = ScoreSnapshot(
         application_id=application_id,
         engine_version=ENGINE_VERSION,
         input_digest=outcome.digest,
+        result_digest=outcome.result_digest,
         total=outcome.total,
         breakdown=outcome.breakdown,
         changes=outcome.changes,
@@ -247,23 +270,32 @@ def rescore_batch(application_ids: Iterable[int], *, trigger: str, decision_id: 
     result = BatchResult()
     with gc_paused():
         for part in load_facts(db.session, ids, chunk=chunk, lock=True):
-            # Same digest as the latest snapshot: same input, nothing to do.
             latest = _latest_digests([item.application_id for item in part])
-            todo = []
+            scored = []
             for item in part:
+                last_input, last_result = latest.get(item.application_id, (None, None))
                 digest = item.digest(ENGINE_VERSION)
-                if not force and digest == latest.get(item.application_id, False):
+                # Same input as the latest snapshot: same result, the engine need not run.
+                if not force and digest == last_input:
                     result.unchanged += 1
-                else:
-                    todo.append((item, digest))
-            previous = _previous([item.application_id for item, _digest in todo if item.application_id in latest])
-            outcomes: list[_Outcome] = []
-            for item, digest in todo:
+                    continue
                 try:
-                    outcome = _evaluate(item, previous.get(item.application_id), digest)
+                    score_result, sources = _score(item)
                 except FactsError as exc:
                     result.failed[item.application_id] = str(exc)
                     continue
+                figures = result_digest(score_result)
+                # Same figures (a rule correction that does not touch this application).
+                if figures == last_result:
+                    result.unchanged += 1
+                    continue
+                scored.append((item, score_result, sources, digest, figures))
+            # Only those that may have changed read their previous figures, to compare and diff.
+            previous = _previous([entry[0].application_id for entry in scored
+                                  if entry[0].application_id in latest])
+            outcomes: list[_Outcome] = []
+            for item, score_result, sources, digest, figures in scored:
+                outcome = _outcome(item, score_result, sources, previous.get(item.application_id), digest, figures)
                 if outcome is None:
                     result.unchanged += 1
                 else:
@@ -329,6 +361,7 @@ def _write_generic(outcomes, *, now, trigger, decision_id, actor) -> dict[int, i
                 "created_at": now,
                 "engine_version": ENGINE_VERSION,
                 "input_digest": o.digest,
+                "result_digest": o.result_digest,
                 "total": o.total,
                 "breakdown": o.breakdown,
                 "changes": o.changes,
@@ -359,15 +392,15 @@ def _write_postgresql(outcomes, *, now, trigger, decision_id, actor) -> dict[int
         {"n": len(outcomes)},
     ).scalars().all()
     snapshot_ids = {o.item.application_id: sid for o, sid in zip(outcomes, ids)}
-    dumps = json.dumps
+    dumps = _ENCODE
     with connection.connection.driver_connection.cursor() as cursor:
         with cursor.copy(
-            f"COPY {snapshot_table} (id, application_id, created_at, engine_version, input_digest, total, "
-            "breakdown, changes, trigger, decision_id) FROM STDIN"
+            f"COPY {snapshot_table} (id, application_id, created_at, engine_version, input_digest, result_digest, "
+            "total, breakdown, changes, trigger, decision_id) FROM STDIN"
         ) as copy:
             for sid, o in zip(ids, outcomes):
-                copy.write_row((sid, o.item.application_id, now, ENGINE_VERSION, o.digest, o.total,
-                                dumps(o.breakdown, ensure_ascii=False), dumps(o.changes), trigger, decision_id))
+                copy.write_row((sid, o.item.application_id, now, ENGINE_VERSION, o.digest, o.result_digest, o.total,
+                                dumps(o.breakdown), dumps(o.changes), trigger, decision_id))
         cursor.execute(
             f"UPDATE {Application.__table__.name} AS a SET total = data.total "
             "FROM unnest(%s::integer[], %s::numeric[]) AS data(id, total) WHERE a.id = data.id",
