@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import event, select
 
-from backoffice.applications.models import Application, ScoreSnapshot
+from backoffice.applications.models import ScoreSnapshot
 from backoffice.audit.models import AuditEvent
 from backoffice.extensions import db
 from backoffice.ranking import RankResult, rank_year

@@ -2,8 +2,8 @@
 
 ``rescore_application`` is what the rescoring job of one application calls;
 ``rescore_many`` is the bulk form (a year after a rule correction, the demo seed).
-Both build the input with ``facts.load_score_inputs``, so a snapshot's sources carry
-the same fingerprints whichever path wrote it. A snapshot is stored only when the
+Both read the claims with ``facts.load_facts``, so a snapshot's digests and sources
+are the same whichever path wrote it (the single path always runs the engine). A snapshot is stored only when the
 breakdown (the engine's per-indicator figures) differs from the latest one; an
 engine version or explanation wording that changes no figure stores nothing.
 
@@ -34,7 +34,8 @@ year and the applicant's birth date the input was built with.
 
 ``claims`` are the claims of that indicator that came in, went out, or whose verified
 facts or superseding decision changed; ``decisions`` the decisions among them. Only
-indicators whose figures changed are listed.
+indicators whose figures changed are listed; the first snapshot lists none (it has
+nothing to differ from; its ``sources`` say what it counted).
 """
 from __future__ import annotations
 
