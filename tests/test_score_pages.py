@@ -214,5 +214,10 @@ def test_the_simulator_search_page(make, client_for, english):
     if english:
         reviewer.locale = "en"
     db.session.commit()
-    html = client_for(reviewer).get("/admin/simulator/?q=nothing").get_data(as_text=True)
+    client = client_for(reviewer)
+    html = client.get("/admin/simulator/?q=nothing").get_data(as_text=True)
     assert ("No application of your district matches" if english else "没有找到本区的申报") in html
+    application, _ = _scored_application(make)
+    db.session.commit()
+    html = client.get(f"/admin/simulator/?application_id={application.id}").get_data(as_text=True)
+    assert ("Legal and stable residence" if english else "合法稳定住所") in html  # the breakdown's labels

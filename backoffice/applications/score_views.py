@@ -40,6 +40,7 @@ from backoffice.scoring.tables import (
 )
 from backoffice.staff.permissions import can_read_area, can_see
 from verifiers.identifiers import mask_resident_id
+from verifiers.indicators import INDICATORS as VERIFIER_INDICATORS
 
 INSURANCE_LABEL = dict(INSURANCE_LABELS)
 # The figures of score result v1 beside the points, in the words of the handbook.
@@ -62,8 +63,13 @@ def application_number(application) -> str:
     return f"{application.year}-{application.id:06d}"
 
 
+_INDICATOR_EN = {i.code: i.label_en for i in VERIFIER_INDICATORS}
+
+
 def indicator_label(code: str) -> str:
-    return INDICATOR_LABELS.get(Indicator(code), code) if code in INDICATORS else code
+    if code not in INDICATORS:
+        return code
+    return _INDICATOR_EN.get(code, code) if is_english() else INDICATOR_LABELS.get(Indicator(code), code)
 
 
 def _figures(code: str, figures: dict) -> str:
