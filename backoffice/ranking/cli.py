@@ -15,7 +15,7 @@ def rank(year: int) -> None:
     app = _app()
     with app.app_context():
         try:
-            result = rank_year(year)
+            result = rank_year(year, actor_label="cli")
         except LookupError as exc:
             db.session.rollback()
             raise click.ClickException(str(exc)) from exc

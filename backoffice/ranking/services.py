@@ -60,7 +60,7 @@ def _ranking_total(a):
     return case((a.revoked_at.is_(None), a.total), else_=func.coalesce(held, a.total))
 
 
-def rank_year(year: int) -> RankResult:
+def rank_year(year: int, *, actor_label: str | None = None) -> RankResult:
     """Write ranks and admission for a year's applications; flushes, never commits."""
     db.session.flush()
     year_row = db.session.get(Year, year)
@@ -111,7 +111,7 @@ def rank_year(year: int) -> RankResult:
     # The ORM objects in this session still carry the old ranks.
     db.session.expire_all()
     result = RankResult(cutoff=cutoff, admitted=admitted, ranked=ranked, year=year, quota=quota)
-    record("ranking.computed", "year", year,
+    record("ranking.computed", "year", year, actor_label=actor_label,
            after={"quota": quota, "cutoff": None if cutoff is None else str(cutoff),
                   "admitted": admitted, "ranked": ranked})
     return result
