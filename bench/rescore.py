@@ -66,19 +66,36 @@ def step_synth(url: str, year: int, applications: int, seed: int) -> dict:
         return {"seconds": time.perf_counter() - started, "counts": summary.counts, "rss_mb": _rss_mb()}
 
 
-def step_bulk(url: str, year: int) -> dict:
+def step_bulk(url: str, year: int, processes: int) -> dict:
     from backoffice.extensions import db
     from backoffice.ranking.services import rank_year
     from queues.jobs import rescore_year_in_chunks
 
     app = _app(url)
     with app.app_context():
-        started = time.perf_counter()
-        applications, changed = rescore_year_in_chunks(year, trigger="bench")
+        started, cpu = time.perf_counter(), time.process_time()
+        applications, changed = rescore_year_in_chunks(year, trigger="bench", processes=processes)
         rank_year(year)
         db.session.commit()
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
         return {"seconds": time.perf_counter() - started, "applications": applications, "changed": changed,
-                "rss_mb": _rss_mb()}
+                "cpu_s": time.process_time() - cpu + children.ru_utime + children.ru_stime,
+                "rss_mb": _rss_mb() + processes * children.ru_maxrss / 1024 if processes > 1 else _rss_mb()}
+
+
+def step_unscore(url: str, year: int) -> dict:
+    """Back to an unscored year, to measure the first scoring again (bench database only)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM score_snapshots WHERE application_id IN "
+                          "(SELECT id FROM applications WHERE year = :y)"), {"y": year})
+        conn.execute(text("UPDATE applications SET total = NULL, rank = NULL WHERE year = :y"), {"y": year})
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
+    engine.dispose()
+    return {}
 
 
 def step_naive(url: str, year: int, limit: int) -> dict:
@@ -213,7 +230,8 @@ def step_latency(url: str, redis_url: str, decisions: int) -> dict:
         reader.dispose()
 
 
-STEPS = {"synth": step_synth, "bulk": step_bulk, "naive": step_naive, "latency": step_latency}
+STEPS = {"synth": step_synth, "bulk": step_bulk, "unscore": step_unscore, "naive": step_naive,
+         "latency": step_latency}
 
 
 def run_step(name: str, *args) -> dict:
@@ -259,12 +277,18 @@ def main() -> None:
               f"database {name}")
         synth = run_step("synth", url, 2021, n, 1)
         print(f"synth {n} applications: {synth['seconds']:.1f} s, peak {synth['rss_mb']:.0f} MB; {synth['counts']}")
-        first = run_step("bulk", url, 2021)
-        print(f"bulk, first scoring: {first['applications']} applications, {first['changed']} snapshots, "
-              f"{first['seconds']:.1f} s, peak {first['rss_mb']:.0f} MB")
-        again = run_step("bulk", url, 2021)
-        print(f"bulk, nothing changed: {again['seconds']:.1f} s, {again['changed']} snapshots, "
-              f"peak {again['rss_mb']:.0f} MB")
+        runs = {}
+        for processes in (2, 1):
+            if processes == 1:
+                run_step("unscore", url, 2021)
+            first = run_step("bulk", url, 2021, processes)
+            again = run_step("bulk", url, 2021, processes)
+            runs[processes] = (first, again)
+            for label, r in (("first scoring", first), ("nothing changed", again)):
+                print(f"bulk ({processes} process{'es' if processes > 1 else ''}), {label}: {r['applications']} "
+                      f"applications, {r['changed']} snapshots, {r['seconds']:.1f} s wall, {r['cpu_s']:.1f} s CPU "
+                      f"(ours, not PostgreSQL's), peak {r['rss_mb']:.0f} MB")
+        first, again = runs[1]  # the naive loop runs in one process: compare like with like
         run_step("synth", url, 2022, s, 2)
         naive_first = run_step("naive", url, 2022, s)
         naive_again = run_step("naive", url, 2021, s)

@@ -1,6 +1,7 @@
 """`backoffice rescore`: rescore a whole year (after a rule correction, or after synth)."""
 from __future__ import annotations
 
+import os
 import time
 
 import click
@@ -10,7 +11,9 @@ import click
 @click.option("--year", type=int, required=True)
 @click.option("--trigger", default="rescore_year", show_default=True, help="Recorded on each new snapshot.")
 @click.option("--enqueue", is_flag=True, help="Run it as a job on the maintenance queue instead of here.")
-def rescore(year: int, trigger: str, enqueue: bool) -> None:
+@click.option("--processes", type=int, default=min(4, os.cpu_count() or 1), show_default=True,
+              help="Processes sharing the chunks (PostgreSQL; SQLite always uses one).")
+def rescore(year: int, trigger: str, enqueue: bool, processes: int) -> None:
     """Rescore every application of YEAR (new snapshots only where something changed), then rerank."""
     from backoffice.cli import _app
 
@@ -34,7 +37,8 @@ def rescore(year: int, trigger: str, enqueue: bool) -> None:
         total = db.session.scalar(select(func.count()).where(Application.year == year)) or 0
         started = time.perf_counter()
         with click.progressbar(length=total, label=f"rescore {year}") as bar:
-            applications, changed = rescore_year_in_chunks(year, trigger=trigger, progress=bar.update)
+            applications, changed = rescore_year_in_chunks(year, trigger=trigger, progress=bar.update,
+                                                           processes=processes)
         ranked = rank_year(year)
         db.session.commit()
         click.echo(f"{applications} applications rescored, {changed} new snapshots, "

@@ -256,7 +256,7 @@ def rescore_year(year: int, trigger: str = "rule_correction") -> dict:
 
 
 def rescore_year_in_chunks(year: int, *, trigger: str, chunk: int = RESCORE_CHUNK,
-                           progress=None) -> tuple[int, int]:
+                           progress=None, processes: int = 1) -> tuple[int, int]:
     """Rescore a year chunk by chunk (the job above and `backoffice rescore`); returns
     (applications, changed).
 
@@ -264,23 +264,67 @@ def rescore_year_in_chunks(year: int, *, trigger: str, chunk: int = RESCORE_CHUN
     application's row lock for the run, stalling the rescoring of new decisions behind it.
     Each chunk is idempotent, so a retry after a partial run finds the committed chunks
     unchanged.
+
+    With `processes` > 1 (PostgreSQL only) the chunks are shared among that many forked
+    processes: the engine and JSON work is Python, one core per process.
     """
-    from backoffice.applications import scoring_service
+    from flask import current_app
+
     from backoffice.applications.models import Application
 
-    t = OutboxMessage.__table__
     ids = list(db.session.scalars(select(Application.id).where(Application.year == year).order_by(Application.id)))
     db.session.commit()
+    chunks = [ids[start:start + chunk] for start in range(0, len(ids), chunk)]
     changed = 0
-    for start in range(0, len(ids), chunk):
-        part = ids[start:start + chunk]
-        # Open requests of these applications are satisfied by this run (marked before reading).
-        _complete(t.c.topic == RESCORE, t.c.application_id.in_(part))
-        changed += scoring_service.rescore_many(part, trigger=trigger)
-        db.session.commit()
+    if processes > 1 and len(chunks) > 1 and db.engine.dialect.name == "postgresql":
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        global _pool_app
+        _pool_app = current_app._get_current_object()
+        db.engine.dispose(close=False)  # no pooled connection crosses the fork
+        with ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=_pool_init) as pool:
+            futures = [pool.submit(_rescore_chunk, part, trigger) for part in chunks]
+            for future in as_completed(futures):
+                n, part_changed = future.result()
+                changed += part_changed
+                if progress is not None:
+                    progress(n)
+        return len(ids), changed
+    for part in chunks:
+        changed += _rescore_chunk_here(part, trigger)
         if progress is not None:
             progress(len(part))
     return len(ids), changed
+
+
+def _rescore_chunk_here(part: list[int], trigger: str) -> int:
+    from backoffice.applications import scoring_service
+
+    t = OutboxMessage.__table__
+    # Open requests of these applications are satisfied by this run (marked before reading).
+    _complete(t.c.topic == RESCORE, t.c.application_id.in_(part))
+    changed = scoring_service.rescore_many(part, trigger=trigger)
+    db.session.commit()
+    return changed
+
+
+_pool_app = None
+
+
+def _pool_init() -> None:
+    with _pool_app.app_context():
+        db.engine.dispose(close=False)  # the parent's connections stay the parent's
+
+
+def _rescore_chunk(part: list[int], trigger: str) -> tuple[int, int]:
+    with _pool_app.app_context():
+        try:
+            return len(part), _rescore_chunk_here(part, trigger)
+        except BaseException:
+            db.session.rollback()
+            raise
 
 
 def _plain(value):

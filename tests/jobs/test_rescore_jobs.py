@@ -265,3 +265,19 @@ def test_a_year_rescore_job_rescores_and_reranks(world):
     total, snap_total, _d, _n = world.state(app_id)
     assert total == snap_total == world.expected_total(app_id)
     assert world.outbox(application_id=app_id, completed_at=None) == []
+
+
+def test_a_year_rescored_by_two_processes_matches_the_engine(world):
+    """`backoffice rescore --processes 2` (PostgreSQL; SQLite runs it in one process)."""
+    from queues.jobs import rescore_year_in_chunks
+
+    cases = world.free_cases(5)
+    for case_id, _app in cases:
+        world.decide(case_id)  # no relay, no worker: the year's run covers them
+    with world.ctx():
+        applications, changed = rescore_year_in_chunks(2021, trigger="rule_correction", chunk=300, processes=2)
+    assert applications >= 1500 and changed >= 5
+    for _case, app_id in cases:
+        total, snap_total, _d, _n = world.state(app_id)
+        assert total == snap_total == world.expected_total(app_id)
+        assert world.outbox(application_id=app_id, completed_at=None) == []
