@@ -188,7 +188,7 @@ def step_latency(url: str, redis_url: str, decisions: int) -> dict:
                 if len(picked) == decisions:
                     break
             db.session.commit()
-        time.sleep(8)  # the worker is up (imports, app, scheduler)
+        _wait_idle(redis_url, namespace)  # up, and done with what it starts with (the daily sweep's slot)
         latencies = []
         for case_id, app_id in picked:
             with reader.connect() as conn:
@@ -230,6 +230,23 @@ def step_latency(url: str, redis_url: str, decisions: int) -> dict:
         reader.dispose()
 
 
+def _wait_idle(redis_url: str, namespace: str, timeout: float = 300) -> None:
+    import redis
+    from rq import Queue, Worker
+
+    connection = redis.Redis.from_url(redis_url)
+    names = {f"{namespace}-{p}" for p in ("rescore", "rank", "maintenance")}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        workers = [w for w in Worker.all(connection=connection) if names & set(w.queue_names())]
+        busy = sum(Queue(n, connection=connection).count for n in names)
+        if workers and all(str(w.get_state()) in ("idle", "WorkerStatus.IDLE") for w in workers) and busy == 0:
+            time.sleep(1)
+            return
+        time.sleep(0.5)
+    raise RuntimeError("the worker did not become idle")
+
+
 STEPS = {"synth": step_synth, "bulk": step_bulk, "unscore": step_unscore, "naive": step_naive,
          "latency": step_latency}
 
@@ -242,12 +259,21 @@ def run_step(name: str, *args) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _latency(url: str, redis_url: str, decisions: int) -> None:
+    latency = run_step("latency", url, redis_url, decisions)
+    print(f"decision -> new total visible, one worker: {latency['decisions']} decisions, median "
+          f"{latency['median_s'] * 1000:.0f} ms, p90 {latency['p90_s'] * 1000:.0f} ms, "
+          f"max {latency['max_s'] * 1000:.0f} ms")
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--applications", type=int, default=120_000)
     parser.add_argument("--sample", type=int, default=3000)
     parser.add_argument("--decisions", type=int, default=40)
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument("--only-latency", action="store_true", help="synth, one scoring, then step 4 only")
     parser.add_argument("--step", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.step:
@@ -277,10 +303,12 @@ def main() -> None:
               f"database {name}")
         synth = run_step("synth", url, 2021, n, 1)
         print(f"synth {n} applications: {synth['seconds']:.1f} s, peak {synth['rss_mb']:.0f} MB; {synth['counts']}")
+        if args.only_latency:
+            run_step("bulk", url, 2021, 2)
+            return _latency(url, redis_url, args.decisions)
         runs = {}
         for processes in (2, 1):
-            if processes == 1:
-                run_step("unscore", url, 2021)
+            run_step("unscore", url, 2021)  # also VACUUM ANALYZE: both runs start from the same state
             first = run_step("bulk", url, 2021, processes)
             again = run_step("bulk", url, 2021, processes)
             runs[processes] = (first, again)
@@ -298,11 +326,7 @@ def main() -> None:
             print(f"naive ORM loop, {label}: {naive['applications']} applications in {naive['seconds']:.1f} s "
                   f"({per_naive * 1000:.2f} ms each, {per_naive * n:.0f} s for {n}); bulk {per_bulk * 1000:.3f} ms "
                   f"each: {per_naive / per_bulk:.1f}x")
-        latency = run_step("latency", url, redis_url, args.decisions)
-        print(f"decision -> new total visible, one worker: {latency['decisions']} decisions, median "
-              f"{latency['median_s'] * 1000:.0f} ms, p90 {latency['p90_s'] * 1000:.0f} ms, "
-              f"max {latency['max_s'] * 1000:.0f} ms")
-        print(f"load average at the end {os.getloadavg()[0]:.1f}")
+        _latency(url, redis_url, args.decisions)
     finally:
         if not args.keep:
             with admin.connect() as conn:

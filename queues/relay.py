@@ -45,8 +45,10 @@ from backoffice.settings import Settings
 log = logging.getLogger(__name__)
 
 # A burst of rank requests for one year within this window becomes one rank job, run at
-# the window's end (so after every rescore whose request it absorbed has committed).
-RANK_DEBOUNCE_SECONDS = 5
+# the window's end (so after every rescore whose request it absorbed has committed). Ranking
+# 120 000 applications takes seconds, during which a lone worker rescores nothing: ranks may
+# lag decisions by half a minute, totals do not.
+RANK_DEBOUNCE_SECONDS = 30
 BATCH = 200
 LOST_AFTER = timedelta(minutes=10)
 

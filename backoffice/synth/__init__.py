@@ -453,6 +453,10 @@ def synthesize(year: int = 2021, applications: int = 120_000, seed: int = 1, ope
     bulk.move_sequences(Employer, Applicant, Application, IndicatorClaim, ReviewCase, EvidenceFile)
     record("synth.generated", "year", year, actor_label="synth", after={"seed": seed, **summary.counts})
     session.commit()
+    if bulk.postgres:  # the planner's statistics: the tables just grew from nothing
+        for model in (Applicant, Application, IndicatorClaim, ReviewCase, EvidenceFile, Employer):
+            session.execute(text(f"ANALYZE {model.__tablename__}"))
+        session.commit()
     return summary
 
 

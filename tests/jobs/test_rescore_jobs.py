@@ -132,7 +132,7 @@ def test_a_burst_of_rescores_requests_one_rerank(world):
     rank_rows = [r for r in world.outbox(topic="rank_year") if r.id > start]
     assert len(rank_rows) == 6 and all(r.delivered_at is not None for r in rank_rows)
     assert world.relay().delivered == 0
-    # … into one job per five-second window (two if the burst straddled a window's end).
+    # … into one job per debounce window (two if the burst straddled a window's end).
     rank = world.queue("rank")
     scheduled = rank.scheduled_job_registry.get_job_ids()
     assert 1 <= len(scheduled) <= 2, scheduled
