@@ -6,7 +6,7 @@ so a reviewer reading the code sees the Chinese the window staff see.
 """
 from __future__ import annotations
 
-from flask import current_app, has_request_context, request, session
+from flask import current_app, has_request_context, session
 from flask_babel import LazyString, get_locale
 from flask_login import current_user
 

@@ -1,23 +1,50 @@
-"""The one base admin view that applies the permission rules.
+"""The one place admin views apply the permission rules.
 
-Every model view names its `area` (staff/permissions.AREAS) and how its rows reach
-a district (`district_scope`). `is_accessible` applies the area rule; `get_query`,
-`get_count_query` and `get_one` apply the district rule, so lists, exports,
-details, edits, deletes, bulk actions and guessed ids all go through the same filter.
+`PermissionMixin.is_accessible` applies a view's rule (by default the area rule of
+staff/permissions.AREAS; a view may name another rule function) and answers 403 with
+the rule's message, or sends an anonymous user to sign in. Custom pages derive from
+`ProtectedView`; model views from `ScopedModelView`, which names how its rows reach a
+district (`district_scope`) and applies the district rule in `get_query`,
+`get_count_query` and `get_one`, so lists, exports, details, edits, deletes, bulk
+actions and guessed ids all go through the same filter.
 """
 from __future__ import annotations
 
 from flask import abort, g, redirect, request, url_for
+from flask_admin import BaseView
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
 from sqlalchemy import select
 
 from backoffice.extensions import db
-from backoffice.staff.permissions import can_read_area, can_write_area
+from backoffice.staff.permissions import Verdict, can_read_area, can_write_area
 
 
-class ScopedModelView(ModelView):
+class PermissionMixin:
+    """is_accessible for every admin view: one rule function, its message on refusal."""
+
     area: str = "reference"
+
+    def access_rule(self, user) -> Verdict:
+        return can_read_area(user, self.area)
+
+    def is_accessible(self) -> bool:
+        verdict = self.access_rule(current_user)
+        if not verdict:
+            g.permission_message = verdict.message
+        return verdict.allowed
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("login.index", next=request.full_path))
+        abort(403, description=g.get("permission_message"))
+
+
+class ProtectedView(PermissionMixin, BaseView):
+    """A custom admin page (workspace, dashboard, simulator, jobs) under the same rules."""
+
+
+class ScopedModelView(PermissionMixin, ModelView):
     # "self": the model has district_id; a callable (user_district_id) -> SQL clause;
     # None: not district-owned (reference data visible to every reader of the area).
     district_scope = "self"
@@ -33,18 +60,6 @@ class ScopedModelView(ModelView):
 
     def __init__(self, model, **kwargs):
         super().__init__(model, db, **kwargs)
-
-    # Area rule -----------------------------------------------------------------
-    def is_accessible(self) -> bool:
-        verdict = can_read_area(current_user, self.area)
-        if not verdict:
-            g.permission_message = verdict.message
-        return verdict.allowed
-
-    def inaccessible_callback(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("login.index", next=request.full_path))
-        abort(403, description=g.get("permission_message"))
 
     def _can_write(self) -> bool:
         return self.writable and bool(can_write_area(current_user, self.area))

@@ -12,7 +12,6 @@ def init_admin(app: Flask) -> Admin:
     from backoffice.admin.home import HomeView
     from backoffice.admin.views import (
         ApplicantView,
-        ApplicationView,
         AuditView,
         ClaimView,
         DecisionView,

@@ -1,8 +1,6 @@
 """Model views of the back office; all derive from ScopedModelView."""
 from __future__ import annotations
 
-from flask_admin.contrib.sqla.filters import FilterEqual
-from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from wtforms import PasswordField, SelectField
@@ -18,19 +16,10 @@ from backoffice.applications.models import (
     IndicatorClaim,
     ScoreSnapshot,
 )
-from backoffice.audit.models import AuditEvent
-from backoffice.cases.models import (
-    CASE_KIND_LABELS,
-    CASE_STATUS_LABELS,
-    OUTCOME_LABELS,
-    Decision,
-    ReviewCase,
-)
-from backoffice.extensions import db
+from backoffice.cases.models import OUTCOME_LABELS, Decision, ReviewCase
 from backoffice.i18n import bi
 from backoffice.jobs.views import pending_on_page, total_with_pending
-from backoffice.outbox.models import OutboxMessage
-from backoffice.staff.models import ROLE_LABELS, Role, Staff
+from backoffice.staff.models import ROLE_LABELS, Role
 from backoffice.staff.passwords import hash_password
 from verifiers.identifiers import mask_resident_id
 

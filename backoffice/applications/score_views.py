@@ -14,12 +14,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flask import abort, g, redirect, request, url_for
-from flask_admin import BaseView, expose
+from flask import abort, redirect, request, url_for
+from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from backoffice.admin.base import ProtectedView
 from backoffice.admin.views import ApplicationView
 from backoffice.applications.facts import INDICATORS, INSURANCE_TYPES, FactsError, build_score_input
 from backoffice.applications.models import INDICATOR_LABELS, Applicant, Application, Indicator, ScoreSnapshot
@@ -38,7 +39,7 @@ from backoffice.scoring.tables import (
     INSURANCE_TYPES as INSURANCE_LABELS,
     RESIDENCE_TYPES,
 )
-from backoffice.staff.permissions import can_read_area, can_see
+from backoffice.staff.permissions import can_see
 from verifiers.identifiers import mask_resident_id
 from verifiers.indicators import INDICATORS as VERIFIER_INDICATORS
 
@@ -341,23 +342,13 @@ _APP_NO = re.compile(r"^(\d{4})-(\d{1,9})$")
 _LAST4 = re.compile(r"^\d{3}[\dXx]$")
 
 
-class SimulatorView(BaseView):
+class SimulatorView(ProtectedView):
     """积分模拟计算: change an application's facts without saving, see the breakdown."""
 
     # It shows an applicant's verified facts: those who may read claims (reviewers,
     # supervisors, administrators), each in their district (staff/permissions.py).
     area = "claims"
 
-    def is_accessible(self) -> bool:
-        verdict = can_read_area(current_user, self.area)
-        if not verdict:
-            g.permission_message = verdict.message
-        return verdict.allowed
-
-    def inaccessible_callback(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("login.index", next=request.full_path))
-        abort(403, description=g.get("permission_message"))
 
     def _application(self, application_id) -> Application:
         """The application, or 404 — also for another district's: its existence is not told."""

@@ -24,7 +24,7 @@ from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager
 
 from backoffice.admin.base import ScopedModelView
 from backoffice.applications.models import INDICATOR_LABELS, Applicant, Application

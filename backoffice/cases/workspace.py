@@ -9,10 +9,11 @@ request rolls back (the app commits only responses below 400).
 from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import or_, select
 
+from backoffice.admin.base import ProtectedView
 from backoffice.applications.models import (
     INDICATOR_LABELS,
     REGISTRY_STATUS_LABELS,
@@ -23,12 +24,11 @@ from backoffice.audit.models import AuditEvent
 from backoffice.cases import facts as facts_module
 from backoffice.cases import services
 from backoffice.cases.admin import case_reason_text, forget_queue_counts
-from backoffice.cases.models import CASE_KIND_LABELS, CASE_STATUS_LABELS, CaseStatus, Decision, ReviewCase
+from backoffice.cases.models import CASE_KIND_LABELS, CASE_STATUS_LABELS, CaseStatus, ReviewCase
 from backoffice.extensions import db
 from backoffice.i18n import is_english, text
 from backoffice.staff.models import Role, Staff
 from backoffice.staff.permissions import (
-    CASE_WORKERS,
     can_be_assigned,
     can_claim_case,
     can_countersign,
@@ -36,6 +36,7 @@ from backoffice.staff.permissions import (
     can_open_case,
     can_reassign,
     can_release_case,
+    can_work_cases,
 )
 from verifiers.materials import review_type as materials_review_type
 from verifiers.reasons import OUTCOMES, REASON_CODES, decision_reason
@@ -88,17 +89,12 @@ def eligible_assignees(case: ReviewCase) -> list[Staff]:
     return [s for s in candidates if can_be_assigned(s, case)]
 
 
-class CaseWorkspaceView(BaseView):
+class CaseWorkspaceView(ProtectedView):
     def is_visible(self) -> bool:
         return False
 
-    def is_accessible(self) -> bool:
-        return current_user.is_authenticated and current_user.is_active and current_user.role in CASE_WORKERS
-
-    def inaccessible_callback(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("login.index", next=request.full_path))
-        abort(403, description="只有审核员和主管办理案件 / only reviewers and supervisors work cases")
+    def access_rule(self, user):
+        return can_work_cases(user)
 
     # Loading -------------------------------------------------------------------------
     def _case(self, case_id: int) -> ReviewCase:

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, g, redirect, request, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_login import current_user
 
+from backoffice.admin.base import ProtectedView
 from backoffice.extensions import db
 from backoffice.i18n import text
 from backoffice.jobs import services
-from backoffice.staff.permissions import can_read_area, can_write_area
+from backoffice.staff.permissions import can_write_area
 
 
 def _beijing(moment) -> str:
@@ -30,19 +31,9 @@ def _connection():
     return relay_client(current_app.config["BACKOFFICE"])
 
 
-class JobsView(BaseView):
+class JobsView(ProtectedView):
     area = "jobs"
 
-    def is_accessible(self) -> bool:
-        verdict = can_read_area(current_user, self.area)
-        if not verdict:
-            g.permission_message = verdict.message
-        return verdict.allowed
-
-    def inaccessible_callback(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("login.index", next=request.full_path))
-        abort(403, description=g.get("permission_message"))
 
     @expose("/")
     def index(self):

@@ -121,6 +121,15 @@ def case_area(case) -> str:
 CASE_WORKERS = frozenset({Role.reviewer, Role.supervisor})
 
 
+def can_work_cases(user) -> Verdict:
+    """The case workspace and its actions are for reviewers and supervisors."""
+    if not _signed_in(user):
+        return NOT_SIGNED_IN
+    if user.role not in CASE_WORKERS:
+        return deny("只有审核员和主管办理案件 / only reviewers and supervisors work cases")
+    return ALLOW
+
+
 def can_open_case(user, case) -> Verdict:
     """The case workspace: reviewers and supervisors of the case's district (city level: all)."""
     verdict = can_see(user, case_area(case), case.district_id)

@@ -34,7 +34,7 @@ from backoffice.cases.clock import add_working_days
 from backoffice.cases.models import ReviewCase
 from backoffice.extensions import db
 from backoffice.reference.data import DISTRICTS
-from backoffice.reference.models import District, Employer, Year
+from backoffice.reference.models import Employer, Year
 from backoffice.scoring.tables import HONOURS, INNOVATION
 from queues.routing import queue_for
 from verifiers.identifiers import USCC_ALPHABET, resident_id_check_char, uscc_check_char

@@ -7,11 +7,12 @@ answer 403. Reassignment posts here and goes through the case service's `reassig
 """
 from __future__ import annotations
 
-from flask import Response, abort, flash, g, redirect, request, url_for
-from flask_admin import BaseView, expose
+from flask import Response, abort, flash, redirect, request, url_for
+from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from backoffice.admin.base import ProtectedView
 from backoffice.cases.clock import add_working_days, calendar_warning
 from backoffice.cases.models import CaseStatus, ReviewCase
 from backoffice.cases.services import NOTE_MAX, CaseActionError, reassign as reassign_cases
@@ -40,17 +41,9 @@ def default_year() -> int | None:
     return started or db.session.scalar(select(func.max(Year.year)))
 
 
-class TurnaroundView(BaseView):
-    def is_accessible(self) -> bool:
-        verdict = can_view_dashboard(current_user)
-        if not verdict:
-            g.permission_message = verdict.message
-        return verdict.allowed
-
-    def inaccessible_callback(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("login.index", next=request.full_path))
-        abort(403, description=g.get("permission_message"))
+class TurnaroundView(ProtectedView):
+    def access_rule(self, user):
+        return can_view_dashboard(user)
 
     # Scope ------------------------------------------------------------------------------
     def _scope(self) -> figures.Scope:
