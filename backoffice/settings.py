@@ -33,8 +33,6 @@ class Settings:
     upload_dir: str = str(INSTANCE_DIR / "uploads")
     default_locale: str = "zh_Hans_CN"
     session_cookie_secure: bool = False
-    # Working days a review case gets before it is due (handbook: 约两周).
-    review_due_working_days: int = 10
     # Sign-in lock-out: this many consecutive failures lock the account.
     login_max_failures: int = 5
     login_lock_minutes: int = 15
@@ -52,7 +50,6 @@ class Settings:
         "upload_dir": "UPLOAD_DIR",
         "default_locale": "DEFAULT_LOCALE",
         "session_cookie_secure": "SESSION_COOKIE_SECURE",
-        "review_due_working_days": "REVIEW_DUE_WORKING_DAYS",
         "login_max_failures": "LOGIN_MAX_FAILURES",
         "login_lock_minutes": "LOGIN_LOCK_MINUTES",
         "embedded_redis_path": "EMBEDDED_REDIS_PATH",

@@ -11,6 +11,7 @@ from sqlalchemy import case, func, select
 
 from backoffice.cases.models import CaseStatus, ReviewCase, not_closed
 from backoffice.extensions import db
+from backoffice.turnaround.sql import beijing_today
 from backoffice.staff.models import Role
 from queues.routing import QUEUES
 
@@ -36,7 +37,7 @@ def queues_for(user) -> list:
 def queue_counts(user, today: date | None = None) -> dict[str, tuple[int, int]]:
     """{queue: (open, overdue)} over the user's district (all districts at city level).
     The clock does not run while a case waits for the applicant, so those are never overdue."""
-    today = today or date.today()
+    today = today or beijing_today()
     overdue = case(
         ((ReviewCase.due_date < today) & (ReviewCase.status != CaseStatus.awaiting_materials), 1), else_=0
     )
