@@ -26,6 +26,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from backoffice.audit.services import record
 from backoffice.cases import facts as facts_module
+from backoffice.cases.intake import case_conditions  # one derivation for intake and checklist
 from backoffice.cases.models import CaseStatus, Countersignature, Decision, Outcome, ReviewCase
 from backoffice.core.db import utcnow
 from backoffice.extensions import db
@@ -41,7 +42,7 @@ from backoffice.staff.permissions import (
 )
 from backoffice.turnaround.sql import beijing_today
 from verifiers.materials import review_type as _review_type
-from verifiers.reasons import OUTCOME_CODES, REASON_CODES, decision_reasons, reason as _registry_reason
+from verifiers.reasons import OUTCOME_CODES, decision_reasons
 
 CHECKLIST_STATES = ("present", "acceptable", "problem")
 CHECKLIST_STATE_LABELS = {
@@ -121,16 +122,6 @@ def latest_decision(case: ReviewCase) -> Decision | None:
     return db.session.scalar(
         select(Decision).where(Decision.case_id == case.id).order_by(Decision.id.desc()).limit(1)
     )
-
-
-def case_conditions(case: ReviewCase) -> frozenset[str]:
-    """Materials conditions that apply to the case (e.g. a degree review needs the degree certificate)."""
-    if case.reason_code in REASON_CODES:
-        conditions = _registry_reason(case.reason_code).conditions
-        if case.review_type:
-            known = {c.code for c in _review_type(case.review_type).conditions}
-            return frozenset(conditions & known)
-    return frozenset()
 
 
 def checklist_rows(case: ReviewCase):
