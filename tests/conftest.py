@@ -13,47 +13,17 @@ from datetime import date, timedelta
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import scoped_session, sessionmaker
 from flask_sqlalchemy.session import _app_ctx_id
 
 from backoffice.settings import Settings
 
-from support import TEST_PASSWORD, sign_in  # noqa: E402  (tests/support.py)
-
-
-def _is_postgres(url: str) -> bool:
-    return url.startswith("postgresql")
+from support import TEST_PASSWORD, fresh_database, sign_in  # noqa: E402  (tests/support.py)
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
-    base = os.environ.get("DATABASE_URL", "")
-    if _is_postgres(base):
-        name = f"bo_test_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(base).set(database=name).render_as_string(hide_password=False)
-        try:
-            _migrate(url)
-            yield url
-        finally:
-            from backoffice.extensions import db
-
-            try:
-                db.engines  # noqa: B018 (only inside an app context)
-            except RuntimeError:
-                pass
-            with admin.connect() as conn:
-                conn.execute(text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
-                ), {"n": name})
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-            admin.dispose()
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    with fresh_database("bo_test", tmp_path_factory.mktemp("db")) as url:
         _migrate(url)
         yield url
 

@@ -1,7 +1,14 @@
 """Helpers shared by the HTTP tests (a module of its own: every conftest is named conftest)."""
 from __future__ import annotations
 
+import os
 import re
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 TEST_PASSWORD = "test-password-123"
 
@@ -18,3 +25,23 @@ def sign_in(client, username: str, password: str = TEST_PASSWORD):
     page = client.get("/admin/login/")
     token = csrf_token_from(page.get_data(as_text=True))
     return client.post("/admin/login/", data={"csrf_token": token, "username": username, "password": password})
+
+
+@contextmanager
+def fresh_database(prefix: str, tmp_dir: Path, *, postgres_url: str | None = None):
+    """An empty database of its own: beside DATABASE_URL's on PostgreSQL (dropped
+    afterwards, even with connections left open), else a SQLite file in `tmp_dir`."""
+    base = postgres_url if postgres_url is not None else os.environ.get("DATABASE_URL", "")
+    if not base.startswith("postgresql"):
+        yield f"sqlite:///{Path(tmp_dir) / f'{prefix}.db'}"
+        return
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -7,15 +7,11 @@ the reason printed in the run's summary, where chromium or Playwright is missing
 from __future__ import annotations
 
 import dataclasses
-import os
-import shutil
 import threading
 import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -47,18 +43,10 @@ def browser():
 
 @pytest.fixture(scope="session")
 def live_database(tmp_path_factory):
-    base = os.environ.get("DATABASE_URL", "")
-    if base.startswith("postgresql"):
-        name = f"bo_live_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-    else:
-        yield f"sqlite:///{tmp_path_factory.mktemp('live') / 'live.db'}"
+    from support import fresh_database  # tests/support.py
+
+    with fresh_database("bo_live", tmp_path_factory.mktemp("live")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

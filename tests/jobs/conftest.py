@@ -22,8 +22,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parents[2]
 APPLICATIONS = 1500
@@ -83,18 +82,10 @@ def own_redis(tmp_path_factory):
 # The committed database ---------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def jobs_database(tmp_path_factory):
-    base = os.environ.get("DATABASE_URL", "")
-    if base.startswith("postgresql"):
-        name = f"bo_jobs_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-    else:
-        yield f"sqlite:///{tmp_path_factory.mktemp('jobs') / 'jobs.db'}"
+    from support import fresh_database  # tests/support.py
+
+    with fresh_database("bo_jobs", tmp_path_factory.mktemp("jobs")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
