@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +40,6 @@ class Settings:
     # Prefix of our RQ queue names and job ids, so that several databases (test runs, a
     # staging copy) can share one Redis without one's workers running the other's jobs.
     queue_namespace: str = ""
-    extra: dict = field(default_factory=dict)
 
     ENV_NAMES = {
         "env": "BACKOFFICE_ENV",
