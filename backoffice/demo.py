@@ -30,7 +30,7 @@ from backoffice.reference.models import District, Employer, Year
 from backoffice.scoring.tables import DISTRICTS as CORE_SIX
 from backoffice.staff.models import Role, Staff
 from backoffice.staff.services import create_staff
-from queues.routing import queue_for
+from verifiers.routing import queue_for
 from verifiers.identifiers import USCC_ALPHABET, resident_id_check_char, uscc_check_char
 from verifiers.reasons import reason
 

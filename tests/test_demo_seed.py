@@ -9,7 +9,7 @@ from backoffice.demo import LOGINS, seed
 from backoffice.extensions import db
 from backoffice.reference.models import District, Employer
 from backoffice.staff.models import Staff
-from queues.routing import QUEUES
+from verifiers.routing import QUEUES
 
 
 def _counts():

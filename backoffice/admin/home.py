@@ -13,7 +13,7 @@ from backoffice.cases.models import CaseStatus, ReviewCase, not_closed
 from backoffice.extensions import db
 from backoffice.turnaround.sql import beijing_today
 from backoffice.staff.models import Role
-from queues.routing import QUEUES
+from verifiers.routing import QUEUES
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from backoffice.reference.models import District
 from backoffice.staff.models import Role
 from backoffice.staff.permissions import CASE_WORKERS
 from backoffice.turnaround.sql import beijing_today
-from queues.routing import QUEUES, REVIEW_QUEUES
+from verifiers.routing import QUEUES, REVIEW_QUEUES
 from verifiers.identifiers import mask_resident_id
 from verifiers.indicators import INDICATOR_CODES
 from verifiers.reasons import REASON_CODES, REASONS, reason as registry_reason
@@ -277,7 +277,7 @@ def _status(view, context, model, name):
 
 
 def _queue(view, context, model, name):
-    from queues.routing import queue
+    from verifiers.routing import queue
 
     q = queue(model.queue)
     return q.label_en if is_english() else q.label_zh
@@ -493,7 +493,7 @@ class CaseView(ScopedModelView):
 
 
 def add_queue_views(admin, category) -> list[CaseView]:
-    """One worklist per queue (queues/routing.py), each with its open-count badge in the menu."""
+    """One worklist per queue (verifiers/routing.py), each with its open-count badge in the menu."""
     views = []
     for queue in QUEUES:
         # The tips queue carries reporters' identities: investigators only (area "tips").

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import chinese_calendar
 
-from queues.turnaround import DUE_SOON_WORKING_DAYS, due_working_days
+from verifiers.turnaround import DUE_SOON_WORKING_DAYS, due_working_days
 
 
 def is_working_day(day: date) -> bool:
@@ -97,7 +97,7 @@ def working_days_between(start: date, end: date) -> int:
 
 
 def due_date_for(queue: str, received_on: date) -> date:
-    """A new case's due date: the queue's working days after receipt (queues/turnaround.py)."""
+    """A new case's due date: the queue's working days after receipt (verifiers/turnaround.py)."""
     return add_working_days(received_on, due_working_days(queue))
 
 

@@ -11,7 +11,7 @@ Rules, each from the handbook:
   with the handbook's instruction (``verifiers.reasons.contest_refusal``: delete and refile,
   or file in the 市科委 system);
 * one open case per claim (the partial unique index ``uq_review_cases_open_claim`` backs it);
-* a case goes to the queue of ``queues.routing.queue_for``, belongs to the application's
+* a case goes to the queue of ``verifiers.routing.queue_for``, belongs to the application's
   district (the employer's 业务办理区), and is due in the queue's working days;
 * the review type is one of the reason's ``review_types``; evidence is one PDF per material
   slot of that type's checklist (附件3, ``verifiers.uploads``), all checked before any is stored;
@@ -37,7 +37,7 @@ from backoffice.cases.models import OPEN_STATUSES, CaseKind, CaseStatus, ReviewC
 from backoffice.core.db import utcnow
 from backoffice.extensions import db
 from backoffice.reference.models import District, Year
-from queues.routing import queue_for
+from verifiers.routing import queue_for
 from verifiers import phases
 from verifiers.identifiers import resident_id_problem
 from verifiers.indicators import INDICATOR_CODES
@@ -91,7 +91,7 @@ def check_phase(action: str, year: Year, today: date) -> None:
 
 
 def _due(queue: str, received: date) -> date:
-    return clock.due_date_for(queue, received)  # the queue's working days (queues/turnaround.py)
+    return clock.due_date_for(queue, received)  # the queue's working days (verifiers/turnaround.py)
 
 
 def _upload_dir(upload_dir: str | None) -> str:

@@ -36,7 +36,7 @@ from backoffice.extensions import db
 from backoffice.reference.data import DISTRICTS
 from backoffice.reference.models import Employer, Year
 from backoffice.scoring.tables import HONOURS, INNOVATION
-from queues.routing import queue_for
+from verifiers.routing import queue_for
 from verifiers.identifiers import USCC_ALPHABET, resident_id_check_char, uscc_check_char
 from verifiers.materials import review_type
 from verifiers.reasons import reason

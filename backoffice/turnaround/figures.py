@@ -6,7 +6,7 @@ the CSV and the XLSX export are the same rows.
 Definitions (the page says them in words too):
 
 * open: not closed; overdue: open, not waiting for the applicant, due date before today;
-  due soon: not overdue, not waiting, due within 2 working days (queues/turnaround.py);
+  due soon: not overdue, not waiting, due within 2 working days (verifiers/turnaround.py);
 * decided on time (the headline): a closed case of the year whose closing day (Beijing)
   is on or before its due date. The due date already carries every pause, so this is
   "decided within the queue's working days (10) after receipt, pauses excluded";
@@ -38,7 +38,7 @@ from backoffice.reference.models import District
 from backoffice.staff.models import Role, Staff
 from backoffice.turnaround.models import DailyBacklog, Escalation
 from backoffice.turnaround.sql import beijing_date, beijing_day_end, beijing_day_start
-from queues.turnaround import DEFAULT_DUE_WORKING_DAYS, DUE_SOON_WORKING_DAYS, DUE_WORKING_DAYS, due_working_days
+from verifiers.turnaround import DEFAULT_DUE_WORKING_DAYS, DUE_SOON_WORKING_DAYS, DUE_WORKING_DAYS, due_working_days
 from verifiers.identifiers import mask_resident_id
 
 AGEING_BUCKETS: tuple[tuple[int, int | None], ...] = ((0, 2), (3, 5), (6, 8), (9, 10), (11, 15), (16, 20), (21, None))
@@ -113,7 +113,7 @@ class Scope:
     district_id: int | None
     year: int | None
     today: date
-    queues: tuple  # of queues.routing.Queue
+    queues: tuple  # of verifiers.routing.Queue
 
     @property
     def queue_codes(self) -> tuple[str, ...]:
@@ -383,7 +383,7 @@ def _ordinals(first: date, last: date):
 
 
 def _allowance():
-    """The queue's working days, in SQL (queues/turnaround.py)."""
+    """The queue's working days, in SQL (verifiers/turnaround.py)."""
     return sql_case({code: literal_column(str(int(n))) for code, n in DUE_WORKING_DAYS.items()},
                     value=ReviewCase.queue, else_=literal_column(str(int(DEFAULT_DUE_WORKING_DAYS))))
 

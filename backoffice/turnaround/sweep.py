@@ -26,7 +26,7 @@ from backoffice.extensions import db
 from backoffice.reference.models import District
 from backoffice.turnaround.models import DailyBacklog, Escalation
 from backoffice.turnaround.sql import beijing_day_end, beijing_today
-from queues.routing import QUEUES
+from verifiers.routing import QUEUES
 
 ESCALATED_QUEUES = tuple(q.code for q in QUEUES if not q.city_only)
 ACTOR = "sweep"

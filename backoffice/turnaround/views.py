@@ -23,8 +23,8 @@ from backoffice.staff.models import Role, Staff
 from backoffice.staff.permissions import can_read_area, can_view_dashboard
 from backoffice.turnaround import exports, figures
 from backoffice.turnaround.sql import beijing_today
-from queues.routing import QUEUES
-from queues.turnaround import DUE_WORKING_DAYS
+from verifiers.routing import QUEUES
+from verifiers.turnaround import DUE_WORKING_DAYS
 
 # Who may be handed a case (the case service checks it again, with the district).
 ASSIGNABLE_ROLES = (Role.reviewer, Role.supervisor)

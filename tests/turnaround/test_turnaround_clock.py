@@ -17,7 +17,7 @@ from backoffice.cases.clock import (
     working_days_between,
     working_days_used,
 )
-from queues import turnaround
+from verifiers import turnaround
 
 pytestmark = pytest.mark.no_db
 

@@ -1,4 +1,4 @@
-"""Routing of cases to queues (queues/routing.py) against DESIGN.md and the handbook.
+"""Routing of cases to queues (verifiers/routing.py) against DESIGN.md and the handbook.
 
 Pure: no database, no Redis, no Flask.
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from queues.routing import INDICATORS, KINDS, QUEUES, REVIEW_QUEUES, queue, queue_for, routes
+from verifiers.routing import INDICATORS, KINDS, QUEUES, REVIEW_QUEUES, queue, queue_for, routes
 from verifiers.materials import REVIEW_TYPES
 
 HANDBOOK = Path(__file__).resolve().parents[2].parent / "shared" / "handbook" / "points-handbook-2021.txt"
@@ -129,7 +129,7 @@ def test_every_queue_receives_something():
 
 def test_routing_imports_no_framework():
     code = (
-        "import sys, queues.routing;"
+        "import sys, verifiers.routing;"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in {'flask', 'sqlalchemy', 'rq', 'redis'});"
         "print(bad); sys.exit(1 if bad else 0)"
     )

@@ -11,7 +11,7 @@ SQLAlchemy or RQ.
 """
 from __future__ import annotations
 
-from queues.routing import QUEUE_CODES
+from verifiers.routing import QUEUE_CODES
 
 DEFAULT_DUE_WORKING_DAYS = 10
 
