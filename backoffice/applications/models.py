@@ -109,6 +109,9 @@ class Application(db.Model):
     # 经核查取消积分落户资格: a proven fraud revokes the qualification; nobody moves up.
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_reason: Mapped[str | None] = mapped_column(String(500))
+    # 取得年度积分落户资格: set when the announcement window closes for a listed application
+    # that is not revoked and has no open tip (or when its tip closes unfounded).
+    qualified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     applicant: Mapped[Applicant] = relationship()
     employer: Mapped[Employer] = relationship()

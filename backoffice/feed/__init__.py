@@ -1,0 +1,1 @@
+"""The applicants' events feed: what the online system polls and shows to applicants."""
