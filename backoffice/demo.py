@@ -300,10 +300,13 @@ _APPEAL_STATEMENTS = ("对该指标的审核结果有异议，请核实。", "�
 
 def _received_in_phase(application, kind, received, today):
     """The day a case of this kind reached the intake: the demo's day, moved into the phase
-    the intake accepts it in (复查/异议申诉: the result-query phase; 举报: the announcement)."""
+    the intake accepts it in (复查: the application phase; 异议申诉: the result-query phase;
+    举报: the announcement; verifiers/phases.py)."""
     year = application.year_ref
-    start, end = ((year.announcement_start, year.announcement_end) if kind == CaseKind.tip
-                  else (year.result_query_start, year.result_query_end))
+    start, end = {
+        CaseKind.tip: (year.announcement_start, year.announcement_end),
+        CaseKind.review: (year.application_start, year.application_end),
+    }.get(kind, (year.result_query_start, year.result_query_end))
     end = min(end, today)
     if end < start:
         return None

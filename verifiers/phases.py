@@ -67,27 +67,33 @@ RULES: dict[str, PhaseRule] = {
     "claim.create": PhaseRule("claim.create", **_FILING),
     "claim.change": PhaseRule("claim.change", **_FILING),
     "claim.delete": PhaseRule("claim.delete", **_FILING),
-    # 复查 is filed from the indicator's page once its result is back; after the result-query
-    # phase no contest of one's own indicators is accepted (第四篇 一、须知).
+    # 复查 belongs to the application phase (申报须知 5): "申报阶段,积分指标未填报或对审核结果有
+    # 异议的,可…进行…复查". From the result-query phase on, objections go through 异议申诉.
+    # Only the filing is bound to the window: a 复查 filed in time may be decided after it.
     "review.submit": PhaseRule(
-        "review.submit", start="application_start", end="result_query_end",
-        window_zh="申报阶段至审核结果查询阶段", window_en="application and result-query phases",
-        section="第四篇 一、须知", quote="审核结果查询阶段结束后，不再受理申请人针对本人积分指标的异议诉求。",
+        "review.submit", start="application_start", end="application_end",
+        window_zh="申报阶段", window_en="application phase", section="申报须知 5.“北京人社”APP",
+        quote="申报阶段,积分指标未填报或对审核结果有异议的,可登录“积分落户在线申报系统”进行填报、修改、删除或复查。",
     ),
-    # 第四篇: 在审核结果查询阶段，可撤回、修改申诉，但逾期不能再更改.
+    # 第四篇: appeals are filed, changed and withdrawn in the result-query phase only.
     **{
         action: PhaseRule(
             action, start="result_query_start", end="result_query_end", window_zh="审核结果查询阶段",
-            window_en="result-query phase", section="第四篇 二、流程",
-            quote="异议申诉只能在审核结果查询阶段提出；在审核结果查询阶段，可撤回、修改申诉，但逾期不能再更改。",
+            window_en="result-query phase", section=section,
+            quote=quote,
         )
-        for action in ("appeal.submit", "appeal.modify", "appeal.withdraw")
+        for action, section, quote in (
+            ("appeal.submit", "第四篇 一、须知", "对审核结果有异议的，可在该阶段通过本系统异议申诉渠道提出申诉。"
+                                           "该阶段结束后，不再受理申请人针对本人积分指标的异议诉求。"),
+            ("appeal.modify", "第四篇 二、流程", "在审核结果查询阶段，可撤回、修改申诉，但逾期不能再更改。"),
+            ("appeal.withdraw", "第四篇 二、流程", "在审核结果查询阶段，可撤回、修改申诉，但逾期不能再更改。"),
+        )
     },
     # 第五篇 一、2: 公示期间有异议的,可在公示期内向市人力资源社会保障局实名书面举报.
     "tip.submit": PhaseRule(
         "tip.submit", start="announcement_start", end="announcement_end", window_zh="公示期（7天）",
         window_en="7-day announcement", section="第五篇 一、2. 结果公示",
-        quote="公示期间有异议的，可在公示期内向市人力资源社会保障局实名书面举报。",
+        quote="公示期间有异议的,可在公示期内向市人力资源社会保障局实名书面举报",
     ),
 }
 

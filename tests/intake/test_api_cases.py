@@ -149,12 +149,15 @@ def test_review_of_a_bad_file_names_the_slot_and_the_rule(api, invalid_claim, se
     assert db.session.scalar(select(func.count()).select_from(EvidenceFile)) == 0
 
 
-def test_reviews_close_with_the_result_query_phase(api, invalid_claim, year_in):
-    _app_id, claim_id = invalid_claim
-    year_in("announcement")
+def test_reviews_close_with_the_application_phase(api, invalid_claim, year_in):
+    """复查 is filed in the application phase; in the result-query phase objections are appeals."""
+    app_id, claim_id = invalid_claim
+    year_in("result_query")
     response = post_review(api, claim_id, {"owner_identity": make_pdf("late")})
     assert response.status_code == 409 and response.get_json()["error"]["code"] == "phase.review.submit"
-    assert "不再受理" in response.get_json()["error"]["message_zh"]
+    assert "进行填报、修改、删除或复查" in response.get_json()["error"]["message_zh"]
+    appeal = api.post(f"/applications/{app_id}/appeals", json={"indicator": "housing", "statement": "房源有效"})
+    assert appeal.status_code == 201 and appeal.get_json()["queue"] == "appeals"
 
 
 def test_evidence_reused_for_another_applicant_is_flagged_on_both_cases(api, year_in, district):

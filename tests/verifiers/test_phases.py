@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -29,7 +30,7 @@ Y = Year2021()
     ("claim.create", Y.application_start, Y.application_end),
     ("claim.change", Y.application_start, Y.application_end),
     ("application.create", Y.application_start, Y.application_end),
-    ("review.submit", Y.application_start, Y.result_query_end),
+    ("review.submit", Y.application_start, Y.application_end),
     ("appeal.submit", Y.result_query_start, Y.result_query_end),
     ("appeal.withdraw", Y.result_query_start, Y.result_query_end),
     ("tip.submit", Y.announcement_start, Y.announcement_end),
@@ -46,7 +47,7 @@ def test_window_ends_are_included(action, first, last):
 def test_the_announcement_lasts_seven_days_and_refusals_quote_the_handbook():
     assert (Y.announcement_end - Y.announcement_start).days + 1 == 7
     refusal = phases.refusal("tip.submit", Y, date(2021, 10, 22))
-    assert "公示期间有异议的，可在公示期内向市人力资源社会保障局实名书面举报" in refusal.message_zh
+    assert "公示期间有异议的,可在公示期内向市人力资源社会保障局实名书面举报" in refusal.message_zh
     assert "7-day announcement" in refusal.message_en
     assert "逾期不能再更改" in phases.refusal("appeal.modify", Y, date(2021, 8, 25)).message_zh
 
@@ -55,3 +56,25 @@ def test_every_rule_has_its_words():
     assert set(phases.RULES) == set(phases.ACTION_EN)
     for rule in phases.RULES.values():
         assert rule.quote and rule.section and rule.window_zh and rule.window_en
+
+
+def test_a_review_is_refused_from_the_first_day_after_the_application_phase():
+    """复查 is an application-phase remedy; in the result-query phase objections are appeals."""
+    day_after = Y.application_end + timedelta(days=1)
+    refusal = phases.refusal("review.submit", Y, day_after)
+    assert refusal is not None and "进行填报、修改、删除或复查" in refusal.message_zh
+    assert phases.refusal("review.submit", Y, Y.result_query_start) is not None
+    assert phases.refusal("appeal.submit", Y, Y.result_query_start) is None
+    assert phases.refusal("appeal.submit", Y, Y.result_query_end) is None
+
+
+HANDBOOK = Path(__file__).resolve().parents[2].parent / "shared" / "handbook" / "points-handbook-2021.txt"
+
+
+def test_every_phase_quote_is_verbatim_in_the_handbook():
+    if not HANDBOOK.exists():
+        pytest.skip(f"handbook not found at {HANDBOOK}")
+    text = HANDBOOK.read_text(encoding="utf-8")
+    for action, rule in phases.RULES.items():
+        # Verbatim, punctuation included: the handbook mixes full-width and ASCII commas.
+        assert rule.quote in text, f"{action}: quote not in the handbook: {rule.quote!r}"
