@@ -29,6 +29,7 @@ from backoffice.extensions import db
 from backoffice.i18n import is_english, text
 from backoffice.scoring import ScoreInputError, score
 from backoffice.scoring.tables import (
+    grade_labels,
     DISTRICTS,
     EDUCATION_DEGREES,
     EDUCATION_LEVELS,
@@ -311,11 +312,8 @@ def parse_form(form: MultiDict, year: int) -> tuple[dict, dict, list[str]]:
     return data, values, errors
 
 
-# 附件1's grades (等级) as the handbook names them.
-GRADE_LABELS = {
-    "special": "特等奖", "first": "一等奖", "second": "二等奖", "third": "三等奖", "major": "重大贡献奖",
-    "zgc_contribution": "中关村突出贡献奖", "zgc_young": "中关村青年奖", "single": "单项奖",
-}
+# 附件1's grades (等级) in the annex table's own words.
+GRADE_LABELS = grade_labels()
 
 
 def _choices():

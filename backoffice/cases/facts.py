@@ -16,6 +16,8 @@ from datetime import date
 
 from backoffice.applications.facts import FactsError, check_facts
 from backoffice.scoring.tables import (
+    grade_label,
+    grade_labels,
     DISTRICTS,
     EDUCATION_DEGREES,
     EDUCATION_LEVELS,
@@ -27,10 +29,8 @@ from backoffice.scoring.tables import (
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 EARLIEST_YEAR = 1950  # social insurance starts 1998; births and degrees go further back
 
-_GRADE_LABELS = {
-    "special": "特等奖", "first": "一等奖", "second": "二等奖", "third": "三等奖",
-    "major": "重大贡献奖", "zgc_contribution": "中关村突出贡献奖", "zgc_young": "中关村青年奖", "single": "单项奖",
-}
+# 附件1's words for each grade (backoffice/scoring/tables.py), never a second list.
+_GRADE_LABELS = grade_labels()
 
 
 @dataclass(frozen=True)
@@ -186,7 +186,7 @@ def parse(indicator: str, year: int, raw: Mapping[str, str]) -> tuple[dict, dict
     if indicator == "innovation" and not errors:
         _name, bands = INNOVATION[values["code"]]
         if values["grade"] not in bands:
-            allowed = "、".join(_GRADE_LABELS.get(g, g) for g in bands if g is not None) or "无等级"
+            allowed = "、".join(grade_label(values["code"], g) for g in bands if g is not None) or "无等级"
             errors["grade"] = f"该奖项的等级为：{allowed} / not a grade of this award"
     if errors:
         return {}, errors

@@ -223,6 +223,28 @@ INNOVATION = {
     }),
 }
 
+
+
+def grade_label(award: str, grade: str) -> str:
+    """附件1's words for one grade of one award: the first word of its rows' labels
+    (一等奖, 重大创新奖, 突出贡献中关村奖, 特别奖…)."""
+    _name, bands = INNOVATION[award]
+    return bands[grade][0][3].split(" ")[0]
+
+
+def grade_labels() -> dict[str, str]:
+    """Every grade code with the words 附件1 uses for it; where awards word one grade
+    differently (特等奖 / 特别奖) both are given."""
+    labels: dict[str, list[str]] = {}
+    for award, (_name, bands) in INNOVATION.items():
+        for grade in bands:
+            if grade is not None:
+                words = labels.setdefault(grade, [])
+                if grade_label(award, grade) not in words:
+                    words.append(grade_label(award, grade))
+    return {grade: "／".join(words) for grade, words in labels.items()}
+
+
 # (三) 在国家高新技术企业或科技型中小企业持股: 企业近3年累计获得股权类现金融资.
 # (minimum amount in yuan, points, label), highest first; below the last row: 0.
 EQUITY_FINANCING_CODE = "equity_financing"

@@ -457,3 +457,29 @@ def test_rule_modules_import_no_framework():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+# --------------------------------------------------------------------------
+# Award grades on the correction form and the simulator: 附件1's own words
+# --------------------------------------------------------------------------
+
+
+def test_grade_labels_are_the_annex_words(quoted):
+    from backoffice.applications.score_views import GRADE_LABELS
+    from backoffice.cases.facts import fields_for, parse
+
+    grade_field = next(f for f in fields_for("innovation", 2021) if f.name == "grade")
+    offered = dict(grade_field.choices)
+    assert offered["major"] == "重大创新奖"
+    assert offered["zgc_contribution"] == "突出贡献中关村奖"
+    assert offered["zgc_young"] == "杰出青年中关村奖"
+    assert GRADE_LABELS == offered
+    for code, words in offered.items():
+        for word in words.split("／"):
+            quoted(word, f"grade {code}")
+    for wrong in ("重大贡献奖", "中关村突出贡献奖", "中关村青年奖"):
+        assert wrong not in offered.values()
+    # A grade the award does not have is refused with that award's own words for its grades.
+    _facts, errors = parse("innovation", 2021, {"code": "china_journalism", "grade": "second", "rank": "1",
+                                                "year": "2019"})
+    assert "特别奖、一等奖" in errors["grade"]
