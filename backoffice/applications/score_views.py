@@ -118,17 +118,37 @@ class ScorePanel:
     previous_snapshot_id: int | None
 
 
-def breakdown_rows(result: dict, compare: dict | None = None) -> list[IndicatorRow]:
+# The handbook's score table (第三篇 十、1) lists the education deduction as a row of its own
+# under 教育背景, so the rows add up to the total.
+DEDUCTION_ROW = "education_deduction"
+DEDUCTION_LABEL = ("扣除获得学历(学位)期间累计的居住及就业分值",
+                   "Deduction: residence and employment points earned while studying")
+
+
+def breakdown_rows(result: dict, compare: dict | None = None, changes: dict | None = None) -> list[IndicatorRow]:
+    """The score's rows in the handbook's order, the education deduction as its own row:
+    their points add up to the total. ``compare`` (an earlier result) or ``changes`` (a
+    snapshot's per-indicator changes) give each row's points before."""
     indicators = result.get("indicators") or {}
+    before_of = ((compare or {}).get("indicators") or {})
+    changed = ((changes or {}).get("indicators") or {})
     rows = []
     for code in INDICATORS:
         figures = indicators.get(code)
         if figures is None:
             continue
-        row = IndicatorRow(code, indicator_label(code), figures.get("points"), _figures(code, figures))
+        points = figures.get("points")
+        deduction = figures.get("deduction") if code == "education" else None
+        label = indicator_label(code)
+        row = IndicatorRow(code, label, points, _figures(code, {k: v for k, v in figures.items() if k != "deduction"}))
         if compare is not None:
-            row.before = ((compare.get("indicators") or {}).get(code) or {}).get("points")
+            row.before = (before_of.get(code) or {}).get("points")
+        elif code in changed:
+            row.before = changed[code].get("before")
         rows.append(row)
+        if deduction is not None:
+            rows.append(IndicatorRow(DEDUCTION_ROW, DEDUCTION_LABEL[1] if is_english() else DEDUCTION_LABEL[0],
+                                     deduction, ""))
     return rows
 
 

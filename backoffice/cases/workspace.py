@@ -20,6 +20,7 @@ from backoffice.applications.models import (
     EvidenceFile,
     ScoreSnapshot,
 )
+from backoffice.applications.score_views import breakdown_rows
 from backoffice.audit.models import AuditEvent
 from backoffice.cases import facts as facts_module
 from backoffice.cases import services
@@ -350,6 +351,8 @@ class CaseWorkspaceView(ProtectedView):
             review_type=rt, checklist=checklist, states=CHECKLIST_STATES,
             state_labels={k: (en if english else zh) for k, (zh, en) in services.CHECKLIST_STATE_LABELS.items()},
             evidence=evidence, decisions=decisions, history=history, snapshot=snapshot,
+            # The rows of the application page (education deduction its own row): they add up.
+            score_rows=breakdown_rows(snapshot.breakdown or {}, changes=snapshot.changes) if snapshot else [],
             outcomes=OUTCOMES, reasons=reasons, fact_fields=fact_fields, fact_values=fact_values,
             form=form_values, error=error, pending=pending,
             pending_facts=(facts_module.describe(indicator, case.year, pending.corrected_facts, english)
@@ -361,8 +364,6 @@ class CaseWorkspaceView(ProtectedView):
             can_countersign=bool(countersign_verdict), countersign_message=getattr(countersign_verdict, "message", ""),
             can_reassign=case.status != CaseStatus.closed and bool(can_reassign(user, case)),
             assignees=eligible_assignees(case) if user.role == Role.supervisor else [],
-            # In the handbook's order (a JSONB breakdown does not keep its keys' order).
-            indicator_labels={str(k.value): v for k, v in INDICATOR_LABELS.items()},
             english=english, t=text,
         )
 

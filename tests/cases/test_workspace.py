@@ -301,3 +301,40 @@ def test_the_workspace_in_english(world, client_for):
     html = _get(client_for(reviewer), world["own"][0]).get_data(as_text=True)
     assert "Materials checklist" in html and "Identity document of the owner" in html
     assert "Submit decision" in html
+
+
+def test_the_workspace_score_rows_add_up_to_the_total_with_the_education_deduction(make, client_for):
+    """第三篇 十、1's table: the deduction is a row of its own under 教育背景, so the rows sum."""
+    import re
+    from datetime import date
+    from decimal import Decimal
+
+    from backoffice.applications.scoring_service import rescore_application
+
+    application = make.application(OWN, applicant=make.applicant(birth=date(1985, 3, 14)))
+    employment = {"insurance": {t: {"paid": [["2011-01", "2020-12"]], "back_paid": []}
+                                for t in ("pension", "medical", "unemployment", "injury", "maternity")},
+                  "work_districts": [{"from": "2011-01", "to": "2020-12", "district": "朝阳区"}]}
+    education = {"level": "bachelor", "degree": "bachelor", "graduated": "2015-07"}
+    for indicator, facts in (("employment", employment), ("education", education)):
+        claim = make.claim(application, indicator=indicator, status="valid", reason=None, claimed=facts)
+        claim.verified = facts
+    db.session.flush()
+    rescore_application(application.id, trigger="intake")
+    case = make.case(application, district=OWN)
+    reviewer = make.staff("reviewer", OWN)
+    db.session.commit()
+
+    page = client_for(reviewer).get(f"/admin/case/{case.id}/").get_data(as_text=True)
+    table = page[page.index('data-testid="score-rows"'):]
+    table = table[:table.index("</table>")]
+    rows = re.findall(r'data-indicator="([a-z_]+)"><td>([^<]+)</td>\s*<td[^>]*>\s*(?:<span[^>]*>[^<]*</span>)?\s*(-?\d+\.\d\d)',
+                      table)
+    points = {code: Decimal(value) for code, _label, value in rows}
+    # Bachelor with degree: 15 points, window 4 years before 2015-07 (2011-07 … 2015-06, 48 months,
+    # all insured and in period A): 48 × 3/12 + 48 × 0.5/12 = 12 + 2 = 14 deducted.
+    assert points["education"] == Decimal("15.00")
+    assert points["education_deduction"] == Decimal("-14.00")
+    assert any(label == "扣除获得学历(学位)期间累计的居住及就业分值" for _c, label, _v in rows)
+    total = Decimal(re.search(r'data-testid="snapshot-total">([\d.]+)<', page).group(1))
+    assert sum(points.values()) == total
