@@ -24,6 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from backoffice.applications.models import EvidenceFile
+from backoffice.audit.models import AuditEvent
 from backoffice.audit.services import record
 from backoffice.cases import facts as facts_module
 from backoffice.cases.intake import case_conditions  # one derivation for intake and checklist
@@ -228,10 +230,46 @@ def reassign(cases: Iterable[ReviewCase], assignee, *, reason: str, actor,
 
 # Decide -----------------------------------------------------------------------------------
 
+def uploaded_slots(case: ReviewCase) -> set[str]:
+    """The material slots of this case that hold a file."""
+    return set(db.session.scalars(select(EvidenceFile.material_slot).where(EvidenceFile.case_id == case.id)))
+
+
+def missing_uploads(case: ReviewCase) -> list[str]:
+    """Labels of the required materials (rows and one-of groups, with the case's conditions)
+    that have no uploaded file: nothing can be 已提供 or 合格 without its file."""
+    if not case.review_type:
+        return []
+    rt = _review_type(case.review_type)
+    if not rt.rows:
+        return []
+    labels = {r.code: r.label_zh for r in rt.rows} | {g.code: g.label_zh for g in rt.groups}
+    return [labels[code] for code in rt.missing(sorted(uploaded_slots(case)), case_conditions(case))]
+
+
+def _opened_files(case: ReviewCase, actor) -> dict[str, list[int]]:
+    """Which of the case's files this reviewer opened (evidence.viewed events), by slot."""
+    files = {str(f_id): slot for f_id, slot in db.session.execute(
+        select(EvidenceFile.id, EvidenceFile.material_slot).where(EvidenceFile.case_id == case.id))}
+    if not files:
+        return {}
+    opened = db.session.scalars(
+        select(AuditEvent.object_id).where(
+            AuditEvent.action == "evidence.viewed", AuditEvent.object_type == "evidence_file",
+            AuditEvent.object_id.in_(list(files)), AuditEvent.actor_id == actor.id,
+        ).distinct()
+    )
+    by_slot: dict[str, list[int]] = {}
+    for file_id in opened:
+        by_slot.setdefault(files[file_id], []).append(int(file_id))
+    return by_slot
+
+
 def _validate_checklist(case: ReviewCase, checklist: Mapping | None) -> tuple[dict, dict[str, str]]:
     rows = {r.code: r for r in checklist_rows(case)}
     clean: dict = {}
     errors: dict[str, str] = {}
+    with_files = uploaded_slots(case) if checklist else set()
     for code, entry in (checklist or {}).items():
         if code not in rows:
             errors[f"checklist.{code}"] = "不属于该复查类型的材料 / not a row of this checklist"
@@ -243,6 +281,10 @@ def _validate_checklist(case: ReviewCase, checklist: Mapping | None) -> tuple[di
             continue
         if len(note) > NOTE_MAX:
             errors[f"checklist.{code}"] = "说明过长 / note too long"
+            continue
+        if state in ("present", "acceptable") and code not in with_files:
+            errors[f"checklist.{code}"] = ("该材料未上传，不能标为“已提供”或“合格” / "
+                                           "no file was uploaded for this material")
             continue
         if state or note:
             clean[code] = {"state": state or None, "note": note or None}
@@ -295,8 +337,12 @@ def decide(case: ReviewCase, *, actor, outcome: str, reason_code: str, note: str
             facts, fact_errors = facts_module.parse(case.claim.indicator.value, case.year, corrected_facts or {})
             errors.update({f"facts.{k}" if k else "facts": v for k, v in fact_errors.items()})
     if outcome in (Outcome.upheld.value, Outcome.corrected.value) and not checklist_errors:
+        not_uploaded = missing_uploads(case)
         missing = _missing_materials(case, clean_checklist)
-        if missing:
+        if not_uploaded:
+            errors["checklist"] = ("材料未上传，不能认定有效：" + "、".join(not_uploaded)
+                                   + " / required materials have no uploaded file")
+        elif missing:
             errors["checklist"] = ("材料不齐全，不能认定有效；未标为“合格”的：" + "、".join(missing)
                                    + " / materials incomplete: tick each required document as acceptable")
     if errors:
@@ -304,6 +350,10 @@ def decide(case: ReviewCase, *, actor, outcome: str, reason_code: str, note: str
 
     previous = latest_decision(case)
     changes = _changes_score(case, outcome)
+    # What the reviewer looked at before ticking: the files of each slot they opened.
+    opened = _opened_files(case, actor)
+    for code, entry in clean_checklist.items():
+        entry["opened_files"] = opened.get(code, [])
     decision = Decision(
         case=case,
         outcome=Outcome(outcome),

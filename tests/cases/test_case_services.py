@@ -41,9 +41,38 @@ def people(make):
     }
 
 
+def _upload(case, settings, *slots):
+    """Files in the case's slots, stored as the intake stores them (by sha256)."""
+    from io import BytesIO
+
+    from pypdf import PdfWriter
+
+    from backoffice.applications.models import EvidenceFile
+    from verifiers.uploads import store
+
+    for slot in slots:
+        writer = PdfWriter()
+        writer.add_blank_page(width=595, height=842)
+        writer.add_metadata({"/Title": f"{case.number} {slot}"})
+        buffer = BytesIO()
+        writer.write(buffer)
+        info = store(buffer.getvalue(), settings.upload_dir)
+        db.session.add(EvidenceFile(case_id=case.id, material_slot=slot, sha256=info.sha256,
+                                    size=info.size, pages=info.pages))
+    db.session.flush()
+
+
 @pytest.fixture
-def case(make):
+def bare_case(make):
+    """A 复查 of an own home (房源无效) with nothing uploaded."""
     return make.case(district=OWN)
+
+
+@pytest.fixture
+def case(bare_case, settings):
+    """The same with both of its materials uploaded."""
+    _upload(bare_case, settings, "owner_identity", "ownership_certificate")
+    return bare_case
 
 
 def _claimed(case, who):
@@ -183,6 +212,30 @@ def test_upholding_or_correcting_needs_the_materials_ticked_acceptable(case, peo
     assert "产权证明材料" in incomplete.value.errors["checklist"]
 
 
+def test_nothing_is_acceptable_without_its_file_and_approval_waits_for_the_uploads(bare_case, people, settings):
+    """A slot with no file cannot be 已提供 or 合格; upholding or correcting needs the files."""
+    case = _claimed(bare_case, people["reviewer"])
+    with pytest.raises(services.Invalid) as ticked_empty:
+        _decide(case, people["reviewer"], outcome="upheld", reason="verified_valid", checklist=COMPLETE)
+    assert "未上传" in ticked_empty.value.errors["checklist.owner_identity"]
+    assert "未上传" in ticked_empty.value.errors["checklist.ownership_certificate"]
+    with pytest.raises(services.Invalid) as unticked:
+        _decide(case, people["reviewer"], outcome="upheld", reason="verified_valid")
+    assert "材料未上传" in unticked.value.errors["checklist"]
+    assert services.missing_uploads(case) and case.status == CaseStatus.in_review
+
+    _upload(case, settings, "owner_identity")
+    with pytest.raises(services.Invalid) as half:
+        _decide(case, people["reviewer"], outcome="upheld", reason="verified_valid", checklist=COMPLETE)
+    assert "checklist.ownership_certificate" in half.value.errors
+    _upload(case, settings, "ownership_certificate")
+    assert services.missing_uploads(case) == []
+    decision = _decide(case, people["reviewer"], outcome="upheld", reason="verified_valid", checklist=COMPLETE)
+    assert decision.outcome == Outcome.upheld
+    # Nothing was opened before ticking, and the decision says so row by row.
+    assert decision.checklist["owner_identity"]["opened_files"] == []
+
+
 def test_a_rejection_closes_the_case_and_leaves_the_registry_result(case, people):
     _claimed(case, people["reviewer"])
     before = _outbox_count()
@@ -203,8 +256,9 @@ def test_returned_for_materials_stops_the_clock_and_requests_no_rescoring(case, 
     assert _outbox_count() == before
 
 
-def test_a_correction_waits_for_a_second_signature_from_another_supervisor(make, people):
+def test_a_correction_waits_for_a_second_signature_from_another_supervisor(make, people, settings):
     case = make.case(district=OWN)
+    _upload(case, settings, "owner_identity", "ownership_certificate")
     # A supervisor works the case: four eyes means another supervisor signs.
     _claimed(case, people["supervisor"])
     decision = _decide(case, people["supervisor"], outcome="corrected", reason="corrected_after_verification",
@@ -232,8 +286,9 @@ def test_a_correction_waits_for_a_second_signature_from_another_supervisor(make,
     assert len(_events(case, "case.countersigned")) == 1
 
 
-def test_the_outbox_row_shares_the_final_decisions_transaction(make, people):
+def test_the_outbox_row_shares_the_final_decisions_transaction(make, people, settings):
     case = make.case(district=OWN)
+    _upload(case, settings, "owner_identity", "ownership_certificate")
     _claimed(case, people["reviewer"])
     _decide(case, people["reviewer"], outcome="corrected", reason="corrected_after_verification",
             note="更正", corrected_facts=FACT_FORM, checklist=COMPLETE)
@@ -249,8 +304,9 @@ def test_the_outbox_row_shares_the_final_decisions_transaction(make, people):
     assert db.session.scalar(select(func.count()).select_from(Countersignature)) == 0
 
 
-def test_sending_back_needs_a_reason_and_the_next_decision_supersedes(make, people):
+def test_sending_back_needs_a_reason_and_the_next_decision_supersedes(make, people, settings):
     case = make.case(district=OWN)
+    _upload(case, settings, "owner_identity", "ownership_certificate")
     _claimed(case, people["reviewer"])
     first = _decide(case, people["reviewer"], outcome="corrected", reason="corrected_after_verification",
                     note="更正", corrected_facts=FACT_FORM, checklist=COMPLETE)
@@ -269,12 +325,13 @@ def test_sending_back_needs_a_reason_and_the_next_decision_supersedes(make, peop
     assert case.claim.verified == case.claim.claimed
 
 
-def test_upholding_a_claim_that_already_counts_as_filed_closes_at_once(make, people):
+def test_upholding_a_claim_that_already_counts_as_filed_closes_at_once(make, people, settings):
     application = make.application(OWN)
     facts = {"type": "own", "from": "2014-08", "to": "2020-12", "district": "朝阳区"}
     claim = make.claim(application, status="valid", reason="housing_valid_dates", claimed=facts)
     claim.verified = dict(facts)
     case = make.case(application, claim=claim)
+    _upload(case, settings, "owner_identity", "ownership_certificate")
     _claimed(case, people["reviewer"])
     decision = _decide(case, people["reviewer"], outcome="upheld", reason="verified_valid", note="核实无误",
                        checklist=COMPLETE)

@@ -47,7 +47,9 @@ def world(make, settings):
         case.reason_code = "housing_listing_invalid"
         evidence = EvidenceFile(case_id=case.id, material_slot="owner_identity", sha256=info.sha256,
                                 size=info.size, pages=info.pages)
-        db.session.add(evidence)
+        certificate = EvidenceFile(case_id=case.id, material_slot="ownership_certificate", sha256=info.sha256,
+                                   size=info.size, pages=info.pages)
+        db.session.add_all([evidence, certificate])
         db.session.flush()
         out[tag] = (case, evidence)
     out["tip"] = make.case(district=OWN, queue="tips", kind="tip", number="WS-TIP")
@@ -338,3 +340,13 @@ def test_the_workspace_score_rows_add_up_to_the_total_with_the_education_deducti
     assert any(label == "扣除获得学历(学位)期间累计的居住及就业分值" for _c, label, _v in rows)
     total = Decimal(re.search(r'data-testid="snapshot-total">([\d.]+)<', page).group(1))
     assert sum(points.values()) == total
+
+
+def test_the_workspace_names_the_materials_that_have_no_file(make, client_for):
+    bare = make.case(district=OWN, number="WS-BARE")
+    reviewer = make.staff("reviewer", OWN)
+    db.session.commit()
+    page = client_for(reviewer).get(f"/admin/case/{bare.id}/").get_data(as_text=True)
+    notice = page[page.index('data-testid="missing-uploads"'):]
+    notice = notice[:notice.index("</div>")]
+    assert "以下材料尚未上传" in notice and "产权证明材料" in notice
