@@ -185,14 +185,19 @@ class Factory:
         self.db.session.flush()
         return applicant
 
-    def application(self, district: str, year: int = 2021, applicant=None, employer=None):
+    def application(self, district: str, year: int = 2021, applicant=None, employer=None, submitted: bool = True):
+        """An application as filed: submitted (已提交) in the application phase unless ``submitted=False``."""
+        from datetime import datetime, time, timezone
+
         from backoffice.applications.models import Application
 
-        self.year(year)
+        year_row = self.year(year)
         employer = employer or self.employer(district)
         applicant = applicant or self.applicant()
+        submitted_at = (datetime.combine(year_row.application_start, time(2), tzinfo=timezone.utc)
+                        if submitted else None)
         application = Application(applicant_id=applicant.id, year=year, employer_id=employer.id,
-                                  district_id=employer.district_id)
+                                  district_id=employer.district_id, submitted_at=submitted_at)
         self.db.session.add(application)
         self.db.session.flush()
         return application

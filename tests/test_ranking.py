@@ -171,3 +171,66 @@ def test_rank_command_writes_ranks_and_prints_cutoff_and_admitted(app, make, mon
     assert _state(applications) == [(3, False), (1, True), (1, True), (4, False)]
     missing = CliRunner().invoke(cli.main, ["rank", "--year", "2077"])
     assert missing.exit_code == 1 and "2077" in missing.output
+
+
+# 第三篇 十、2: "如果申报阶段结束时，您未完成提交，将无法获得积分，也将不能计算年度总积分。"
+EMPLOYMENT_10Y = {"insurance": {t: {"paid": [["2011-01", "2020-12"]], "back_paid": []}
+                                for t in ("pension", "medical", "unemployment", "injury", "maternity")},
+                  "work_districts": [{"from": "2011-01", "to": "2020-12", "district": "朝阳区"}]}
+
+
+def _filed(make, *, submitted):
+    from datetime import date
+
+    application = make.application("朝阳区", applicant=make.applicant(birth=date(1985, 3, 14)), submitted=submitted)
+    claim = make.claim(application, indicator="employment", status="valid", reason=None, claimed=EMPLOYMENT_10Y)
+    claim.verified = EMPLOYMENT_10Y
+    db.session.flush()
+    return application
+
+
+def test_an_unsubmitted_application_has_no_total_and_no_rank(make):
+    from backoffice.applications.scoring_service import rescore_application, rescore_batch, sync_total
+
+    _year(make, 6000)
+    submitted, unsubmitted, bulk = _filed(make, submitted=True), _filed(make, submitted=False), \
+        _filed(make, submitted=False)
+    rescore_application(submitted.id, trigger="intake")
+    snapshot = rescore_application(unsubmitted.id, trigger="intake")
+    rescore_batch([bulk.id], trigger="year")
+    # Employment 120 months × 3/12 = 30.00; housing in period A taken from employment,
+    # 2011-01 … 2020-07 = 115 months × 0.5/12 = 4.79; age 20 (born 1985): 54.79 for each, but only
+    # the submitted one has it as its total; the others keep their indicators' points in the snapshot.
+    assert snapshot.breakdown["indicators"]["employment"]["points"] == 30.0
+    result = rank_year(2021)
+    assert _state([submitted, unsubmitted, bulk]) == [(1, True), (None, False), (None, False)]
+    assert submitted.total == Decimal("54.79") and unsubmitted.total is None and bulk.total is None
+    assert result.ranked == 1 and result.admitted == 1
+
+    # Submitted in time after all (still in the application phase): the total and the rank follow.
+    unsubmitted.submitted_at = datetime(2021, 5, 15, 15, 59, tzinfo=timezone.utc)  # 23:59 in Beijing
+    sync_total(unsubmitted)
+    rank_year(2021)
+    assert _state([submitted, unsubmitted]) == [(1, True), (1, True)] and unsubmitted.total == Decimal("54.79")
+    # A submission stamped after the phase's last day (Beijing) is not ranked.
+    unsubmitted.submitted_at = datetime(2021, 5, 15, 16, 0, tzinfo=timezone.utc)  # 00:00 on 16 May in Beijing
+    db.session.flush()
+    rank_year(2021)
+    assert _state([unsubmitted]) == [(None, False)]
+
+
+def test_ranking_counts_the_applications_that_are_not_final(make, app):
+    from backoffice.cases.models import CaseStatus
+    from backoffice.cli import main
+
+    _year(make, 6000)
+    done, pending, reviewing, closed_review = _scored(make, [90, 80, 70, 60])
+    make.claim(pending, indicator="tax", status="pending", reason=None)
+    make.case(reviewing)  # an open 复查
+    finished = make.case(closed_review)
+    finished.status, finished.closed_at = CaseStatus.closed, T0
+    make.case(done, queue="appeals", kind="appeal")  # an appeal does not hold the total back
+    db.session.commit()
+    assert rank_year(2021).not_final == 2
+    output = CliRunner().invoke(main, ["rank", "--year", "2021"], obj=app).output
+    assert "2 份已提交的申请尚有审核结果未返回或复查未办结" in output

@@ -221,3 +221,24 @@ def test_the_simulator_search_page(make, client_for, english):
     db.session.commit()
     html = client.get(f"/admin/simulator/?application_id={application.id}").get_data(as_text=True)
     assert ("Legal and stable residence" if english else "合法稳定住所") in html  # the breakdown's labels
+
+
+def test_the_application_page_says_why_there_is_no_total_or_why_it_is_not_final(make, client_for):
+    reviewer = make.staff("reviewer", "朝阳区")
+    unsubmitted = make.application("朝阳区", submitted=False)
+    waiting = make.application("朝阳区")
+    make.claim(waiting, indicator="tax", status="pending", reason=None)
+    final = make.application("朝阳区")
+    db.session.commit()
+    client = client_for(reviewer)
+
+    def standing(application):
+        html = client.get(f"/admin/applications/details/?id={application.id}").get_data(as_text=True)
+        if 'data-testid="total-standing"' not in html:
+            return None
+        block = html[html.index('data-testid="total-standing"'):]
+        return block[:block.index("</div>")]
+
+    assert "如果申报阶段结束时，您未完成提交，将无法获得积分，也将不能计算年度总积分。" in standing(unsubmitted)
+    assert "系统将在所有审核结果与复查申请审核结果返回后为您计算年度总积分" in standing(waiting)
+    assert standing(final) is None

@@ -26,6 +26,7 @@ from backoffice.applications.facts import INDICATORS, INSURANCE_TYPES, FactsErro
 from backoffice.applications.models import INDICATOR_LABELS, Applicant, Application, Indicator, ScoreSnapshot
 from backoffice.audit.services import record
 from backoffice.extensions import db
+from backoffice.ranking.services import not_final_condition, submitted_in_time
 from backoffice.i18n import is_english, text
 from backoffice.scoring import ScoreInputError, score
 from backoffice.scoring.tables import (
@@ -178,6 +179,24 @@ def score_panel(application_id: int) -> ScorePanel | None:
     )
 
 
+def total_standing(application) -> dict:
+    """Whether the application's total is its year total, and if not, why — in the handbook's words."""
+    year_row = application.year_ref
+    a = type(application)
+    submitted = bool(db.session.scalar(select(submitted_in_time(a, year_row)).where(a.id == application.id)))
+    if not submitted:
+        return {"code": "unsubmitted", "text": text(
+            "未提交：如果申报阶段结束时，您未完成提交，将无法获得积分，也将不能计算年度总积分。",
+            "Not submitted: an application not submitted by the end of the application phase gets no points "
+            "and no year total.")}
+    if db.session.scalar(select(not_final_condition(a)).where(a.id == application.id)):
+        return {"code": "not_final", "text": text(
+            "积分尚非最终：尚有审核结果未返回或复查未办结；系统将在所有审核结果与复查申请审核结果返回后为您计算年度总积分。",
+            "Not final: registry results or a review request are still pending; the year total is computed "
+            "once every result and every review decision is back.")}
+    return {"code": "final", "text": ""}
+
+
 class ApplicationScoreView(ApplicationView):
     """The applications' view with the latest score on the details page."""
 
@@ -187,6 +206,7 @@ class ApplicationScoreView(ApplicationView):
         if template == self.details_template and kwargs.get("model") is not None:
             model = kwargs["model"]
             kwargs["score"] = score_panel(model.id)
+            kwargs["standing"] = total_standing(model)
             kwargs["may_simulate"] = bool(can_see(current_user, "claims", model.district_id))
             kwargs["t"] = text
         return super().render(template, **kwargs)

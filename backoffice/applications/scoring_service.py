@@ -47,7 +47,7 @@ from hashlib import blake2b
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 
 from backoffice.applications.facts import (
     CHUNK,
@@ -239,12 +239,27 @@ def rescore_application(application_id: int, *, trigger: str, decision_id: int |
         decision_id=decision_id,
     )
     db.session.add(snapshot)
-    db.session.get(Application, application_id).total = outcome.total
+    application = db.session.get(Application, application_id)
+    # 第三篇 十、2: "如果申报阶段结束时，您未完成提交，将无法获得积分，也将不能计算年度总积分。"
+    # The snapshot keeps the indicators' points; only a submitted application has a total.
+    application.total = outcome.total if application.submitted_at is not None else None
     db.session.flush()
     record(AUDIT_ACTION, "application", application_id, district_id=item.district_id,
            before={"total": None if item.total is None else str(item.total)},
            after=_audit_after(outcome, snapshot.id, trigger, decision_id))
     return snapshot
+
+
+def sync_total(application: Application) -> None:
+    """Keep the total with the submission: the latest snapshot's total once submitted (已提交),
+    none while not ("未完成提交，将无法获得积分，也将不能计算年度总积分"). Called when an
+    application is submitted or withdrawn for changes (撤回修改); flushes."""
+    latest = db.session.scalar(
+        select(ScoreSnapshot.total).where(ScoreSnapshot.application_id == application.id)
+        .order_by(ScoreSnapshot.id.desc()).limit(1)
+    )
+    application.total = latest if application.submitted_at is not None else None
+    db.session.flush()
 
 
 def rescore_many(application_ids: Iterable[int], *, trigger: str, force: bool = False) -> int:
@@ -372,9 +387,12 @@ def _write_generic(outcomes, *, now, trigger, decision_id, actor) -> dict[int, i
             for o in outcomes
         ],
     ).all())
+    # Only a submitted application has a total (see sync_total).
     session.execute(
-        update(Application),
-        [{"id": o.item.application_id, "total": o.total} for o in outcomes],
+        update(Application.__table__)
+        .where(Application.__table__.c.id == bindparam("app_id"), Application.__table__.c.submitted_at.is_not(None))
+        .values(total=bindparam("new_total")),
+        [{"app_id": o.item.application_id, "new_total": o.total} for o in outcomes],
         execution_options={"synchronize_session": False},
     )
     session.execute(insert(AuditEvent), list(_audit_rows(outcomes, snapshot_ids, now=now, trigger=trigger,
@@ -404,7 +422,8 @@ def _write_postgresql(outcomes, *, now, trigger, decision_id, actor) -> dict[int
                                 dumps(o.breakdown), dumps(o.changes), trigger, decision_id))
         cursor.execute(
             f"UPDATE {Application.__table__.name} AS a SET total = data.total "
-            "FROM unnest(%s::integer[], %s::numeric[]) AS data(id, total) WHERE a.id = data.id",
+            "FROM unnest(%s::integer[], %s::numeric[]) AS data(id, total) "
+            "WHERE a.id = data.id AND a.submitted_at IS NOT NULL",
             ([o.item.application_id for o in outcomes], [o.total for o in outcomes]),
         )
         columns = ("at", "actor_id", "actor_label", "action", "object_type", "object_id", "district_id",

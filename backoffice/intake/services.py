@@ -14,6 +14,7 @@ from backoffice.applications.models import (
     IndicatorClaim,
     RegistryStatus,
 )
+from backoffice.applications.scoring_service import sync_total
 from backoffice.audit.services import record
 from backoffice.cases.intake import IntakeRefused, check_phase
 from backoffice.cases.models import OPEN_STATUSES, ReviewCase
@@ -21,6 +22,7 @@ from backoffice.core.db import utcnow
 from backoffice.extensions import db
 from backoffice.intake.models import ClaimDetails
 from backoffice.intake.schema import FieldError
+from backoffice.outbox.services import request_rank
 from backoffice.reference.models import District, Employer, Year
 from verifiers.identifiers import birth_date_of, mask_resident_id, resident_id_problem, uscc_problem
 
@@ -330,6 +332,9 @@ def update_application(application: Application, data: dict, *, today: date, act
         applicant.phone = data["phone"]
     if "submitted" in data and data["submitted"] != before["submitted"]:
         application.submitted_at = utcnow() if data["submitted"] else None
+        # Submitted, the application has its total; withdrawn for changes, none (and no rank).
+        sync_total(application)
+        request_rank(application.year)
     after = {"name": applicant.name, "phone": applicant.phone, "submitted": application.submitted_at is not None}
     if after != before:
         db.session.flush()

@@ -23,3 +23,7 @@ def rank(year: int) -> None:
     cutoff = "-" if result.cutoff is None else f"{result.cutoff:.2f}"
     click.echo(f"{year}年度 / year {year}: 排名 {result.ranked} 人 ranked, 落户指标 quota {result.quota}, "
                f"分数线 cut-off {cutoff}, 取得资格 {result.admitted} 人 admitted")
+    if result.not_final:
+        click.echo(f"注意：{result.not_final} 份已提交的申请尚有审核结果未返回或复查未办结，积分尚非最终 / "
+                   f"{result.not_final} submitted applications still wait for a registry result or a review "
+                   "decision; their totals are not final")

@@ -19,6 +19,13 @@ Rules
   computed before the revocation stays. The revoked applicant keeps their rank and is
   not admitted.
 
+* Only applications submitted (已提交) by the end of the application phase are ranked —
+  第三篇 十、2 "如果申报阶段结束时，您未完成提交，将无法获得积分，也将不能计算年度总积分。"
+  The others keep their claims and snapshots, and have no total, no rank, no admission.
+* "系统将在所有审核结果与复查申请审核结果返回后为您计算年度总积分" (第三篇 十、1): an application
+  with a registry result still pending or a 复查 still open is not final. Ranking counts
+  them (``RankResult.not_final``) so the city never publishes a list with open cases unknowingly.
+
 Everything is set-based: one query for the cut-off and a few UPDATE … FROM statements
 with a window function, whatever the number of applications; rows whose rank and
 admission do not change are not written.
@@ -26,12 +33,15 @@ admission do not change are not written.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import and_, case, exists, func, not_, select, update
 from sqlalchemy.orm import aliased
 
-from backoffice.applications.models import Application, ScoreSnapshot
+from backoffice.applications.models import Application, IndicatorClaim, RegistryStatus, ScoreSnapshot
+from backoffice.cases.models import CaseKind, CaseStatus, ReviewCase
 from backoffice.audit.services import record
 from backoffice.extensions import db
 from backoffice.reference.models import Year
@@ -44,6 +54,43 @@ class RankResult:
     ranked: int
     year: int = 0
     quota: int = 0
+    # Ranked applications still waiting for a registry result or a 复查 decision.
+    not_final: int = 0
+
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+def submission_deadline(year_row) -> datetime:
+    """The end of the application phase's last day at the windows (Beijing), as an instant."""
+    return datetime.combine(year_row.application_end + timedelta(days=1), time(0), tzinfo=BEIJING)
+
+
+def submitted_in_time(application_alias, year_row):
+    """SQL: submitted (已提交) by the end of the application phase."""
+    return and_(application_alias.submitted_at.is_not(None),
+                application_alias.submitted_at < submission_deadline(year_row))
+
+
+def not_final_condition(application_alias):
+    """SQL: a registry result still pending, or a 复查 not yet decided."""
+    pending = exists().where(IndicatorClaim.application_id == application_alias.id,
+                             IndicatorClaim.registry_status == RegistryStatus.pending)
+    open_review = exists().where(ReviewCase.application_id == application_alias.id,
+                                 ReviewCase.kind == CaseKind.review, ReviewCase.status != CaseStatus.closed)
+    return pending | open_review
+
+
+def not_final_count(year: int) -> int:
+    """How many of the year's submitted applications are not final yet (see the docstring)."""
+    year_row = db.session.get(Year, year)
+    if year_row is None:
+        return 0
+    a = aliased(Application)
+    return db.session.scalar(
+        select(func.count()).select_from(a)
+        .where(a.year == year, submitted_in_time(a, year_row), not_final_condition(a))
+    ) or 0
 
 
 def _ranking_total(a):
@@ -70,7 +117,7 @@ def rank_year(year: int, *, actor_label: str | None = None) -> RankResult:
 
     a = aliased(Application)
     total = _ranking_total(a)
-    scored = and_(a.year == year, a.total.is_not(None))
+    scored = and_(a.year == year, a.total.is_not(None), submitted_in_time(a, year_row))
     ranked = db.session.scalar(select(func.count()).select_from(a).where(scored)) or 0
     if ranked == 0:
         cutoff = None
@@ -97,10 +144,12 @@ def rank_year(year: int, *, actor_label: str | None = None) -> RankResult:
             .values(rank=positions.c.rank, admitted=positions.c.admitted)
             .execution_options(synchronize_session=False)
         )
-    # Unscored applications hold no rank (a total taken away, e.g. by a data correction).
+    # Unscored or unsubmitted applications hold no rank (a total taken away by a data
+    # correction, an application withdrawn for changes and never submitted again).
     db.session.execute(
         update(Application)
-        .where(Application.year == year, Application.total.is_(None))
+        .where(Application.year == year,
+               Application.total.is_(None) | not_(submitted_in_time(Application, year_row)))
         .where((Application.rank.is_not(None)) | (Application.admitted.is_(True)))
         .values(rank=None, admitted=False)
         .execution_options(synchronize_session=False)
@@ -110,8 +159,10 @@ def rank_year(year: int, *, actor_label: str | None = None) -> RankResult:
     ) or 0
     # The ORM objects in this session still carry the old ranks.
     db.session.expire_all()
-    result = RankResult(cutoff=cutoff, admitted=admitted, ranked=ranked, year=year, quota=quota)
+    not_final = not_final_count(year)
+    result = RankResult(cutoff=cutoff, admitted=admitted, ranked=ranked, year=year, quota=quota,
+                        not_final=not_final)
     record("ranking.computed", "year", year, actor_label=actor_label,
            after={"quota": quota, "cutoff": None if cutoff is None else str(cutoff),
-                  "admitted": admitted, "ranked": ranked})
+                  "admitted": admitted, "ranked": ranked, "not_final": not_final})
     return result
