@@ -63,6 +63,17 @@ def add_working_days(start: date, days: int) -> date:
     return current
 
 
+def subtract_working_days(start: date, days: int) -> date:
+    """The date `days` working days before `start`."""
+    current = start
+    remaining = days
+    while remaining > 0:
+        current -= timedelta(days=1)
+        if is_working_day(current):
+            remaining -= 1
+    return current
+
+
 # Counting over a range: a sorted list of working days per year, built once per year.
 @lru_cache(maxsize=64)
 def _working_days_of_year(year: int) -> tuple[int, ...]:

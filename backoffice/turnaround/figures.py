@@ -26,11 +26,11 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Date, Integer, and_, case as sql_case, func, literal, literal_column, select, union_all
+from sqlalchemy import Date, Integer, and_, case as sql_case, exists, func, literal, literal_column, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from backoffice.applications.models import Applicant, Application
-from backoffice.cases.clock import due_soon_limit, working_days_between
+from backoffice.cases.clock import due_soon_limit, subtract_working_days, working_days_between
 from backoffice.cases.models import CASE_STATUS_LABELS, CaseStatus, Decision, Outcome, ReviewCase
 from backoffice.extensions import db
 from backoffice.i18n import text
@@ -531,9 +531,44 @@ def due_soon_list(scope: Scope, limit: int | None = LIST_LIMIT, total: int | Non
     )
 
 
+# Four eyes must not stall a case: a countersign waiting more than this is escalated.
+COUNTERSIGN_ESCALATION_WORKING_DAYS = 2
+
+
+def countersign_list(scope: Scope, limit: int | None = LIST_LIMIT, total: int | None = None) -> Table:
+    """Decisions waiting for a second signature for more than two working days — and, for the
+    city, every one whose district has no other supervisor to sign it (a one-supervisor
+    district: the city-level supervisor countersigns, never the decider)."""
+    pending = aliased(Decision)
+    latest_id = (select(func.max(Decision.id)).where(Decision.case_id == ReviewCase.id)
+                 .correlate(ReviewCase).scalar_subquery())
+    since = beijing_day_start(subtract_working_days(scope.today, COUNTERSIGN_ESCALATION_WORKING_DAYS))
+    waiting_long = exists().where(pending.id == latest_id, pending.decided_at < since)
+    signer = aliased(Staff)
+    no_other_supervisor = exists().where(
+        pending.id == latest_id,
+        ~exists().where(signer.role == Role.supervisor, signer.active.is_(True),
+                        signer.district_id == ReviewCase.district_id, signer.id != pending.decided_by_id)
+        .correlate(ReviewCase, pending),
+    )
+    flagged = waiting_long if scope.district_id is not None else or_(waiting_long, no_other_supervisor)
+    return _case_list(
+        scope, "countersign",
+        text(f"待复核签字超过{COUNTERSIGN_ESCALATION_WORKING_DAYS}个工作日" if scope.district_id is not None
+             else f"待复核签字超过{COUNTERSIGN_ESCALATION_WORKING_DAYS}个工作日或本区无其他主管",
+             f"Countersignatures waiting over {COUNTERSIGN_ESCALATION_WORKING_DAYS} working days"
+             + ("" if scope.district_id is not None else " or with no other supervisor in the district")),
+        and_(ReviewCase.status == CaseStatus.awaiting_countersign, flagged),
+        text("四眼原则：决定须由另一名主管复核签字；本区仅有一名主管时，由市级主管复核（决定人本人不能签字）。",
+             "Four eyes: another supervisor countersigns; where the district has a single supervisor, "
+             "a city-level supervisor signs (never the decider)."),
+        limit, total,
+    )
+
+
 def full_list(scope: Scope, key: str) -> Table:
     """A case list without the page's limit (its export)."""
-    return {"overdue": overdue_list, "due_soon": due_soon_list}[key](scope, limit=None)
+    return {"overdue": overdue_list, "due_soon": due_soon_list, "countersign": countersign_list}[key](scope, limit=None)
 
 
 @dataclass
@@ -547,7 +582,8 @@ class Dashboard:
         return [t for t in self.tables.values() if t.chart]
 
 
-TABLE_KEYS = ("queues", "ontime_queue", "ontime_district", "ageing", "backlog", "reviewers", "overdue", "due_soon")
+TABLE_KEYS = ("queues", "ontime_queue", "ontime_district", "ageing", "backlog", "reviewers", "overdue", "due_soon",
+              "countersign")
 
 
 def build(scope: Scope, only: str | None = None) -> Dashboard:
@@ -570,4 +606,6 @@ def build(scope: Scope, only: str | None = None) -> Dashboard:
         tables["overdue"] = overdue_list(scope, total=counts.overdue)
     if want("due_soon"):
         tables["due_soon"] = due_soon_list(scope, total=counts.due_soon)
+    if want("countersign"):
+        tables["countersign"] = countersign_list(scope)
     return Dashboard(scope, headline, {k: tables[k] for k in TABLE_KEYS if k in tables})

@@ -204,7 +204,9 @@ def test_every_export_matches_its_table(page, supervisor):
     kinds = {key: [c.kind for c in t.columns] for key, t in build(
         Scope(supervisor.district_id, 2021, date(2021, 10, 18), dashboard_queues(supervisor))).tables.items()}
     typed = {}
-    for key in TABLE_KEYS:
+    # The fortnight has no decision waiting for a countersign: that table's export is read in
+    # test_countersigns_waiting_are_escalated_and_a_one_supervisor_district_goes_to_the_city.
+    for key in (k for k in TABLE_KEYS if k != "countersign"):
         on_page = tables[key]
         assert len(on_page) > 1, key
         text = client.get(f"{URL}export/{key}.csv?year=2021").get_data(as_text=True)
@@ -285,3 +287,48 @@ def test_calendar_warning_past_the_holiday_data(make, today, supervisor, client_
     assert warning in html
     due_soon = tables_of(html)["due_soon"]
     assert dict(zip(due_soon[0], due_soon[1]))["办结期限"] == "2027-01-11"
+
+
+def test_countersigns_waiting_are_escalated_and_a_one_supervisor_district_goes_to_the_city(world, today, make,
+                                                                                          client_for):
+    """海淀区 has one supervisor: their own decision can only be countersigned by the city.
+    朝阳区's reviewer decision of Tuesday 10-12 has waited 4 working days by Monday 10-18."""
+    from datetime import timezone
+
+    from backoffice.cases import services
+    from backoffice.cases.models import Decision, Outcome
+    from backoffice.turnaround.sql import BEIJING
+
+    def beijing(y, m, d):
+        return datetime(y, m, d, 10, tzinfo=BEIJING).astimezone(timezone.utc)
+
+    own_supervisor = make.staff("supervisor", "朝阳区", username="sup_own")
+    make.staff("supervisor", "朝阳区", username="sup_own2")
+    lone = make.staff("supervisor", "海淀区", username="sup_lone")
+    city = make.staff("supervisor", None, username="sup_city")
+
+    def awaiting(tag, district, who, at):
+        case = make.case(district=district, number=f"TA-{tag}", received=date(2021, 10, 8))
+        db.session.add(Decision(case_id=case.id, outcome=Outcome.upheld, reason_code="verified_valid",
+                                note="核实无误", decided_by_id=who.id, decided_at=at, changes_score=True))
+        case.status = CaseStatus.awaiting_countersign
+        return case
+
+    awaiting("CS-LONG", "朝阳区", world.staff["r1"], beijing(2021, 10, 12))   # Tue: 4 working days
+    awaiting("CS-FRESH", "朝阳区", world.staff["r1"], beijing(2021, 10, 15))  # Fri: 1 working day
+    lone_case = awaiting("CS-LONE", "海淀区", lone, beijing(2021, 10, 15))
+    db.session.commit()
+
+    own_client = client_for(own_supervisor)
+    district_view = tables_of(own_client.get(URL + "?year=2021").get_data(as_text=True))
+    assert [r[0] for r in district_view["countersign"][1:]] == ["TA-CS-LONG"]
+    exported = own_client.get(f"{URL}export/countersign.csv?year=2021").get_data(as_text=True)
+    assert list(csv.reader(io.StringIO(exported.lstrip("\ufeff")))) == district_view["countersign"]
+    city_view = tables_of(client_for(city).get(URL + "?year=2021").get_data(as_text=True))
+    assert {r[0] for r in city_view["countersign"][1:]} == {"TA-CS-LONG", "TA-CS-LONE"}
+
+    # The lone supervisor cannot sign their own decision; the city-level supervisor can.
+    with pytest.raises(services.Refused):
+        services.countersign(lone_case, actor=lone, confirm=True, version=lone_case.version)
+    services.countersign(lone_case, actor=city, confirm=True, version=lone_case.version)
+    assert lone_case.status == CaseStatus.closed
