@@ -1,9 +1,18 @@
 """Application factory."""
 from __future__ import annotations
 
-from flask import Flask, redirect, url_for
+from flask import Flask, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from werkzeug.exceptions import HTTPException
 
+from backoffice.admin.setup import init_admin
+from backoffice.extensions import babel, csrf, db, login_manager
+from backoffice.i18n import LOCALES, is_english, select_locale
+from backoffice.intake.api import init_api
 from backoffice.settings import PROJECT_ROOT, Settings, ensure_sqlite_parent
+from backoffice.staff.auth import load_user
+from queues.relay import init_app as init_outbox_push
 
 
 def create_app(settings: Settings | None = None, **config_overrides) -> Flask:
@@ -33,9 +42,6 @@ def create_app(settings: Settings | None = None, **config_overrides) -> Flask:
     app.config.update(config_overrides)
     ensure_sqlite_parent(settings.database_url)
 
-    from backoffice.extensions import babel, csrf, db, login_manager
-    from backoffice.i18n import select_locale
-
     db.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -44,19 +50,13 @@ def create_app(settings: Settings | None = None, **config_overrides) -> Flask:
     login_manager.login_message = "请先登录 / please sign in"
     login_manager.session_protection = "strong"
 
-    from backoffice.staff.auth import load_user
-
     login_manager.user_loader(load_user)
 
-    from backoffice.admin.setup import init_admin
-
     init_admin(app)
-    from queues.relay import init_app as init_outbox_push
 
     init_outbox_push(app)
     _install_request_transaction(app)
     _install_templates_and_errors(app)
-    from backoffice.intake.api import init_api
 
     init_api(app)  # after the HTML error handlers: it answers JSON under /api/ only
     if settings.database_url.startswith("sqlite"):
@@ -77,8 +77,6 @@ def create_app(settings: Settings | None = None, **config_overrides) -> Flask:
 def _install_request_transaction(app: Flask) -> None:
     """One commit per request: views and services flush; the request commits once, or
     rolls back when the view failed (as indico's request handler does)."""
-    from backoffice.extensions import db
-
     @app.after_request
     def _commit(response):
         if response.status_code < 400:
@@ -97,8 +95,6 @@ def _sqlite_connection_setup(engine) -> None:
     """Foreign keys on, a busy timeout, and real transactions: pysqlite's own BEGIN
     handling breaks SAVEPOINTs, so the driver is put in autocommit and SQLAlchemy
     emits BEGIN itself (SQLAlchemy docs, "Serializable isolation / Savepoints")."""
-    from sqlalchemy import event
-
     def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -115,12 +111,6 @@ def _sqlite_connection_setup(engine) -> None:
 
 
 def _install_templates_and_errors(app: Flask) -> None:
-    from flask import render_template
-    from flask_wtf.csrf import CSRFError
-    from werkzeug.exceptions import HTTPException
-
-    from backoffice.i18n import LOCALES, is_english
-
     @app.context_processor
     def _globals():
         return {"is_english": is_english, "locales": LOCALES}
@@ -137,6 +127,11 @@ def _install_templates_and_errors(app: Flask) -> None:
     def _http_error(exc: HTTPException):
         if exc.code is None or exc.code < 400:  # routing redirects are exceptions too
             return exc
+        # A machine API answers in its own format, routing 404/405 included (which its
+        # blueprint's handlers never see): its init registers a responder for its URL prefix.
+        for prefix, respond in app.extensions.get("http_error_responders", {}).items():
+            if request.path.startswith(prefix):
+                return respond(exc)
         zh, en = titles.get(exc.code, (exc.name, exc.name))
         title = en if is_english() else zh
         return render_template("errors/error.html", code=exc.code, title=title,

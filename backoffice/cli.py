@@ -1,24 +1,26 @@
-"""The `backoffice` command."""
+"""The `backoffice` command: its own commands, and each feature's commands (`*/cli.py`)
+registered below. The settings and the app every command uses come from cliapp.py."""
 from __future__ import annotations
 
 import sys
 
 import click
+from sqlalchemy import or_, select
 
-from backoffice.settings import Settings, SettingsError
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from exc
-
-
-def _app():
-    from backoffice.app import create_app
-
-    return create_app(_settings())
+from backoffice import cliapp
+from backoffice.demo import DEMO_PASSWORD, seed as load_demo
+from backoffice.extensions import db as _db
+from backoffice.intake.cli import create_token as _token_cmd, registry as _registry_cmd
+from backoffice.migrate import upgrade
+from backoffice.ranking.cli import rank as _rank_cmd
+from backoffice.reference.models import District
+from backoffice.scoring.cli import score as _score_cmd
+from backoffice.server import run_demo, run_gunicorn
+from backoffice.staff.services import create_staff
+from backoffice.synth.cli import synth as _synth_cmd
+from backoffice.turnaround.cli import sweep as _sweep_cmd
+from queues.cli import rescore as _rescore_cmd
+from queues.worker import run_worker
 
 
 @click.group()
@@ -35,9 +37,7 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION."""
-    from backoffice.migrate import upgrade
-
-    settings = _settings()
+    settings = cliapp.cli_settings()
     upgrade(settings.database_url, revision)
     click.echo(f"database at {revision}: {settings.database_url.split('@')[-1]}")
 
@@ -48,9 +48,7 @@ def db_upgrade(revision: str) -> None:
 @click.option("--seed", default=2021, show_default=True)
 def seed_demo(year: int, applicants: int, seed: int) -> None:
     """Load a demo year (idempotent) and print the demo logins."""
-    from backoffice.demo import DEMO_PASSWORD, seed as load_demo
-
-    app = _app()
+    app = cliapp.cli_app()
     with app.app_context():
         summary = load_demo(year=year, applicants=applicants, seed=seed)
     click.echo(summary.describe())
@@ -68,13 +66,7 @@ def seed_demo(year: int, applicants: int, seed: int) -> None:
 @click.password_option()
 def create_user(username, full_name, role, district, password) -> None:
     """Create a staff account."""
-    from sqlalchemy import or_, select
-
-    from backoffice.extensions import db as _db
-    from backoffice.reference.models import District
-    from backoffice.staff.services import create_staff
-
-    app = _app()
+    app = cliapp.cli_app()
     with app.app_context():
         district_id = None
         if district:
@@ -97,37 +89,28 @@ def create_user(username, full_name, role, district, password) -> None:
 @click.option("--workers", default=2, show_default=True)
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the back office with gunicorn."""
-    from backoffice.server import run_gunicorn
-
-    run_gunicorn(_settings(), host=host, port=port, workers=workers)
+    run_gunicorn(cliapp.cli_settings(), host=host, port=port, workers=workers)
 
 
 @main.command("worker")
 @click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
 def worker(burst: bool) -> None:
     """Run an RQ worker (with its scheduler) on the rescore, rank and maintenance queues."""
-    from queues.worker import run_worker
-
-    run_worker(_settings(), burst=burst)
+    run_worker(cliapp.cli_settings(), burst=burst)
 
 
 @main.command("demo")
 @click.option("--port", default=5000, show_default=True)
 def demo(port: int) -> None:
     """Migrate, seed, and serve with an embedded Redis and a worker beside the web server."""
-    from backoffice.server import run_demo
-
-    sys.exit(run_demo(_settings(), port=port))
+    sys.exit(run_demo(cliapp.cli_settings(), port=port))
 
 
-# commands: scoring
-from backoffice.scoring.cli import score as _score_cmd; main.add_command(_score_cmd)
-# commands: ranking
-from backoffice.ranking.cli import rank as _rank_cmd; main.add_command(_rank_cmd)
-# commands: synthetic year and rescoring (issue 5)
-from backoffice.synth.cli import synth as _synth_cmd; main.add_command(_synth_cmd)
-from queues.cli import rescore as _rescore_cmd; main.add_command(_rescore_cmd)
-# commands: intake
-from backoffice.intake.cli import create_token as _token_cmd, registry as _registry_cmd; main.add_command(_token_cmd); main.add_command(_registry_cmd)
-# commands: turnaround (issue 7)
-from backoffice.turnaround.cli import sweep as _sweep_cmd; main.add_command(_sweep_cmd)
+# Each feature's commands (one line per feature).
+main.add_command(_score_cmd)  # scoring
+main.add_command(_rank_cmd)  # ranking
+main.add_command(_synth_cmd)  # synthetic year
+main.add_command(_rescore_cmd)  # rescoring a year (issue 5)
+main.add_command(_token_cmd)  # intake
+main.add_command(_registry_cmd)
+main.add_command(_sweep_cmd)  # turnaround (issue 7)

@@ -10,8 +10,10 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
+from flask import current_app
 from sqlalchemy import select
 
+from backoffice.applications.facts import INSURANCE_TYPES
 from backoffice.applications.models import (
     Applicant,
     Application,
@@ -19,10 +21,11 @@ from backoffice.applications.models import (
     IndicatorClaim,
     RegistryStatus,
 )
-from backoffice.applications.facts import INSURANCE_TYPES
 from backoffice.applications.scoring_service import rescore_batch
 from backoffice.audit.services import record
+from backoffice.cases import intake
 from backoffice.cases.clock import add_working_days
+from backoffice.cases.demo_evidence import ensure_demo_evidence
 from backoffice.cases.models import CaseKind, CaseStatus, ReviewCase
 from backoffice.extensions import db
 from backoffice.reference.data import DISTRICTS
@@ -30,9 +33,9 @@ from backoffice.reference.models import District, Employer, Year
 from backoffice.scoring.tables import DISTRICTS as CORE_SIX
 from backoffice.staff.models import Role, Staff
 from backoffice.staff.services import create_staff
-from verifiers.routing import queue_for
 from verifiers.identifiers import USCC_ALPHABET, resident_id_check_char, uscc_check_char
 from verifiers.reasons import reason
+from verifiers.routing import queue_for
 
 DEMO_PASSWORD = "demo-password-2021"
 DEMO_DISTRICTS = ("朝阳区", "海淀区", "东城区", "西城区", "丰台区", "通州区", "大兴区", "昌平区")
@@ -277,10 +280,6 @@ def seed(year: int = 2021, applicants: int = 300, seed: int = 2021, today: date 
             _ensure_case(summary, application, None, CaseKind.tip, case_seq, received, rng=rng, today=today)
 
     # A real PDF per material slot of the open housing and education cases, for the workspace.
-    from flask import current_app
-
-    from backoffice.cases.demo_evidence import ensure_demo_evidence
-
     files = ensure_demo_evidence(year, current_app.config["BACKOFFICE"].upload_dir)
     if files:
         summary.created["evidence files"] = files
@@ -347,8 +346,6 @@ def _ensure_case(summary, application, claim, kind, seq, received, *, review_typ
 def _ensure_intake_case(summary, application, claim, kind, received, review_type, status, today):
     """复查, 异议申诉 and 举报 arrive through the intake service, as the API's would; found again
     by what they are about (the claim, the appealed indicator, the reported application)."""
-    from backoffice.cases import intake
-
     existing = select(ReviewCase.id).where(ReviewCase.application_id == application.id, ReviewCase.kind == kind)
     if kind == CaseKind.review:
         existing = existing.where(ReviewCase.claim_id == claim.id)

@@ -7,11 +7,15 @@ import signal
 import subprocess
 import sys
 
+from backoffice.app import create_app
+from backoffice.demo import DEMO_PASSWORD, seed
+from backoffice.migrate import upgrade
 from backoffice.settings import Settings
+from queues.connection import redis_url
 
 
 def run_gunicorn(settings: Settings, *, host: str, port: int, workers: int) -> None:
-    from gunicorn.app.base import BaseApplication
+    from gunicorn.app.base import BaseApplication  # local import: only `backoffice serve` and the demo need gunicorn
 
     class _Server(BaseApplication):
         def load_config(self):
@@ -21,19 +25,12 @@ def run_gunicorn(settings: Settings, *, host: str, port: int, workers: int) -> N
             self.cfg.set("accesslog", "-")
 
         def load(self):
-            from backoffice.app import create_app
-
             return create_app(settings)
 
     _Server().run()
 
 
 def run_demo(settings: Settings, *, port: int = 5000) -> int:
-    from backoffice.app import create_app
-    from backoffice.demo import DEMO_PASSWORD, seed
-    from backoffice.migrate import upgrade
-    from queues.connection import redis_url
-
     upgrade(settings.database_url)
     app = create_app(settings)
     with app.app_context():

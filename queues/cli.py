@@ -5,6 +5,14 @@ import os
 import time
 
 import click
+from sqlalchemy import func, select
+
+from backoffice import cliapp
+from backoffice.applications.models import Application
+from backoffice.extensions import db
+from backoffice.ranking.services import rank_year
+from queues.jobs import enqueue_year_rescore, rescore_year_in_chunks
+from queues.relay import relay_client
 
 
 @click.command("rescore")
@@ -15,25 +23,13 @@ import click
               help="Processes sharing the chunks (PostgreSQL; SQLite always uses one).")
 def rescore(year: int, trigger: str, enqueue: bool, processes: int) -> None:
     """Rescore every application of YEAR (new snapshots only where something changed), then rerank."""
-    from backoffice.cli import _app
-
-    app = _app()
+    app = cliapp.cli_app()
     with app.app_context():
         if enqueue:
-            from queues.jobs import enqueue_year_rescore
-            from queues.relay import relay_client
-
             settings = app.config["BACKOFFICE"]
             job_id = enqueue_year_rescore(relay_client(settings), settings, year, trigger=trigger)
             click.echo(f"enqueued {job_id} on the maintenance queue")
             return
-        from sqlalchemy import func, select
-
-        from backoffice.applications.models import Application
-        from backoffice.extensions import db
-        from backoffice.ranking.services import rank_year
-        from queues.jobs import rescore_year_in_chunks
-
         total = db.session.scalar(select(func.count()).where(Application.year == year)) or 0
         started = time.perf_counter()
         with click.progressbar(length=total, label=f"rescore {year}") as bar:

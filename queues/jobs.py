@@ -28,19 +28,24 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import g
+from flask import current_app, g
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import func, literal, select, update
 
+from backoffice.applications import scoring_service
+from backoffice.applications.models import Application
 from backoffice.core.db import utcnow
 from backoffice.extensions import db
 from backoffice.outbox.models import OutboxMessage
 from backoffice.outbox.services import RANK, RESCORE, RESCORE_YEAR, job_key, request_rank
+from backoffice.ranking.services import rank_year
 from backoffice.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -96,22 +101,34 @@ def job(*, queue: str, timeout: int, ttl: int, result_ttl: int, failure_ttl: int
 
 
 # The app a worker process runs jobs in --------------------------------------------------
+# Bound from above: this module sits below the web and command-line layer, so it never builds
+# the app itself. `backoffice worker` (queues/worker.py) creates the app once and binds it
+# before forking work horses; a process may instead bind a factory, called on first use.
 _app = None
+_app_factory = None
 
 
-def bind_app(app) -> None:
-    """Use this app for jobs in this process (the worker creates it once, before forking)."""
-    global _app
+def bind_app(app, *, factory=None) -> None:
+    """Use `app` for jobs in this process, or (app None) the app `factory()` makes when a
+    job first needs one. `bind_app(None)` unbinds both."""
+    global _app, _app_factory
     _app = app
+    _app_factory = factory
 
 
 def job_app():
     global _app
     if _app is None:
-        from backoffice.app import create_app
-
-        _app = create_app(Settings.from_env())
+        if _app_factory is None:
+            raise RuntimeError("no app bound for jobs in this process: run them with `backoffice worker`, "
+                               "or call queues.jobs.bind_app(app) first")
+        _app = _app_factory()
     return _app
+
+
+# After a job commits, the outbox rows it wrote are pushed to Redis at once by the hook the app
+# carries (queues/relay.py:init_app puts it in app.extensions); else the relay's next poll does.
+OUTBOX_PUSH = "outbox_push"
 
 
 def run_in_app(fn, args, kwargs):
@@ -125,10 +142,9 @@ def run_in_app(fn, args, kwargs):
             raise
         finally:
             written = list(g.pop("outbox_written", ()))
-        if written:
+        push = app.extensions.get(OUTBOX_PUSH)
+        if written and push is not None:
             # The rows are committed; push them now rather than at the relay's next poll.
-            from queues.relay import push
-
             push(app, written)
     return result
 
@@ -195,8 +211,6 @@ def _complete(*criteria) -> int:
 
 def _lock_application(application_id: int) -> int | None:
     """Lock the application's row for this transaction; returns its year (None if absent)."""
-    from backoffice.applications.models import Application
-
     if db.session.get_bind().dialect.name == "sqlite":
         # SQLite has no row locks: a write takes the database's write lock up front, before
         # any read, so concurrent jobs serialise instead of deadlocking on lock upgrades.
@@ -213,8 +227,6 @@ def _lock_application(application_id: int) -> int | None:
      backoff=(5, 30, 120, 600, 1800))
 def rescore_application(application_id: int, trigger: str = "decision", decision_id: int | None = None) -> dict:
     """Rescore one application; a new snapshot only when something changed, then a rerank."""
-    from backoffice.applications import scoring_service
-
     year = _lock_application(application_id)
     t = OutboxMessage.__table__
     _complete(t.c.topic == RESCORE, t.c.application_id == application_id)
@@ -231,8 +243,6 @@ def rescore_application(application_id: int, trigger: str = "decision", decision
 @job(queue="rank", timeout=600, ttl=DAY, result_ttl=3600, failure_ttl=90 * DAY, backoff=(10, 60, 300))
 def rerank_year(year: int) -> dict:
     """Rank a year by total (ties share a rank) and mark who is admitted."""
-    from backoffice.ranking.services import rank_year
-
     t = OutboxMessage.__table__
     _complete(t.c.topic == RANK, t.c.job_key == job_key("rank", year))
     result = rank_year(year)
@@ -245,8 +255,6 @@ RESCORE_CHUNK = 2000
 @job(queue="maintenance", timeout=3600, ttl=DAY, result_ttl=DAY, failure_ttl=90 * DAY, backoff=(60, 600))
 def rescore_year(year: int, trigger: str = "rule_correction") -> dict:
     """Rescore every application of a year, then rerank it."""
-    from backoffice.ranking.services import rank_year
-
     t = OutboxMessage.__table__
     _complete(t.c.topic == RESCORE_YEAR, t.c.job_key == job_key("rescore_year", year, trigger))
     db.session.commit()
@@ -268,18 +276,11 @@ def rescore_year_in_chunks(year: int, *, trigger: str, chunk: int = RESCORE_CHUN
     With `processes` > 1 (PostgreSQL only) the chunks are shared among that many forked
     processes: the engine and JSON work is Python, one core per process.
     """
-    from flask import current_app
-
-    from backoffice.applications.models import Application
-
     ids = list(db.session.scalars(select(Application.id).where(Application.year == year).order_by(Application.id)))
     db.session.commit()
     chunks = [ids[start:start + chunk] for start in range(0, len(ids), chunk)]
     changed = 0
     if processes > 1 and len(chunks) > 1 and db.engine.dialect.name == "postgresql":
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
         global _pool_app
         _pool_app = current_app._get_current_object()
         db.engine.dispose(close=False)  # no pooled connection crosses the fork
@@ -300,8 +301,6 @@ def rescore_year_in_chunks(year: int, *, trigger: str, chunk: int = RESCORE_CHUN
 
 
 def _rescore_chunk_here(part: list[int], trigger: str) -> int:
-    from backoffice.applications import scoring_service
-
     t = OutboxMessage.__table__
     # Open requests of these applications are satisfied by this run (marked before reading).
     _complete(t.c.topic == RESCORE, t.c.application_id.in_(part))

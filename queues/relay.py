@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 import redis
+from flask import g
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
@@ -38,9 +39,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from backoffice.core.db import utcnow
+from backoffice.extensions import db
 from backoffice.outbox.models import OutboxMessage
 from backoffice.outbox.services import RANK, RESCORE, RESCORE_YEAR, job_key
 from backoffice.settings import Settings
+from queues import jobs
+from queues.connection import redis_url
+from queues.schedule import enqueue_due
 
 log = logging.getLogger(__name__)
 
@@ -132,8 +137,6 @@ def _sqlite_immediate(engine: Engine) -> None:
 
 def relay_client(settings: Settings, url: str | None = None) -> redis.Redis:
     """A Redis client that gives up quickly: the relay must notice an outage, not hang in it."""
-    from queues.connection import redis_url
-
     url = url or redis_url(settings)
     key = (os.getpid(), url)
     with _lock:
@@ -158,8 +161,6 @@ class Report:
 
 def send(connection, settings: Settings, row, now: datetime) -> str:
     """Enqueue one outbox row's job; returns the job id it is in."""
-    from queues import jobs
-
     payload = row.payload or {}
     if row.topic == RESCORE:
         kwargs = {"application_id": int(payload["application_id"]), "trigger": payload.get("trigger") or "request",
@@ -254,7 +255,6 @@ def push(app, ids) -> None:
     settings: Settings = app.config["BACKOFFICE"]
     if not ids or not settings.redis_url:
         return  # no configured Redis in this process (tests, or the embedded one not started here)
-    from backoffice.extensions import db
 
     try:
         with app.app_context():  # the app's own pool: a work horse is already connected
@@ -265,8 +265,9 @@ def push(app, ids) -> None:
 
 def init_app(app) -> None:
     """After a request that wrote outbox rows has committed and its response is sent,
-    push those rows (the request commits in app.py's after_request)."""
-    from flask import g
+    push those rows (the request commits in app.py's after_request); jobs run in this app
+    push theirs after their commit too (queues/jobs.py:run_in_app)."""
+    app.extensions[jobs.OUTBOX_PUSH] = push
 
     @app.after_request
     def _push_after_response(response):
@@ -296,8 +297,6 @@ class Relay(threading.Thread):
         self.stopped.set()
 
     def run(self) -> None:
-        from queues.schedule import enqueue_due
-
         engine = relay_engine(self.settings)
         peek = peek_engine(self.settings)
         client = relay_client(self.settings)

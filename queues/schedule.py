@@ -28,7 +28,9 @@ from redis.exceptions import RedisError
 from rq import Queue
 from rq.exceptions import DuplicateJobError
 
+from backoffice.outbox.services import job_key
 from backoffice.settings import Settings
+from queues.jobs import job_id_for, queue_name
 
 log = logging.getLogger(__name__)
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -42,8 +44,6 @@ class Periodic:
     kwargs: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        from backoffice.outbox.services import job_key
-
         if job_key(self.id) != self.id:
             raise ValueError(f"periodic id {self.id!r} may only use A-Z a-z 0-9 _ -")
         if not croniter.is_valid(self.cron):
@@ -77,8 +77,6 @@ def slot_of(periodic: Periodic, now: datetime) -> tuple[datetime, datetime]:
 def enqueue_due(connection, settings: Settings, now: datetime | None = None,
                 periodic: tuple[Periodic, ...] | None = None) -> list[str]:
     """Enqueue each periodic job's current slot unless some worker already did; returns new job ids."""
-    from queues.jobs import job_id_for, queue_name
-
     now = now or datetime.now(BEIJING)
     created = []
     for p in PERIODIC if periodic is None else periodic:

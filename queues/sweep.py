@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from backoffice.turnaround.sweep import sweep
 from queues.jobs import DAY, job
 
 
@@ -12,8 +13,6 @@ from queues.jobs import DAY, job
 def daily_sweep(day: str | None = None) -> dict:
     """Record the day's backlog and update the escalation lists; idempotent for a day.
     `day` (2021-10-18) defaults to today in Beijing."""
-    from backoffice.turnaround.sweep import sweep
-
     result = sweep(date.fromisoformat(day) if day else None)
     return {"day": result.day.isoformat(), "backlog_rows": result.backlog_rows, "open_cases": result.open_cases,
             "escalated": result.escalated, "resolved": result.resolved}

@@ -9,14 +9,19 @@ import time
 from redis.exceptions import RedisError
 from rq import Queue, Worker
 
+# What jobs use, loaded here once: a work horse forked from this process starts with them.
+import backoffice.applications.scoring_service  # noqa: F401
+import backoffice.ranking.services  # noqa: F401
+import queues.relay
+import queues.schedule
+from backoffice.app import create_app
+from backoffice.extensions import db
 from backoffice.settings import Settings
 from queues.connection import connect, redis_url
-from queues.jobs import PURPOSES, bind_app, queue_names
+from queues.jobs import bind_app, queue_names
+from queues.relay import Relay
 
 log = logging.getLogger(__name__)
-
-# Queues named by purpose, most urgent first: a worker drains them in this order.
-WORKER_QUEUES = PURPOSES
 
 
 class BackofficeWorker(Worker):
@@ -45,10 +50,8 @@ class BackofficeWorker(Worker):
         return super().should_run_maintenance_tasks
 
     def fork_work_horse(self, job, queue):
-        from backoffice.extensions import db
-        from queues.relay import FORK_GUARD
-
-        with FORK_GUARD:  # never fork while the relay thread has the database open
+        # Looked up now, not imported: a forked process gets a fresh lock (queues/relay.py).
+        with queues.relay.FORK_GUARD:  # never fork while the relay thread has the database open
             app = getattr(self, "flask_app", None)
             if app is not None:
                 with app.app_context():
@@ -73,18 +76,10 @@ def _wait_for_redis(connection, max_wait: float = 5.0) -> None:
 def prepare(settings: Settings):
     """Settings with the Redis URL resolved (the embedded server started if needed), and the
     app jobs run in, created once in this process and inherited by every work horse."""
-    from backoffice.app import create_app
-
     settings = dataclasses.replace(settings, redis_url=redis_url(settings))
     app = create_app(settings)
     bind_app(app)
-    # Import what jobs use here, once: a work horse forked from this process then starts
-    # with them loaded instead of importing them for every job.
-    import backoffice.applications.scoring_service  # noqa: F401
-    import backoffice.ranking.services  # noqa: F401
-    import queues.relay  # noqa: F401
-    import queues.schedule  # noqa: F401
-
+    # What jobs use is imported at the top of this module, so a work horse starts with it.
     for periodic in queues.schedule.PERIODIC:
         queues.schedule._function(periodic.func)
     return settings, app
@@ -97,8 +92,6 @@ def run_worker(settings: Settings, *, burst: bool = False, relay: bool = True,
     rq's worker quits when Redis vanishes in the middle of a job; this one waits for Redis
     and starts working again, so an outage never needs a person to restart workers.
     """
-    from queues.relay import Relay
-
     settings, app = prepare(settings)
     connection = connect(settings)
     relay_thread = None

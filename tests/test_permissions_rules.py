@@ -6,11 +6,13 @@ import pytest
 from backoffice.staff.models import Role
 from backoffice.staff.permissions import (
     AREAS,
+    can_bulk_act,
     can_claim_case,
     can_countersign,
     can_decide,
     can_read_area,
     can_reassign,
+    can_reassign_cases,
     can_see,
     can_see_district,
 )
@@ -72,6 +74,27 @@ def test_case_rules():
     assert not can_reassign(me, case)
     assert can_reassign(user("supervisor", CHAOYANG), case)
     assert not can_reassign(user("supervisor", HAIDIAN), case)
+
+
+def test_who_claims_is_what_the_message_says():
+    case = SimpleNamespace(district_id=CHAOYANG, assignee_id=None, queue="housing")
+    # Reviewers and supervisors of the district claim; the refusal names both roles.
+    assert can_claim_case(user("reviewer", CHAOYANG), case)
+    assert can_claim_case(user("supervisor", CHAOYANG), case)
+    refused = can_claim_case(user("administrator"), case)
+    assert not refused and refused.message == "只有审核员和主管可以领取案件 / only reviewers and supervisors claim cases"
+
+
+def test_bulk_actions_on_the_worklists():
+    reviewer, supervisor = user("reviewer", CHAOYANG), user("supervisor", CHAOYANG)
+    assert can_bulk_act(reviewer, "claim", "housing") and can_bulk_act(reviewer, "decide", "housing")
+    assert not can_bulk_act(reviewer, "reassign", "housing")
+    assert can_bulk_act(supervisor, "reassign", "housing") and can_bulk_act(supervisor, "reassign", None)
+    assert not can_bulk_act(user("administrator"), "claim", None)
+    assert not can_bulk_act(user("investigator"), "claim", "tips")
+    assert not can_bulk_act(supervisor, "claim", "tips"), "tips are worked one at a time"
+    assert not can_reassign_cases(reviewer) and can_reassign_cases(supervisor)
+    assert can_reassign_cases(reviewer).message == "只有主管可以改派案件 / only supervisors reassign cases"
 
 
 def test_four_eyes():

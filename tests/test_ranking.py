@@ -161,10 +161,11 @@ def test_unknown_year():
 
 def test_rank_command_writes_ranks_and_prints_cutoff_and_admitted(app, make, monkeypatch):
     import backoffice.cli as cli
+    from backoffice import cliapp
 
     _year(make, 2)
     applications = _scored(make, [88.5, 91.25, 91.25, 70])
-    monkeypatch.setattr(cli, "_app", lambda: app)
+    monkeypatch.setattr(cliapp, "cli_app", lambda: app)
     result = CliRunner().invoke(cli.main, ["rank", "--year", "2021"])
     assert result.exit_code == 0, result.output
     assert "91.25" in result.output and "取得资格 2 人" in result.output

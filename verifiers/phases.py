@@ -14,14 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-PHASE_LABELS = {
-    "application": ("申报阶段", "application phase"),
-    "result_query": ("审核结果查询阶段", "result-query phase"),
-    "announcement": ("公示期", "7-day announcement"),
-    "settlement": ("落户办理阶段", "settlement phase"),
-}
-
-
 @dataclass(frozen=True)
 class PhaseRule:
     action: str

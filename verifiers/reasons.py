@@ -18,15 +18,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from verifiers.indicators import INDICATOR_CODES, UnknownCode, indicator as _indicator
 from verifiers import materials
+from verifiers.indicators import INDICATOR_CODES, UnknownCode, indicator as _indicator
 from verifiers.materials import (
     EDUCATION,
     HONORS,
     HOUSING,
     INNOVATION,
-    TAX,
     REVIEW_TYPES,
+    TAX,
     review_type,
 )
 
@@ -496,3 +496,27 @@ def decision_reasons(outcome: str, review_type: str | None = None) -> tuple[Deci
     ]
     return tuple(general + specific)
 
+
+# 第三篇 五 创新创业指标复查所需材料清单 序号2: the extra rows apply to the main creators of
+# works awarded these two prizes (SCORING.md annex-1 codes).
+_CREATOR_AWARDS = frozenset({"five_one_project", "beijing_literature_art"})
+
+
+def case_conditions(case_or_reason_code, claim=None,
+                    review_type: str | None = None) -> frozenset[str]:
+    """The materials conditions that apply to a 复查 (e.g. ``degree_review``), derived from
+    the contested reason and the claim, so the checklist never depends on what a client says;
+    only conditions the review type knows. Takes a case (anything with ``reason_code``,
+    ``claim`` and ``review_type``) or a reason code with the claim (``claimed`` facts) and
+    the review type; the intake and the case checklist share this one derivation."""
+    code = getattr(case_or_reason_code, "reason_code", case_or_reason_code)
+    if claim is None:
+        claim = getattr(case_or_reason_code, "claim", None)
+    if review_type is None:
+        review_type = getattr(case_or_reason_code, "review_type", None)
+    conditions = set(reason(code).conditions) if code in REASON_CODES else set()  # an appeal names an indicator
+    if claim is not None and (claim.claimed or {}).get("code") in _CREATOR_AWARDS:
+        conditions.add("wuge_yi_or_beijing_arts_creator")
+    if review_type is None:
+        return frozenset(conditions)
+    return frozenset(conditions & {c.code for c in materials.review_type(review_type).conditions})

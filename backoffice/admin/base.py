@@ -16,6 +16,8 @@ from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
 from sqlalchemy import select
 
+from backoffice.applications.models import Application
+from backoffice.audit.services import record
 from backoffice.extensions import db
 from backoffice.staff.permissions import Verdict, can_read_area, can_write_area
 
@@ -107,8 +109,6 @@ class ScopedModelView(PermissionMixin, ModelView):
     # Generic writes (administrators' reference data) are audited in the same commit:
     # Flask-Admin calls these hooks before it commits the change.
     def on_model_change(self, form, model, is_created):
-        from backoffice.audit.services import record
-
         db.session.flush()
         record(
             "admin.created" if is_created else "admin.changed",
@@ -119,8 +119,6 @@ class ScopedModelView(PermissionMixin, ModelView):
         )
 
     def on_model_delete(self, model):
-        from backoffice.audit.services import record
-
         record(
             "admin.deleted",
             self.model.__tablename__,
@@ -131,8 +129,6 @@ class ScopedModelView(PermissionMixin, ModelView):
 
 def via_application(district_id_column):
     """Scope rows that reach a district through their application."""
-    from backoffice.applications.models import Application
-
     def clause(district_id):
         return district_id_column.in_(
             select(Application.id).where(Application.district_id == district_id)

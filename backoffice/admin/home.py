@@ -1,17 +1,15 @@
-"""The home page: the signed-in user's queues with open and overdue counts."""
+"""The home page: the signed-in user's queues with open and overdue counts
+(backoffice/cases/due.py counts them)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from flask import redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_login import current_user
-from sqlalchemy import case, func, select
 
-from backoffice.cases.models import CaseStatus, ReviewCase, not_closed
-from backoffice.extensions import db
-from backoffice.turnaround.sql import beijing_today
+from backoffice.cases.admin import queue_counts_cached
+from backoffice.i18n import is_english
 from backoffice.staff.models import Role
 from verifiers.routing import QUEUES
 
@@ -34,24 +32,6 @@ def queues_for(user) -> list:
     return [q for q in QUEUES if not q.city_only]
 
 
-def queue_counts(user, today: date | None = None) -> dict[str, tuple[int, int]]:
-    """{queue: (open, overdue)} over the user's district (all districts at city level).
-    The clock does not run while a case waits for the applicant, so those are never overdue."""
-    today = today or beijing_today()
-    overdue = case(
-        ((ReviewCase.due_date < today) & (ReviewCase.status != CaseStatus.awaiting_materials), 1), else_=0
-    )
-    stmt = (
-        select(ReviewCase.queue, func.count(), func.coalesce(func.sum(overdue), 0))
-        # "Not closed" rather than the list of open statuses: the partial worklist indexes match it.
-        .where(not_closed())
-        .group_by(ReviewCase.queue)
-    )
-    if user.district_id is not None:
-        stmt = stmt.where(ReviewCase.district_id == user.district_id)
-    return {q: (int(n), int(o)) for q, n, o in db.session.execute(stmt)}
-
-
 class HomeView(AdminIndexView):
     def is_accessible(self) -> bool:
         return current_user.is_authenticated
@@ -61,10 +41,6 @@ class HomeView(AdminIndexView):
 
     @expose("/")
     def index(self):
-        from backoffice.i18n import is_english
-
-        from backoffice.cases.admin import queue_counts_cached
-
         counts = queue_counts_cached(fresh=True)  # counted now; the menu's badges reuse it
         rows = [
             QueueCount(

@@ -5,39 +5,36 @@ from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
+from backoffice.admin.home import HomeView
+from backoffice.admin.views import (
+    ApplicantView,
+    AuditView,
+    ClaimView,
+    DecisionView,
+    DistrictView,
+    EmployerView,
+    EvidenceView,
+    OutboxView,
+    SnapshotView,
+    StaffView,
+    YearView,
+)
+from backoffice.applications.models import Applicant, Application, EvidenceFile, IndicatorClaim, ScoreSnapshot
+from backoffice.applications.score_views import ApplicationScoreView, SimulatorView
+from backoffice.audit.models import AuditEvent
+from backoffice.cases.admin import CaseView, add_queue_views
+from backoffice.cases.models import Decision, ReviewCase
+from backoffice.cases.workspace import CaseWorkspaceView
 from backoffice.i18n import bi
+from backoffice.jobs.views import JobsView
+from backoffice.outbox.models import OutboxMessage
+from backoffice.reference.models import District, Employer, Year
+from backoffice.staff.auth import LoginView
+from backoffice.staff.models import Staff
+from backoffice.turnaround.views import TurnaroundView
 
 
 def init_admin(app: Flask) -> Admin:
-    from backoffice.admin.home import HomeView
-    from backoffice.admin.views import (
-        ApplicantView,
-        AuditView,
-        ClaimView,
-        DecisionView,
-        DistrictView,
-        EmployerView,
-        EvidenceView,
-        OutboxView,
-        SnapshotView,
-        StaffView,
-        YearView,
-    )
-    from backoffice.applications.models import (
-        Applicant,
-        Application,
-        EvidenceFile,
-        IndicatorClaim,
-        ScoreSnapshot,
-    )
-    from backoffice.audit.models import AuditEvent
-    from backoffice.cases.models import Decision, ReviewCase
-    from backoffice.outbox.models import OutboxMessage
-    from backoffice.reference.models import District, Employer, Year
-    from backoffice.staff.auth import LoginView
-    from backoffice.cases.admin import CaseView
-    from backoffice.staff.models import Staff
-
     admin = Admin(
         app,
         name="积分落户审核",
@@ -47,15 +44,11 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(LoginView(name="login", endpoint="login", url="/admin/login"))
 
     # Worklists per queue with open-count badges, and the case workspace (backoffice/cases).
-    from backoffice.cases.admin import add_queue_views
-    from backoffice.cases.workspace import CaseWorkspaceView
-
     add_queue_views(admin, bi("工作队列", "Queues"))
     admin.add_view(CaseWorkspaceView(name=bi("案件办理", "Case"), endpoint="case", url="/admin/case"))
 
     records = bi("申报数据", "Filings")
     # The applications' view with the latest score on its details page, and the simulator (backoffice/applications).
-    from backoffice.applications.score_views import ApplicationScoreView, SimulatorView
 
     admin.add_view(ApplicationScoreView(Application, name=bi("申报", "Applications"), endpoint="applications", category=records))
     admin.add_view(SimulatorView(name=bi("积分模拟计算", "Score simulator"), endpoint="simulator", url="/admin/simulator", category=records))
@@ -73,12 +66,10 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(StaffView(Staff, name=bi("工作人员", "Staff"), endpoint="staff", category=settings_menu))
     admin.add_view(AuditView(AuditEvent, name=bi("操作日志", "Audit log"), endpoint="audit", category=settings_menu))
     admin.add_view(OutboxView(OutboxMessage, name=bi("待发任务", "Outbox"), endpoint="outbox", category=settings_menu))
-    from backoffice.jobs.views import JobsView
 
     admin.add_view(JobsView(name=bi("后台任务", "Jobs"), endpoint="jobs", url="/admin/jobs", category=settings_menu))
 
     # Supervisors' turnaround dashboard (backoffice/turnaround); hidden from roles that may not see it.
-    from backoffice.turnaround.views import TurnaroundView
 
     admin.add_view(TurnaroundView(name=bi("办理时效", "Turnaround"), endpoint="turnaround", url="/admin/turnaround"))
     return admin

@@ -1,6 +1,7 @@
 """Model views of the back office; all derive from ScopedModelView."""
 from __future__ import annotations
 
+from flask import abort
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from wtforms import PasswordField, SelectField
@@ -16,6 +17,7 @@ from backoffice.applications.models import (
     IndicatorClaim,
     ScoreSnapshot,
 )
+from backoffice.cases.files import send_evidence
 from backoffice.cases.models import OUTCOME_LABELS, Decision, ReviewCase
 from backoffice.i18n import bi
 from backoffice.jobs.views import pending_on_page, total_with_pending
@@ -176,10 +178,6 @@ class ClaimView(ScopedModelView):
     }
 
 
-# The case lists (all cases, and one worklist per queue) live with the cases module.
-from backoffice.cases.admin import CaseView  # noqa: E402,F401
-
-
 class DecisionView(ScopedModelView):
     area = "decisions"
     district_scope = staticmethod(
@@ -228,12 +226,8 @@ class EvidenceView(ScopedModelView):
 
     @_expose("/download/<int:id>")
     def download(self, id: int):
-        from backoffice.cases.files import send_evidence
-
         evidence = self.get_one(id)
         if evidence is None:
-            from flask import abort
-
             abort(404)
         return send_evidence(evidence)
 

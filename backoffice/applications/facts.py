@@ -72,15 +72,16 @@ from __future__ import annotations
 import gc
 import json
 import zlib
-from contextlib import contextmanager
-from hashlib import blake2b
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from hashlib import blake2b
 
 from sqlalchemy import Integer, Text, any_, bindparam, cast, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from backoffice.applications.models import Applicant, Application, IndicatorClaim, RegistryStatus
 from backoffice.scoring import ScoreInputError, validate
 from backoffice.scoring.tables import EDUCATION
 
@@ -418,8 +419,6 @@ def load_facts(session, application_ids: Sequence[int], *, chunk: int = CHUNK,
     applications' rows are locked (FOR UPDATE, in id order) so two rescorings of one
     application run one after the other.
     """
-    from backoffice.applications.models import Applicant, Application, IndicatorClaim, RegistryStatus
-
     ids = sorted(set(application_ids))
     c = IndicatorClaim.__table__.c
     for start in range(0, len(ids), chunk):

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import chinese_calendar
 
-from verifiers.turnaround import DUE_SOON_WORKING_DAYS, due_working_days
+from verifiers.turnaround import due_working_days
 
 
 def is_working_day(day: date) -> bool:
@@ -26,14 +26,6 @@ def is_working_day(day: date) -> bool:
     except NotImplementedError:
         # chinese-calendar knows 2004–2026 only: count weekends only until it is updated.
         return day.weekday() < 5
-
-
-def calendar_covers(day: date) -> bool:
-    try:
-        chinese_calendar.is_workday(day)
-        return True
-    except NotImplementedError:
-        return False
 
 
 @lru_cache(maxsize=1)
@@ -124,8 +116,3 @@ def working_days_used(queue: str, due_date: date, as_of: date) -> int:
     """Working days a case has used by `as_of` (ageing), derived from its due date: the due
     date already carries every pause, so used = allowance - working days still left."""
     return due_working_days(queue) - working_days_between(as_of, due_date)
-
-
-def due_soon_limit(today: date) -> date:
-    """Cases due on or before this date (and not yet overdue) are "due soon"."""
-    return add_working_days(today, DUE_SOON_WORKING_DAYS)

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from backoffice.applications.models import EvidenceFile
 from backoffice.cases.models import CaseKind, CaseStatus, ReviewCase
+from backoffice.cases.services import checklist_rows
 from backoffice.extensions import db
 from verifiers.uploads import store
 
@@ -57,8 +58,6 @@ def label_pdf(lines: list[str]) -> bytes:
 
 def demo_slots(case: ReviewCase):
     """The material rows a demo applicant uploads: every row, but one option per "one of" group."""
-    from backoffice.cases.services import checklist_rows
-
     seen_groups: set[str] = set()
     for row in checklist_rows(case):
         if row.one_of is not None:

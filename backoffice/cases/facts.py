@@ -23,6 +23,7 @@ from backoffice.scoring.tables import (
     EDUCATION_LEVELS,
     HONOURS,
     INNOVATION,
+    INSURANCE_TYPES,
     RESIDENCE_TYPES,
 )
 
@@ -227,8 +228,6 @@ def describe(indicator: str, year: int, facts: Mapping | None, english: bool = F
                  for y in sorted(int(k) for k in annual)]
         return lines + [(fields[-1].label(english), str(facts.get("violations", 0)))]
     if indicator == "employment":
-        from backoffice.scoring.tables import INSURANCE_TYPES
-
         names = dict(INSURANCE_TYPES)
         lines = []
         for t, record_ in (facts.get("insurance") or {}).items():

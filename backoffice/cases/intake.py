@@ -36,20 +36,18 @@ from backoffice.cases import clock
 from backoffice.cases.models import OPEN_STATUSES, CaseKind, CaseStatus, ReviewCase
 from backoffice.core.db import utcnow
 from backoffice.extensions import db
+from backoffice.intake.models import TipReport
 from backoffice.reference.models import District, Year
-from verifiers.routing import queue_for
+from backoffice.turnaround.services import resume
 from verifiers import phases
 from verifiers.identifiers import resident_id_problem
 from verifiers.indicators import INDICATOR_CODES
 from verifiers.materials import review_type as _review_type
-from verifiers.reasons import REASON_CODES, contest_refusal, reason as _reason
+from verifiers.reasons import REASON_CODES, case_conditions, contest_refusal, reason as _reason
+from verifiers.routing import queue_for
 from verifiers.uploads import UploadRejected, check_pdf, store
 
 STATEMENT_MAX = 2000
-
-# 第三篇 五 创新创业指标复查所需材料清单 序号2: the extra rows apply to the main creators of
-# works awarded these two prizes (SCORING.md annex-1 codes).
-_CREATOR_AWARDS = frozenset({"five_one_project", "beijing_literature_art"})
 
 
 class IntakeRefused(Exception):
@@ -157,24 +155,6 @@ def _statement(text: str | None, *, required: bool) -> str | None:
 
 
 # 复查 --------------------------------------------------------------------------------------
-def case_conditions(case_or_reason_code, claim: IndicatorClaim | None = None,
-                    review_type: str | None = None) -> frozenset[str]:
-    """The materials conditions that apply to a 复查 (e.g. ``degree_review``), derived from
-    the contested reason and the claim, so the checklist never depends on what a client says;
-    only conditions the review type knows."""
-    code = getattr(case_or_reason_code, "reason_code", case_or_reason_code)
-    if claim is None:
-        claim = getattr(case_or_reason_code, "claim", None)
-    if review_type is None:
-        review_type = getattr(case_or_reason_code, "review_type", None)
-    conditions = set(_reason(code).conditions) if code in REASON_CODES else set()  # an appeal names an indicator
-    if claim is not None and (claim.claimed or {}).get("code") in _CREATOR_AWARDS:
-        conditions.add("wuge_yi_or_beijing_arts_creator")
-    if review_type is None:
-        return frozenset(conditions)
-    return frozenset(conditions & {c.code for c in _review_type(review_type).conditions})
-
-
 def _choose_review_type(reason, requested: str | None) -> str:
     if requested is None:
         if len(reason.review_types) == 1:
@@ -315,8 +295,6 @@ def add_evidence(case: ReviewCase, files: Mapping[str, Upload | bytes], *, today
     checked = check_evidence(case.review_type, case_conditions(case), files, require=True)
     rows = _attach(case, checked, upload_dir, actor_label)
     if case.status == CaseStatus.awaiting_materials:
-        from backoffice.turnaround.services import resume
-
         resume(case, _today(today), actor_label=actor_label)
     return rows
 
@@ -411,8 +389,6 @@ def submit_tip(application: Application, *, statement: str, reporter_name: str, 
                reporter_phone: str | None = None, today: date | None = None,
                actor_label: str | None = None) -> ReviewCase:
     """Receive a real-name report against an announced applicant (city-level queue "tips")."""
-    from backoffice.intake.models import TipReport
-
     today = _today(today)
     check_phase("tip.submit", _year(application), today)
     text = _statement(statement, required=True)

@@ -9,7 +9,10 @@ job does, once). They raise a `CaseActionError` the views show as it is:
   can be shown again with what the user typed;
 * `StaleCase` — the form was rendered from an older version of the case (someone acted
   first). ReviewCase.version is SQLAlchemy's version_id_col, so the UPDATE itself also
-  refuses a race between two requests that both passed the version check.
+  refuses a race between two requests that both passed the version check;
+* `MissingVersion` — the request did not say which version of the case it was made on.
+  Every action takes the version its form was rendered from (`version`, or `versions` by
+  case id for several cases); there is no way to skip the check.
 
 Decisions are never updated: a new decision on a case supersedes the latest one
 (Decision.supersedes_id). A decision that changes a score waits for a supervisor's second
@@ -28,8 +31,7 @@ from backoffice.applications.models import EvidenceFile
 from backoffice.audit.models import AuditEvent
 from backoffice.audit.services import record
 from backoffice.cases import facts as facts_module
-from backoffice.cases.intake import case_conditions  # one derivation for intake and checklist
-from backoffice.cases.models import CaseStatus, Countersignature, Decision, Outcome, ReviewCase
+from backoffice.cases.models import CASE_STATUS_LABELS, CaseStatus, Countersignature, Decision, Outcome, ReviewCase
 from backoffice.core.db import utcnow
 from backoffice.extensions import db
 from backoffice.outbox.services import request_rescore
@@ -44,7 +46,11 @@ from backoffice.staff.permissions import (
 )
 from backoffice.turnaround.sql import beijing_today
 from verifiers.materials import review_type as _review_type
-from verifiers.reasons import OUTCOME_CODES, decision_reasons
+from verifiers.reasons import (  # one derivation for intake and checklist
+    OUTCOME_CODES,
+    case_conditions,
+    decision_reasons,
+)
 
 CHECKLIST_STATES = ("present", "acceptable", "problem")
 CHECKLIST_STATE_LABELS = {
@@ -77,6 +83,10 @@ class StaleCase(CaseActionError):
     status = 409
 
 
+class MissingVersion(CaseActionError):
+    status = 400
+
+
 STALE_MESSAGE = (
     "该案件已被他人处理（领取、改派或决定），本次提交未保存；页面已显示最新状态，您填写的内容保留在表单中。"
     " / Someone else acted on this case first, so nothing was saved; the page shows the case as it is now"
@@ -84,11 +94,19 @@ STALE_MESSAGE = (
 )
 
 
+MISSING_VERSION_MESSAGE = (
+    "提交的表单缺少案件版本，无法确认您看到的是最新状态，本次提交未保存；请刷新页面后重试，您填写的内容保留在表单中。"
+    " / The form did not say which version of the case it was filled in on, so nothing was saved;"
+    " reload the page and try again (what you typed is kept)."
+)
+
+
 # Helpers ---------------------------------------------------------------------------------
 
 def _check_version(case: ReviewCase, version) -> None:
-    if version is None:
-        return
+    """Mandatory: a request without the version it was made on is refused, never waved through."""
+    if version is None or (isinstance(version, str) and not version.strip()):
+        raise MissingVersion(f"{case.number}: {MISSING_VERSION_MESSAGE}")
     try:
         version = int(version)
     except (TypeError, ValueError):
@@ -111,8 +129,6 @@ def _refuse_unless(verdict) -> None:
 
 
 def _status_label(status: CaseStatus) -> str:
-    from backoffice.cases.models import CASE_STATUS_LABELS
-
     return CASE_STATUS_LABELS[status]
 
 
@@ -152,7 +168,7 @@ def _changes_score(case: ReviewCase, outcome: str) -> bool:
 
 # Claim, release, reassign ---------------------------------------------------------------
 
-def claim(case: ReviewCase, *, actor, version=None) -> ReviewCase:
+def claim(case: ReviewCase, *, actor, version) -> ReviewCase:
     """A reviewer takes an open case from the queue."""
     _check_version(case, version)
     _refuse_unless(can_open_case(actor, case))
@@ -170,7 +186,7 @@ def claim(case: ReviewCase, *, actor, version=None) -> ReviewCase:
     return case
 
 
-def release(case: ReviewCase, *, actor, version=None) -> ReviewCase:
+def release(case: ReviewCase, *, actor, version) -> ReviewCase:
     """The assignee hands an undecided case back to the queue."""
     _check_version(case, version)
     _refuse_unless(can_release_case(actor, case))
@@ -185,7 +201,7 @@ def release(case: ReviewCase, *, actor, version=None) -> ReviewCase:
 
 
 def reassign(cases: Iterable[ReviewCase], assignee, *, reason: str, actor,
-             versions: Mapping[int, int] | None = None) -> list[ReviewCase]:
+             versions: Mapping[int, int | str | None]) -> list[ReviewCase]:
     """A supervisor hands one or many cases to `assignee` (None: back to the queue), with a reason.
 
     All or nothing: if any case may not be reassigned, nothing changes and the message
@@ -199,7 +215,6 @@ def reassign(cases: Iterable[ReviewCase], assignee, *, reason: str, actor,
         raise Invalid("请填写改派理由 / give the reason for the reassignment", {"reason": "必填 / required"})
     if len(reason) > NOTE_MAX:
         raise Invalid("改派理由过长 / the reason is too long", {"reason": f"≤ {NOTE_MAX}"})
-    versions = versions or {}
     for case in cases:
         _check_version(case, versions.get(case.id))
     problems = []
@@ -403,7 +418,7 @@ def _finalize(case: ReviewCase, decision: Decision, actor) -> None:
 
 # Countersign ------------------------------------------------------------------------------
 
-def countersign(case: ReviewCase, *, actor, confirm: bool, reason: str | None = None, version=None) -> Countersignature:
+def countersign(case: ReviewCase, *, actor, confirm: bool, version, reason: str | None = None) -> Countersignature:
     """A supervisor who did not decide confirms the pending decision (it becomes final) or
     sends it back to the assignee with a reason."""
     _check_version(case, version)

@@ -22,26 +22,27 @@ from backoffice.applications.models import (
 )
 from backoffice.applications.score_views import breakdown_rows
 from backoffice.audit.models import AuditEvent
-from backoffice.cases import facts as facts_module
-from backoffice.cases import services
+from backoffice.cases import due, facts as facts_module, services
 from backoffice.cases.admin import case_reason_text, forget_queue_counts
 from backoffice.cases.models import CASE_KIND_LABELS, CASE_STATUS_LABELS, CaseStatus, ReviewCase
 from backoffice.extensions import db
 from backoffice.i18n import is_english, text
-from backoffice.staff.models import Role, Staff
+from backoffice.staff.models import Staff
 from backoffice.staff.permissions import (
+    CASE_WORKERS,
     can_be_assigned,
     can_claim_case,
     can_countersign,
     can_decide,
     can_open_case,
     can_reassign,
+    can_reassign_cases,
     can_release_case,
     can_work_cases,
 )
+from backoffice.turnaround.sql import beijing_today
 from verifiers.materials import review_type as materials_review_type
-from verifiers.reasons import OUTCOMES, REASON_CODES, decision_reason
-from verifiers.reasons import reason as registry_reason
+from verifiers.reasons import OUTCOMES, REASON_CODES, decision_reason, reason as registry_reason
 
 CHECKLIST_STATES = services.CHECKLIST_STATES
 
@@ -83,7 +84,7 @@ def eligible_assignees(case: ReviewCase) -> list[Staff]:
     candidates = db.session.scalars(
         select(Staff).where(
             Staff.active.is_(True),
-            Staff.role.in_([Role.reviewer, Role.supervisor]),
+            Staff.role.in_(CASE_WORKERS),
             or_(Staff.district_id == case.district_id, Staff.district_id.is_(None)),
         ).order_by(Staff.role, Staff.full_name)
     ).all()
@@ -206,8 +207,9 @@ class CaseWorkspaceView(ProtectedView):
     @expose("/bulk/reassign", methods=("GET", "POST"))
     def bulk_reassign(self):
         cases = self._bulk_cases(request.values.get("ids", ""))
-        if current_user.role != Role.supervisor:
-            abort(403, description="只有主管可以改派案件 / only supervisors reassign cases")
+        verdict = can_reassign_cases(current_user)
+        if not verdict:
+            abort(403, description=verdict.message)
         status, error = 200, None
         if request.method == "POST":
             versions = {c.id: request.form.get(f"version-{c.id}") for c in cases}
@@ -343,6 +345,7 @@ class CaseWorkspaceView(ProtectedView):
             indicator_label=INDICATOR_LABELS.get(indicator, "") if indicator else "",
             kind_label=CASE_KIND_LABELS.get(case.kind, case.kind),
             status_label=CASE_STATUS_LABELS.get(case.status, case.status),
+            due_state=due.due_state(case.due_date, case.status, beijing_today()),
             reason_text=case_reason_text(case),
             registry=registry,
             registry_status_label=REGISTRY_STATUS_LABELS.get(claim.registry_status) if claim else None,
@@ -364,7 +367,7 @@ class CaseWorkspaceView(ProtectedView):
             decide_hint=_decide_hint(case, user),
             can_countersign=bool(countersign_verdict), countersign_message=getattr(countersign_verdict, "message", ""),
             can_reassign=case.status != CaseStatus.closed and bool(can_reassign(user, case)),
-            assignees=eligible_assignees(case) if user.role == Role.supervisor else [],
+            assignees=eligible_assignees(case) if can_reassign(user, case) else [],
             english=english, t=text,
         )
 

@@ -559,14 +559,10 @@ bp.register_error_handler(RequestEntityTooLarge, http_error)
 
 def init_api(app) -> None:
     """Register the blueprint (CSRF-exempt: token-authenticated) and answer JSON for every
-    error under /api/, routing errors (404/405) included, which blueprint handlers never see."""
+    error under /api/, routing errors (404/405) included, which blueprint handlers never see:
+    the app's one HTTPException handler (app.py) hands errors under a registered URL prefix to
+    that prefix's responder (app.extensions["http_error_responders"])."""
     csrf.exempt(bp)
     app.register_blueprint(bp)
-    previous = app.error_handler_spec.get(None, {}).get(None, {}).get(HTTPException)
-
-    @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException):
-        if request.path.startswith("/api/") and exc.code is not None and exc.code >= 400:
-            return http_error(exc)
-        return previous(exc) if previous is not None else exc
+    app.extensions.setdefault("http_error_responders", {})["/api/"] = http_error
 

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import click
 
+from backoffice import cliapp
+from backoffice.extensions import db
 from backoffice.intake.openapi import SCOPES
-
-
-def _app():
-    from backoffice.cli import _app as make_app
-
-    return make_app()
+from backoffice.intake.registry import load_dataset
+from backoffice.intake.tokens import issue_token
+from verifiers.registry import DatasetError
 
 
 @click.command("create-token")
@@ -19,11 +18,8 @@ def _app():
 @click.option("--rotate", is_flag=True, help="Replace an existing client's token (the old one stops working)")
 def create_token(name: str, scopes: tuple[str, ...], rotate: bool) -> None:
     """Issue an intake API token for a machine client; the token is printed once."""
-    from backoffice.extensions import db
-    from backoffice.intake.tokens import issue_token
-
     wanted = [s.strip() for item in scopes for s in item.split(",") if s.strip()]
-    app = _app()
+    app = cliapp.cli_app()
     with app.app_context():
         try:
             client, token = issue_token(name, wanted, rotate=rotate, actor_label="cli")
@@ -46,11 +42,7 @@ def registry() -> None:
 @click.option("--replace", is_flag=True, help="Remove rows of a loaded file's registry that the file no longer has")
 def registry_load(directory: str, replace: bool) -> None:
     """Load DIRECTORY's CSV files (verifiers/registry/records.py) into the dataset."""
-    from backoffice.extensions import db
-    from backoffice.intake.registry import load_dataset
-    from verifiers.registry import DatasetError
-
-    app = _app()
+    app = cliapp.cli_app()
     with app.app_context():
         try:
             summary = load_dataset(directory, replace=replace)

@@ -6,12 +6,14 @@ from pathlib import Path
 
 from sqlalchemy import delete, select
 
+from backoffice.applications.facts import FactsError, check_facts
 from backoffice.applications.models import IndicatorClaim, RegistryStatus
 from backoffice.audit.services import record
 from backoffice.cases.intake import IntakeRefused
 from backoffice.core.db import utcnow
 from backoffice.extensions import db
 from backoffice.intake.models import ClaimDetails, RegistryRecord
+from backoffice.outbox.services import request_rescore
 from verifiers.reasons import UnknownCode, reason as _reason
 from verifiers.registry import FILES, DatasetRegistries, Person, Registries, RegistryResult, parse_file, verify
 
@@ -74,10 +76,6 @@ def load_dataset(directory: str | Path, *, replace: bool = False, actor_label: s
 
 
 # Results on claims ---------------------------------------------------------------------------
-def details_of(claim_id: int) -> ClaimDetails | None:
-    return db.session.get(ClaimDetails, claim_id)
-
-
 def _details(claim: IndicatorClaim) -> ClaimDetails:
     found = db.session.get(ClaimDetails, claim.id)
     if found is None:
@@ -108,8 +106,6 @@ def record_result(claim: IndicatorClaim, result: RegistryResult, *, actor_label:
     """Put a registry result on the claim. Returns False (and changes nothing, not even
     ``checked_at``) when the claim already carries exactly this result: a verifier run twice
     gives the same result and no new rows. A result that changes what scores asks for a rescore."""
-    from backoffice.applications.facts import FactsError, check_facts
-
     indicator = claim.indicator.value
     if claim.verified_by_decision_id is not None:
         raise IntakeRefused(
@@ -146,8 +142,6 @@ def record_result(claim: IndicatorClaim, result: RegistryResult, *, actor_label:
     record("claim.checked", "indicator_claim", claim.id, district_id=claim.application.district_id,
            before=before, after=after, actor_label=actor_label)
     if before["verified"] != after["verified"] or before["status"] != after["status"]:
-        from backoffice.outbox.services import request_rescore
-
         request_rescore(claim.application_id, trigger="registry")
     return True
 

@@ -7,6 +7,7 @@ from datetime import date
 
 from sqlalchemy import or_, select
 
+from backoffice.applications.facts import FactsError, check_facts
 from backoffice.applications.models import (
     Applicant,
     Application,
@@ -22,7 +23,7 @@ from backoffice.core.db import utcnow
 from backoffice.extensions import db
 from backoffice.intake.models import ClaimDetails
 from backoffice.intake.schema import FieldError
-from backoffice.outbox.services import request_rank
+from backoffice.outbox.services import request_rank, request_rescore
 from backoffice.reference.models import District, Employer, Year
 from verifiers.identifiers import birth_date_of, mask_resident_id, resident_id_problem, uscc_problem
 
@@ -122,8 +123,6 @@ def filed_errors(indicator: str, facts: dict, filed: dict, prefix: str = "filed"
 
 
 def claim_errors(indicator: str, facts, filed, year: int, prefix: str = "") -> list[FieldError]:
-    from backoffice.applications.facts import FactsError, check_facts
-
     errors: list[FieldError] = []
     try:
         check_facts(indicator, facts, year=year)
@@ -218,8 +217,6 @@ def update_claim(claim: IndicatorClaim, data: dict, *, today: date, actor_label:
     record("claim.changed", "indicator_claim", claim.id, district_id=claim.application.district_id,
            actor_label=actor_label, before=before, after={"facts": facts, "filed": filed, "status": "pending"})
     if counted:
-        from backoffice.outbox.services import request_rescore
-
         request_rescore(claim.application_id, trigger="claim_changed")
     return claim
 
@@ -242,8 +239,6 @@ def delete_claim(claim: IndicatorClaim, *, today: date, actor_label: str) -> Non
     record("claim.deleted", "indicator_claim", claim_id, district_id=application.district_id,
            actor_label=actor_label, before=before)
     if counted:
-        from backoffice.outbox.services import request_rescore
-
         request_rescore(application.id, trigger="claim_deleted")
     db.session.expire(application, ["claims"])
 

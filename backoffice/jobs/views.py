@@ -1,33 +1,33 @@
 """The jobs page (后台任务), administrators only: a Flask-Admin BaseView."""
 from __future__ import annotations
 
+from datetime import timezone
+from zoneinfo import ZoneInfo
+
 from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from backoffice.admin.base import ProtectedView
 from backoffice.extensions import db
 from backoffice.i18n import text
 from backoffice.jobs import services
+from backoffice.outbox.services import pending_rescore
 from backoffice.staff.permissions import can_write_area
+from queues.relay import relay_client
 
 
 def _beijing(moment) -> str:
     """Times as the windows read them: Beijing time, 2021-04-16 09:30:00."""
     if moment is None:
         return ""
-    from zoneinfo import ZoneInfo
-
     if moment.tzinfo is None:
-        from datetime import timezone
-
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _connection():
-    from queues.relay import relay_client
-
     return relay_client(current_app.config["BACKOFFICE"])
 
 
@@ -66,8 +66,6 @@ class JobsView(ProtectedView):
 # "Rescoring pending" beside an application's total ----------------------------------------
 def pending_on_page(application_ids) -> set[int]:
     """Computed once per list page (ApplicationView.get_list) and kept for the formatters."""
-    from backoffice.outbox.services import pending_rescore
-
     g.pending_rescore = pending_rescore(application_ids)
     return g.pending_rescore
 
@@ -75,10 +73,6 @@ def pending_on_page(application_ids) -> set[int]:
 def total_with_pending(view, context, model, name):
     """The total, with a "rescoring pending" badge while a rescore request of the
     application is undelivered, queued, running or failed."""
-    from markupsafe import Markup, escape
-
-    from backoffice.outbox.services import pending_rescore
-
     pending = g.get("pending_rescore")
     if pending is None:  # the details page: one application
         pending = pending_rescore([model.id])

@@ -63,11 +63,6 @@ def request_rank(year: int, *, trigger: str = "rescore") -> OutboxMessage:
     return enqueue(RANK, {"year": year, "trigger": trigger}, job_key("rank", year))
 
 
-def request_year_rescore(year: int, *, trigger: str) -> OutboxMessage:
-    """Ask for every application of a year to be rescored (a rule correction)."""
-    return enqueue(RESCORE_YEAR, {"year": year, "trigger": trigger}, job_key("rescore_year", year, trigger))
-
-
 def pending_rescore(application_ids: Iterable[int]) -> set[int]:
     """The applications among these whose rescoring was requested and has not completed
     (undelivered, queued, running, or failed and waiting for an administrator's retry)."""

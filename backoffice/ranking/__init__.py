@@ -1,13 +1,7 @@
 """A year's ranking: ranks, the cut-off at the quota's position, who is admitted.
 
-``from backoffice.ranking import rank_year, RankResult`` (services.py); imported lazily
-so the CLI can register the command without loading the models.
+``from backoffice.ranking import rank_year, RankResult`` (services.py).
 """
+from backoffice.ranking.services import RankResult, rank_year
 
-
-def __getattr__(name):
-    if name in ("rank_year", "RankResult"):
-        from backoffice.ranking import services
-
-        return getattr(services, name)
-    raise AttributeError(name)
+__all__ = ["RankResult", "rank_year"]

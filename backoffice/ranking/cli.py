@@ -3,16 +3,16 @@ from __future__ import annotations
 
 import click
 
+from backoffice import cliapp
+from backoffice.extensions import db
+from backoffice.ranking.services import rank_year
+
 
 @click.command("rank")
 @click.option("--year", type=int, required=True, help="申报年度 / application year")
 def rank(year: int) -> None:
     """Rank a year: write ranks and admission, print the cut-off and the admitted count."""
-    from backoffice.cli import _app
-    from backoffice.extensions import db
-    from backoffice.ranking.services import rank_year
-
-    app = _app()
+    app = cliapp.cli_app()
     with app.app_context():
         try:
             result = rank_year(year, actor_label="cli")

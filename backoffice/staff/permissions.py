@@ -108,11 +108,6 @@ def can_see(user, area: str, district_id: int | None) -> Verdict:
     return verdict if not verdict else can_see_district(user, district_id)
 
 
-def scope_district_id(user) -> int | None:
-    """The district every query of this user is limited to, or None for city level."""
-    return user.district_id
-
-
 def case_area(case) -> str:
     """Tips carry the reporter's identity: a tip case belongs to the "tips" area, not "cases"."""
     return "tips" if getattr(case, "queue", None) == "tips" else "cases"
@@ -144,8 +139,8 @@ def can_claim_case(user, case) -> Verdict:
     verdict = can_see(user, case_area(case), case.district_id)
     if not verdict:
         return verdict
-    if user.role not in (Role.reviewer, Role.supervisor):
-        return deny("只有审核员可以领取案件 / only reviewers claim cases")
+    if user.role not in CASE_WORKERS:
+        return deny("只有审核员和主管可以领取案件 / only reviewers and supervisors claim cases")
     if case.assignee_id not in (None, user.id):
         return deny("该案件已由他人领取 / someone else has claimed this case")
     return ALLOW
@@ -157,6 +152,38 @@ def can_reassign(user, case) -> Verdict:
         return verdict
     if user.role != Role.supervisor:
         return deny("只有主管可以改派案件 / only supervisors reassign cases")
+    return ALLOW
+
+
+def can_reassign_cases(user) -> Verdict:
+    """The reassign forms (bulk, and the dashboard's): supervisors only; each case is then
+    checked with `can_reassign`."""
+    if not _signed_in(user):
+        return NOT_SIGNED_IN
+    if user.role != Role.supervisor:
+        return deny("只有主管可以改派案件 / only supervisors reassign cases")
+    return ALLOW
+
+
+# The worklists' bulk actions and who may use them; each case is then checked by its own rule.
+BULK_ACTIONS: dict[str, frozenset[Role]] = {
+    "claim": CASE_WORKERS,
+    "decide": CASE_WORKERS,
+    "reassign": frozenset({Role.supervisor}),
+}
+
+
+def can_bulk_act(user, action: str, queue: str | None = None) -> Verdict:
+    """A worklist's bulk action (claim, decide, reassign) for this user on `queue`'s list.
+    Tips are investigators' own work, one at a time: no bulk actions on their queue."""
+    if not _signed_in(user):
+        return NOT_SIGNED_IN
+    if queue == "tips":
+        return deny("举报线索不能批量处理 / tips are not worked in bulk")
+    if user.role not in BULK_ACTIONS[action]:
+        if action == "reassign":
+            return deny("只有主管可以改派案件 / only supervisors reassign cases")
+        return deny("只有审核员和主管办理案件 / only reviewers and supervisors work cases")
     return ALLOW
 
 

@@ -32,14 +32,15 @@ from backoffice.applications.models import Applicant, Application, EvidenceFile,
 from backoffice.audit.services import record
 from backoffice.cases.clock import add_working_days
 from backoffice.cases.models import ReviewCase
+from backoffice.demo import SeedSummary, ensure_reference
 from backoffice.extensions import db
 from backoffice.reference.data import DISTRICTS
 from backoffice.reference.models import Employer, Year
 from backoffice.scoring.tables import HONOURS, INNOVATION
-from verifiers.routing import queue_for
 from verifiers.identifiers import USCC_ALPHABET, resident_id_check_char, uscc_check_char
 from verifiers.materials import review_type
 from verifiers.reasons import reason
+from verifiers.routing import queue_for
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红玉兰亮鹏飞宇浩然晨阳欣怡子涵梓轩思远雨婷嘉怡俊杰文博天佑佳琪诗涵一鸣泽宇晓东海燕丹丹春梅"
@@ -344,8 +345,6 @@ class SynthError(RuntimeError):
 def synthesize(year: int = 2021, applications: int = 120_000, seed: int = 1, open_cases: int = 60_000,
                chunk: int = 5000, progress: Callable[[int], None] | None = None) -> SynthSummary:
     """Generate and insert a synthetic year; commits once at the end."""
-    from backoffice.demo import SeedSummary, ensure_reference
-
     session = db.session
     if session.scalar(select(func.count()).select_from(Application).where(Application.year == year)):
         raise SynthError(f"year {year} already has applications; synthesize into an empty year or database")

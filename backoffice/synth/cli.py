@@ -5,6 +5,9 @@ import time
 
 import click
 
+from backoffice import cliapp
+from backoffice.synth import SynthError, synthesize
+
 
 @click.command("synth")
 @click.option("--year", default=2021, show_default=True)
@@ -14,10 +17,7 @@ import click
               help="Open review cases: 复查 of contestable results first, then 异议申诉 up to this count.")
 def synth(year: int, applications: int, seed: int, open_cases: int) -> None:
     """Generate a synthetic application year (bulk insert; COPY on PostgreSQL)."""
-    from backoffice.cli import _app
-    from backoffice.synth import SynthError, synthesize
-
-    app = _app()
+    app = cliapp.cli_app()
     started = time.perf_counter()
     with app.app_context():
         with click.progressbar(length=applications, label=f"synth {year}") as bar:

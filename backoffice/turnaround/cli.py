@@ -6,6 +6,11 @@ from datetime import date, timedelta
 
 import click
 
+from backoffice import cliapp
+from backoffice.extensions import db
+from backoffice.turnaround.sql import beijing_today
+from backoffice.turnaround.sweep import record_backlog, sweep as run_sweep
+
 
 @click.command("sweep")
 @click.option("--day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
@@ -14,12 +19,7 @@ import click
               help="Also record the backlog of this many days before it, rebuilt from receipt and closing dates.")
 def sweep(day, backfill: int) -> None:
     """Record the day's backlog and update the escalation lists (idempotent for a day)."""
-    from backoffice.cli import _app
-    from backoffice.extensions import db
-    from backoffice.turnaround.sql import beijing_today
-    from backoffice.turnaround.sweep import record_backlog, sweep as run_sweep
-
-    app = _app()
+    app = cliapp.cli_app()
     with app.app_context():
         target: date = day.date() if day else beijing_today()
         for back in range(backfill, 0, -1):

@@ -39,7 +39,7 @@ def to_csv(table: Table) -> bytes:
 
 
 def to_xlsx(table: Table) -> bytes:
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # local import: openpyxl is heavy and only an XLSX export needs it
 
     workbook = Workbook()
     sheet = workbook.active

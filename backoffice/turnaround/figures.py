@@ -5,8 +5,9 @@ the CSV and the XLSX export are the same rows.
 
 Definitions (the page says them in words too):
 
-* open: not closed; overdue: open, not waiting for the applicant, due date before today;
-  due soon: not overdue, not waiting, due within 2 working days (verifiers/turnaround.py);
+* open: not closed; overdue and due soon as everywhere else (backoffice/cases/due.py):
+  overdue = open, not waiting for the applicant, due date before today; due soon = not
+  overdue, not waiting, due within 2 working days (verifiers/turnaround.py);
 * decided on time (the headline): a closed case of the year whose closing day (Beijing)
   is on or before its due date. The due date already carries every pause, so this is
   "decided within the queue's working days (10) after receipt, pauses excluded";
@@ -30,7 +31,8 @@ from sqlalchemy import Date, Integer, and_, case as sql_case, exists, func, lite
 from sqlalchemy.orm import aliased
 
 from backoffice.applications.models import Applicant, Application
-from backoffice.cases.clock import due_soon_limit, subtract_working_days, working_days_between
+from backoffice.cases import due
+from backoffice.cases.clock import subtract_working_days, working_days_between
 from backoffice.cases.models import CASE_STATUS_LABELS, CaseStatus, Decision, Outcome, ReviewCase
 from backoffice.extensions import db
 from backoffice.i18n import text
@@ -38,8 +40,8 @@ from backoffice.reference.models import District
 from backoffice.staff.models import Role, Staff
 from backoffice.turnaround.models import DailyBacklog, Escalation
 from backoffice.turnaround.sql import beijing_date, beijing_day_end, beijing_day_start
-from verifiers.turnaround import DEFAULT_DUE_WORKING_DAYS, DUE_SOON_WORKING_DAYS, DUE_WORKING_DAYS, due_working_days
 from verifiers.identifiers import mask_resident_id
+from verifiers.turnaround import DEFAULT_DUE_WORKING_DAYS, DUE_SOON_WORKING_DAYS, DUE_WORKING_DAYS, due_working_days
 
 AGEING_BUCKETS: tuple[tuple[int, int | None], ...] = ((0, 2), (3, 5), (6, 8), (9, 10), (11, 15), (16, 20), (21, None))
 BACKLOG_DAYS = 30
@@ -133,10 +135,6 @@ class Scope:
         return and_(*out)
 
 
-def _running():
-    return ReviewCase.status != CaseStatus.awaiting_materials
-
-
 def _open():
     return ReviewCase.status != CaseStatus.closed
 
@@ -159,7 +157,7 @@ class OpenCounts:
 
 
 def open_counts(scope: Scope) -> OpenCounts:
-    today, soon = scope.today, due_soon_limit(scope.today)
+    today, soon = scope.today, due.due_soon_limit(scope.today)
     waiting = ReviewCase.status == CaseStatus.awaiting_materials
     paused_on = sql_case((waiting, ReviewCase.paused_on), else_=None)
     unassigned = ReviewCase.assignee_id.is_(None)
@@ -169,21 +167,22 @@ def open_counts(scope: Scope) -> OpenCounts:
     per_queue = {code: [0] * 5 for code in scope.queue_codes}
     ageing = {code: [0] * len(AGEING_BUCKETS) for code in scope.queue_codes}
     used_memo: dict = {}
-    for code, due, is_waiting, paused, is_unassigned, n in _run(stmt):
+    for code, due_date, is_waiting, paused, is_unassigned, n in _run(stmt):
         row = per_queue[code]
         row[0] += n
+        state = due.due_state(due_date, CaseStatus.awaiting_materials if is_waiting else CaseStatus.open, today, soon)
         if is_waiting:
             row[3] += n
-        elif due < today:
+        elif state == due.OVERDUE:
             row[1] += n
-        elif due <= soon:
+        elif state == due.DUE_SOON:
             row[2] += n
         if is_unassigned:
             row[4] += n
         # Working days used: as of today, or as of the pause for a case waiting for the applicant.
-        key = (code, due, paused or today)
+        key = (code, due_date, paused or today)
         if key not in used_memo:
-            used_memo[key] = _bucket(max(due_working_days(code) - working_days_between(key[2], due), 0))
+            used_memo[key] = _bucket(max(due_working_days(code) - working_days_between(key[2], due_date), 0))
         ageing[code][used_memo[key]] += n
     return OpenCounts(per_queue, ageing, sum(r[1] for r in per_queue.values()),
                       sum(r[2] for r in per_queue.values()))
@@ -489,11 +488,11 @@ def _case_list(scope: Scope, key: str, title: str, where, note: str, limit: int 
     rows, ids, versions = [], [], []
     labels = {code: scope.queue_label(code) for code in scope.queue_codes}
     nobody = text("未领取", "unassigned")
-    for cid, version, number, code, district, name, id_number, received, due, status, assignee_name, esc in _run(stmt):
+    for cid, version, number, code, district, name, id_number, received, due_on, status, assignee_name, esc in _run(stmt):
         ids.append(cid)
         versions.append(version)
-        rows.append([number, labels[code], district, f"{name} {mask_resident_id(id_number)}", received, due,
-                     working_days_between(due, scope.today), CASE_STATUS_LABELS[CaseStatus(status)],
+        rows.append([number, labels[code], district, f"{name} {mask_resident_id(id_number)}", received, due_on,
+                     working_days_between(due_on, scope.today), CASE_STATUS_LABELS[CaseStatus(status)],
                      assignee_name or nobody, esc])
     return Table(
         key=key, title=title,
@@ -514,7 +513,7 @@ def _case_list(scope: Scope, key: str, title: str, where, note: str, limit: int 
 def overdue_list(scope: Scope, limit: int | None = LIST_LIMIT, total: int | None = None) -> Table:
     return _case_list(
         scope, "overdue", text("超期案件（督办清单）", "Overdue cases (escalation list)"),
-        and_(_running(), ReviewCase.due_date < scope.today),
+        due.overdue_clause(scope.today),
         text("每日清查将超期案件列入本区主管的督办清单（督办日期）；按办结期限排序。",
              "The daily sweep puts overdue cases on the district supervisor's escalation list (escalated on); "
              "oldest due first."),
@@ -525,7 +524,7 @@ def overdue_list(scope: Scope, limit: int | None = LIST_LIMIT, total: int | None
 def due_soon_list(scope: Scope, limit: int | None = LIST_LIMIT, total: int | None = None) -> Table:
     return _case_list(
         scope, "due_soon", text(f"{DUE_SOON_WORKING_DAYS}个工作日内到期", f"Due within {DUE_SOON_WORKING_DAYS} working days"),
-        and_(_running(), ReviewCase.due_date >= scope.today, ReviewCase.due_date <= due_soon_limit(scope.today)),
+        due.due_soon_clause(scope.today),
         text("尚未超期、将在两个工作日内到期的案件。", "Not yet overdue, due within two working days."),
         limit, total,
     )

@@ -7,8 +7,8 @@ cannot be recomputed later) and the escalations (a list supervisors work from, w
 day each case went on it). Idempotent for a day: a second run replaces the day's backlog
 with the same figures and finds nothing new to escalate or resolve.
 
-Overdue (as on the home page): open, not waiting for the applicant, due date before the
-day. Cases of city-only queues (tips) are investigators' work and never escalated to a
+Overdue and due soon are backoffice/cases/due.py's, as on every page: open, not waiting
+for the applicant, due date before the day (overdue) or within 2 working days (due soon). Cases of city-only queues (tips) are investigators' work and never escalated to a
 district supervisor.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from datetime import date
 from sqlalchemy import and_, case as sql_case, delete, func, insert, or_, select, update
 
 from backoffice.audit.models import AuditEvent
-from backoffice.cases.clock import due_soon_limit
+from backoffice.cases.due import due_within_limit, overdue_clause, past_due
 from backoffice.cases.models import CaseStatus, ReviewCase
 from backoffice.core.db import utcnow
 from backoffice.extensions import db
@@ -51,12 +51,6 @@ def _open_on(day: date):
                 or_(ReviewCase.closed_at.is_(None), ReviewCase.closed_at >= beijing_day_end(day)))
 
 
-def overdue_clause(day: date):
-    return and_(ReviewCase.status != CaseStatus.closed,
-                ReviewCase.status != CaseStatus.awaiting_materials,
-                ReviewCase.due_date < day)
-
-
 def record_backlog(day: date) -> tuple[int, int]:
     """Replace the day's backlog rows: one per district and queue, zeros included, so a day
     the sweep ran is told apart from a day it did not. Returns (rows, open cases).
@@ -68,9 +62,8 @@ def record_backlog(day: date) -> tuple[int, int]:
         ReviewCase.district_id,
         ReviewCase.queue,
         func.count(),
-        func.sum(sql_case((and_(running, ReviewCase.due_date < day), 1), else_=0)),
-        func.sum(sql_case((and_(running, ReviewCase.due_date >= day,
-                                ReviewCase.due_date <= due_soon_limit(day)), 1), else_=0)),
+        func.sum(sql_case((and_(running, past_due(day)), 1), else_=0)),
+        func.sum(sql_case((and_(running, due_within_limit(day)), 1), else_=0)),
         func.sum(sql_case((ReviewCase.status == CaseStatus.awaiting_materials, 1), else_=0)),
     ).where(_open_on(day)).group_by(ReviewCase.district_id, ReviewCase.queue)
     found = {(d, q): (int(n), int(o or 0), int(s or 0), int(a or 0))

@@ -19,15 +19,15 @@ from backoffice.cases.services import NOTE_MAX, CaseActionError, reassign as rea
 from backoffice.extensions import db
 from backoffice.i18n import text
 from backoffice.reference.models import District, Year
-from backoffice.staff.models import Role, Staff
-from backoffice.staff.permissions import can_read_area, can_view_dashboard
+from backoffice.staff.models import Staff
+from backoffice.staff.permissions import CASE_WORKERS, can_read_area, can_reassign_cases, can_view_dashboard
 from backoffice.turnaround import exports, figures
 from backoffice.turnaround.sql import beijing_today
 from verifiers.routing import QUEUES
 from verifiers.turnaround import DUE_WORKING_DAYS
 
 # Who may be handed a case (the case service checks it again, with the district).
-ASSIGNABLE_ROLES = (Role.reviewer, Role.supervisor)
+ASSIGNABLE_ROLES = tuple(CASE_WORKERS)
 
 
 def dashboard_queues(user) -> tuple:
@@ -93,7 +93,7 @@ class TurnaroundView(ProtectedView):
             "dashboard/index.html",
             dashboard=dashboard, scope=scope, args=self._args(scope), warning=self._warning(scope),
             districts=districts, years=years, district_name=district_name, display=figures.display,
-            assignees=self._assignees(scope) if current_user.role == Role.supervisor else [],
+            assignees=self._assignees(scope) if can_reassign_cases(current_user) else [],
             reason_max=NOTE_MAX,
         )
 
@@ -133,11 +133,11 @@ class TurnaroundView(ProtectedView):
             # Another district's case, or one outside the dashboard's queues: as if it did not exist.
             abort(404)
         # The version each row was shown at: a case someone claimed or reassigned since is refused.
-        versions = {c.id: request.form.get(f"version_{c.id}", type=int) for c in cases}
+        # A row without its version is refused by the service like a stale one (nothing saved).
+        versions = {c.id: request.form.get(f"version_{c.id}") for c in cases}
         try:
             reassign_cases(cases, assignee, reason=request.form.get("reason", ""),
-                           actor=current_user._get_current_object(),
-                           versions={k: v for k, v in versions.items() if v is not None})
+                           actor=current_user._get_current_object(), versions=versions)
         except CaseActionError as exc:
             db.session.rollback()
             flash(exc.message, "error")

@@ -75,8 +75,13 @@ def case(bare_case, settings):
     return bare_case
 
 
+def _versions(cases):
+    """The versions a form would have shown these cases at."""
+    return {c.id: c.version for c in cases}
+
+
 def _claimed(case, who):
-    services.claim(case, actor=who)
+    services.claim(case, actor=who, version=case.version)
     return case
 
 
@@ -88,37 +93,37 @@ def _decide(case, who, outcome="rejected", reason="materials_mismatch", note="�
 # Claim, release, reassign -----------------------------------------------------------------
 
 def test_a_reviewer_claims_an_open_case_and_nobody_else_can_then(case, people):
-    services.claim(case, actor=people["reviewer"])
+    services.claim(case, actor=people["reviewer"], version=case.version)
     assert case.status == CaseStatus.in_review and case.assignee_id == people["reviewer"].id
     assert len(_events(case, "case.claimed")) == 1
     with pytest.raises(services.Refused, match="他人"):
-        services.claim(case, actor=people["reviewer2"])
+        services.claim(case, actor=people["reviewer2"], version=case.version)
     # Claiming one's own case again changes nothing (a double click).
     version = case.version
-    services.claim(case, actor=people["reviewer"])
+    services.claim(case, actor=people["reviewer"], version=case.version)
     assert case.version == version
 
 
 @pytest.mark.parametrize("who", ["other_reviewer", "other_supervisor", "admin"])
 def test_outsiders_cannot_claim(case, people, who):
     with pytest.raises(services.Refused):
-        services.claim(case, actor=people[who])
+        services.claim(case, actor=people[who], version=case.version)
     assert case.assignee_id is None
 
 
 def test_a_tip_cannot_be_claimed_by_a_reviewer(make, people):
     tip = make.case(district=OWN, queue="tips", kind="tip")
     with pytest.raises(services.Refused):
-        services.claim(tip, actor=people["reviewer"])
+        services.claim(tip, actor=people["reviewer"], version=tip.version)
 
 
 def test_only_the_assignee_releases(case, people):
     _claimed(case, people["reviewer"])
     with pytest.raises(services.Refused, match="承办人"):
-        services.release(case, actor=people["reviewer2"])
+        services.release(case, actor=people["reviewer2"], version=case.version)
     with pytest.raises(services.Refused):
-        services.release(case, actor=people["supervisor"])
-    services.release(case, actor=people["reviewer"])
+        services.release(case, actor=people["supervisor"], version=case.version)
+    services.release(case, actor=people["reviewer"], version=case.version)
     assert case.status == CaseStatus.open and case.assignee_id is None
     assert len(_events(case, "case.released")) == 1
 
@@ -126,22 +131,22 @@ def test_only_the_assignee_releases(case, people):
 def test_reassign_needs_a_supervisor_of_the_district_and_a_reason(make, case, people):
     second = make.case(district=OWN)
     with pytest.raises(services.Refused, match="主管"):
-        services.reassign([case], people["reviewer2"], reason="休假", actor=people["reviewer"])
+        services.reassign([case], people["reviewer2"], reason="休假", actor=people["reviewer"], versions=_versions([case]))
     with pytest.raises(services.Refused):
-        services.reassign([case], people["reviewer2"], reason="休假", actor=people["other_supervisor"])
+        services.reassign([case], people["reviewer2"], reason="休假", actor=people["other_supervisor"], versions=_versions([case]))
     with pytest.raises(services.Invalid) as no_reason:
-        services.reassign([case, second], people["reviewer2"], reason="  ", actor=people["supervisor"])
+        services.reassign([case, second], people["reviewer2"], reason="  ", actor=people["supervisor"], versions=_versions([case, second]))
     assert "reason" in no_reason.value.errors
     assert case.assignee_id is None and second.assignee_id is None
 
-    services.reassign([case, second], people["reviewer2"], reason="张三休假", actor=people["supervisor"])
+    services.reassign([case, second], people["reviewer2"], reason="张三休假", actor=people["supervisor"], versions=_versions([case, second]))
     assert {case.assignee_id, second.assignee_id} == {people["reviewer2"].id}
     assert case.status == second.status == CaseStatus.in_review
     event = _events(case, "case.reassigned")[0]
     assert event.after["reason"] == "张三休假" and event.actor_id == people["supervisor"].id
 
     # City level may reassign any district's case; back to the queue with nobody.
-    services.reassign([case], None, reason="重新分配", actor=people["city_supervisor"])
+    services.reassign([case], None, reason="重新分配", actor=people["city_supervisor"], versions=_versions([case]))
     assert case.status == CaseStatus.open and case.assignee_id is None
 
 
@@ -151,7 +156,7 @@ def test_reassign_is_all_or_nothing_and_names_each_problem(make, case, people):
     _decide(closed, people["reviewer"])
     assert closed.status == CaseStatus.closed
     with pytest.raises(services.Refused) as refused:
-        services.reassign([case, closed], people["reviewer2"], reason="均衡工作量", actor=people["supervisor"])
+        services.reassign([case, closed], people["reviewer2"], reason="均衡工作量", actor=people["supervisor"], versions=_versions([case, closed]))
     assert closed.number in refused.value.message
     assert case.assignee_id is None
 
@@ -159,7 +164,7 @@ def test_reassign_is_all_or_nothing_and_names_each_problem(make, case, people):
 def test_a_case_goes_only_to_someone_who_may_work_it(case, people):
     for target in ("other_reviewer", "admin"):
         with pytest.raises(services.Refused):
-            services.reassign([case], people[target], reason="试试", actor=people["supervisor"])
+            services.reassign([case], people[target], reason="试试", actor=people["supervisor"], versions=_versions([case]))
     assert case.assignee_id is None
 
 
@@ -342,8 +347,8 @@ def test_upholding_a_claim_that_already_counts_as_filed_closes_at_once(make, peo
 def test_a_stale_version_is_refused_and_changes_nothing(case, people):
     _claimed(case, people["reviewer"])
     rendered = case.version
-    services.reassign([case], people["reviewer2"], reason="临时", actor=people["supervisor"])
-    services.reassign([case], people["reviewer"], reason="改回", actor=people["supervisor"])
+    services.reassign([case], people["reviewer2"], reason="临时", actor=people["supervisor"], versions=_versions([case]))
+    services.reassign([case], people["reviewer"], reason="改回", actor=people["supervisor"], versions=_versions([case]))
     with pytest.raises(services.StaleCase):
         services.decide(case, actor=people["reviewer"], outcome="rejected", reason_code="materials_mismatch",
                         note="不符", version=rendered)

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 
 from backoffice.cases import admin as worklists
 from backoffice.cases.clock import add_working_days
@@ -199,10 +199,16 @@ def test_tips_stay_out_of_the_all_cases_list(make, client_for, reviewer):
 
 # Bulk actions ---------------------------------------------------------------------------
 
-def _action(client, endpoint, action, ids):
+def _row_versions(page: str) -> dict[str, str]:
+    """What a browser sends with the bulk actions' form: each listed row's version input."""
+    return dict(re.findall(r'<input type="hidden" form="action_form" name="(version-\d+)" value="(\d+)">', page))
+
+
+def _action(client, endpoint, action, ids, *, send_versions=True):
     page = client.get(f"/admin/{endpoint}/").get_data(as_text=True)
     return client.post(f"/admin/{endpoint}/action/", data={
         "csrf_token": csrf_token_from(page), "action": action, "rowid": [str(i) for i in ids],
+        **(_row_versions(page) if send_versions else {}),
     })
 
 
@@ -280,6 +286,31 @@ def test_bulk_claim_from_the_worklist(make, client_for, reviewer):
     db.session.expire_all()
     assert {c.assignee_id for c in cases} == {reviewer.id}
     assert db.session.scalar(select(ReviewCase.assignee_id).where(ReviewCase.id == taken.id)) == other.id
+
+
+def test_bulk_claim_needs_the_versions_the_rows_were_shown_at(make, client_for, reviewer):
+    cases = [_case(make, f"W-V{i}") for i in range(2)]
+    db.session.commit()
+    client = client_for(reviewer)
+    # Without the rows' versions nothing is claimed, and the page says why in words.
+    response = _action(client, "queue_housing", "claim", [c.id for c in cases], send_versions=False)
+    assert response.status_code == 302
+    page = client.get(response.location).get_data(as_text=True)
+    assert "表单缺少案件版本" in page and "nothing was saved" in page
+    db.session.expire_all()
+    assert all(c.assignee_id is None and c.status == CaseStatus.open for c in cases)
+    # A row that changed after the list was shown is refused as stale: nothing is claimed.
+    page = client.get("/admin/queue_housing/").get_data(as_text=True)
+    versions = _row_versions(page)
+    assert versions[f"version-{cases[0].id}"] == str(cases[0].version)
+    db.session.execute(update(ReviewCase).where(ReviewCase.id == cases[0].id)
+                       .values(version=ReviewCase.version + 1))
+    db.session.commit()
+    stale = client.post("/admin/queue_housing/action/", data={
+        "csrf_token": csrf_token_from(page), "action": "claim", "rowid": [str(c.id) for c in cases], **versions})
+    assert "已被他人处理" in client.get(stale.location).get_data(as_text=True)
+    db.session.expire_all()
+    assert all(c.assignee_id is None for c in cases)
 
 
 def test_deep_pages_list_the_same_cases_in_the_same_order(make, client_for, reviewer, monkeypatch):

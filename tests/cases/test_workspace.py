@@ -208,8 +208,8 @@ def test_a_stale_form_is_refused_and_the_typed_note_is_shown_back(world, client_
     boss = client_for(supervisor)
     colleague_page = _get(boss, case).get_data(as_text=True)
     db.session.expire_all()
-    services.reassign([case], supervisor, reason="临时接手", actor=supervisor)
-    services.reassign([case], reviewer, reason="交回", actor=supervisor)
+    services.reassign([case], supervisor, reason="临时接手", actor=supervisor, versions={case.id: case.version})
+    services.reassign([case], reviewer, reason="交回", actor=supervisor, versions={case.id: case.version})
     db.session.commit()
     assert colleague_page
 

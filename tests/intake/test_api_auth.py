@@ -5,14 +5,13 @@ import hashlib
 
 import pytest
 from click.testing import CliRunner
+from intake_support import Api, application_body
 from sqlalchemy import select
 
 from backoffice.audit.models import AuditEvent
 from backoffice.extensions import db
 from backoffice.intake.models import ApiClient
 from backoffice.intake.openapi import SCOPES, document
-
-from intake_support import Api, application_body
 
 
 def _operations():
@@ -88,10 +87,9 @@ def test_unknown_paths_and_methods_answer_json(api):
 
 
 def test_create_token_prints_it_once_and_stores_only_its_hash(app, monkeypatch):
-    from backoffice import cli
-    from backoffice.intake import cli as intake_cli
+    from backoffice import cli, cliapp
 
-    monkeypatch.setattr(intake_cli, "_app", lambda: app)
+    monkeypatch.setattr(cliapp, "cli_app", lambda: app)
     result = CliRunner().invoke(cli.main, ["create-token", "--client", "online-system",
                                            "--scope", "applications:write,registry:write", "--scope", "cases:read"])
     assert result.exit_code == 0, result.output

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
+from intake_support import CHEN, FIXTURE_DIR, LI, LIU, WANG, ZHANG, ZHAO, application_body
 from sqlalchemy import func, select
 
 from backoffice.audit.models import AuditEvent
@@ -10,8 +11,6 @@ from backoffice.extensions import db
 from backoffice.intake.models import RegistryRecord
 from backoffice.intake.registry import load_dataset
 from verifiers.registry import DatasetError, months_between
-
-from intake_support import CHEN, FIXTURE_DIR, LI, LIU, WANG, ZHANG, ZHAO, application_body
 
 
 def _count(model):
@@ -28,10 +27,9 @@ def test_load_twice_adds_nothing_the_second_time(app):
 
 
 def test_registry_load_command_reports_a_bad_value_by_file_line_and_column(app, tmp_path, monkeypatch):
-    from backoffice import cli
-    from backoffice.intake import cli as intake_cli
+    from backoffice import cli, cliapp
 
-    monkeypatch.setattr(intake_cli, "_app", lambda: app)
+    monkeypatch.setattr(cliapp, "cli_app", lambda: app)
     (tmp_path / "tax.csv").write_text("id_number,year,amount\n110105198503140013,2019,120000\n"
                                       "110105198503140014,2020,1\n", encoding="utf-8")
     result = CliRunner().invoke(cli.main, ["registry", "load", str(tmp_path)])

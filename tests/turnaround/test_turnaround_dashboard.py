@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, datetime
 from html.parser import HTMLParser
 
@@ -225,10 +226,23 @@ def test_every_export_matches_its_table(page, supervisor):
     assert backlog[date(2021, 10, 17)] == (None, None, None, None)
 
 
-def _reassign_form(client, html, ids, assignee_id, reason):
+def _reassign_form(client, html, ids, assignee_id, reason, *, send_versions=True):
+    """What the browser posts: the ticked rows, and every listed row's version (hidden inputs)."""
     data = {"csrf_token": csrf_token_from(html), "assignee_id": str(assignee_id), "reason": reason,
             "case_id": [str(i) for i in ids]}
+    if send_versions:
+        data.update(re.findall(r'name="(version_\d+)" value="(\d+)"', html))
     return client.post(URL + "reassign?year=2021", data=data)
+
+
+def test_reassign_without_the_rows_versions_is_refused_and_changes_nothing(page, world):
+    client, html = page
+    a, r2 = world.cases["A"], world.staff["r2"]
+    before = a.assignee_id
+    assert _reassign_form(client, html, [a.id], r2.id, "r1病假", send_versions=False).status_code == 302
+    db.session.expire_all()
+    assert a.assignee_id == before
+    assert "表单缺少案件版本" in client.get(URL + "?year=2021").get_data(as_text=True)
 
 
 def test_reassign_many_with_a_reason_recorded(page, world):
