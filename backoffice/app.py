@@ -54,6 +54,9 @@ def create_app(settings: Settings | None = None, **config_overrides) -> Flask:
     from queues.relay import init_app as init_outbox_push
 
     init_outbox_push(app)
+    from backoffice.calendar.services import install as install_calendar
+
+    install_calendar(app)  # the working-day clock reads the official calendar table
     _install_request_transaction(app)
     _install_templates_and_errors(app)
     from backoffice.intake.api import init_api

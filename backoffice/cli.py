@@ -40,6 +40,13 @@ def db_upgrade(revision: str) -> None:
     settings = _settings()
     upgrade(settings.database_url, revision)
     click.echo(f"database at {revision}: {settings.database_url.split('@')[-1]}")
+    if revision == "head":  # the official calendar: the years it does not cover yet (backoffice/calendar)
+        from backoffice.calendar.services import seed_from_package
+        from backoffice.extensions import db as _db
+
+        with _app().app_context():
+            click.echo(seed_from_package(actor_label="db upgrade").describe())
+            _db.session.commit()
 
 
 @main.command("seed-demo")
@@ -131,3 +138,5 @@ from queues.cli import rescore as _rescore_cmd; main.add_command(_rescore_cmd)
 from backoffice.intake.cli import create_token as _token_cmd, registry as _registry_cmd; main.add_command(_token_cmd); main.add_command(_registry_cmd)
 # commands: turnaround (issue 7)
 from backoffice.turnaround.cli import sweep as _sweep_cmd; main.add_command(_sweep_cmd)
+# commands: the official holiday calendar (issue 16 §1)
+from backoffice.calendar.cli import calendar as _calendar_cmd; main.add_command(_calendar_cmd)

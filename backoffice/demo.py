@@ -184,6 +184,9 @@ def seed(year: int = 2021, applicants: int = 300, seed: int = 2021, today: date 
     today = today or date.today()
     summary = SeedSummary(year)
     by_name = ensure_reference(summary, year, today)
+    from backoffice.calendar.services import seed_from_package
+
+    seed_from_package(actor_label="seed-demo")  # the official calendar, before any due date is set
 
     for username, full_name, role, district_name in LOGINS:
         district = by_name[district_name] if district_name else None

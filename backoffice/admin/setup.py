@@ -76,6 +76,12 @@ def init_admin(app: Flask) -> Admin:
     from backoffice.jobs.views import JobsView
 
     admin.add_view(JobsView(name=bi("后台任务", "Jobs"), endpoint="jobs", url="/admin/jobs", category=settings_menu))
+    # The official holiday calendar (backoffice/calendar): administrators enter each year's notice.
+    from backoffice.calendar.models import OfficialDay
+    from backoffice.calendar.views import CalendarView
+
+    admin.add_view(CalendarView(OfficialDay, name=bi("节假日安排", "Holiday calendar"), endpoint="calendar",
+                                url="/admin/calendar", category=settings_menu))
 
     # Supervisors' turnaround dashboard (backoffice/turnaround); hidden from roles that may not see it.
     from backoffice.turnaround.views import TurnaroundView
