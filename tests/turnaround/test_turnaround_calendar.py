@@ -46,7 +46,11 @@ def _due_shown(client, case) -> str:
     return re.search(r"办结期限\s+(\d{4}-\d{2}-\d{2})", html).group(1)
 
 
-def test_entering_2027_on_the_admin_page_moves_open_cases_due_dates(app, make, admin, viewer, client_for):
+DASHBOARD_WARNING = "节假日安排未录入：2027年"
+
+
+def test_entering_2027_on_the_admin_page_moves_open_cases_due_dates(app, make, admin, viewer, client_for, today):
+    today(date(2026, 12, 24))
     # Received Monday 28 December 2026 and Friday 29 January 2027, counted weekends only.
     new_year = make.case(district="朝阳区", received=date(2026, 12, 28), number="CAL-NY")
     spring = make.case(district="朝阳区", received=date(2027, 1, 29), number="CAL-SF")
@@ -54,6 +58,7 @@ def test_entering_2027_on_the_admin_page_moves_open_cases_due_dates(app, make, a
     supervisor = client_for(viewer)
     assert _due_shown(supervisor, new_year) == "2027-01-11"
     assert _due_shown(supervisor, spring) == "2027-02-12"
+    assert DASHBOARD_WARNING in supervisor.get("/admin/turnaround/").get_data(as_text=True)
 
     client = client_for(admin)
     assert "2027年尚无放假和调休上班安排" in client.get(LIST).get_data(as_text=True)
@@ -73,6 +78,7 @@ def test_entering_2027_on_the_admin_page_moves_open_cases_due_dates(app, make, a
         db.session.commit()
     assert _due_shown(supervisor, db.session.get(ReviewCase, later)) == "2027-02-24"  # 5, 14, 15–19, 22–24 February
 
+    assert DASHBOARD_WARNING not in supervisor.get("/admin/turnaround/").get_data(as_text=True)
     page = client.get(LIST).get_data(as_text=True)
     assert "2027年尚无放假和调休上班安排" not in page
     assert "2027（8/1）" in page  # coverage: 8 days off, 1 make-up working day
