@@ -410,7 +410,9 @@ def reviewer_table(scope: Scope) -> Table:
                  .join(ReviewCase, ReviewCase.id == Decision.case_id)
                  .join(cal_due, cal_due.day == ReviewCase.due_date)
                  .join(cal_day, cal_day.day == decided_day)
-                 .where(*final)
+                 # The decisions' days lie in the window and the due dates in [lo, hi]: both
+                 # joins read only that stretch of the ordinals (an index range, not the table).
+                 .where(*final, cal_day.day.between(weeks[0], scope.today), cal_due.day.between(lo, hi))
                  .group_by(Decision.decided_by_id, used))
         for staff_id, days, n in _run(spans):
             histogram = days_to_decide.setdefault(staff_id, {})
