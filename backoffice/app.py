@@ -6,6 +6,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from werkzeug.exceptions import HTTPException
 
+from backoffice.calendar.services import install as install_calendar
 from backoffice.admin.setup import init_admin
 from backoffice.extensions import babel, csrf, db, login_manager
 from backoffice.i18n import LOCALES, is_english, select_locale
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, **config_overrides) -> Flask:
     init_admin(app)
 
     init_outbox_push(app)
+    install_calendar(app)  # the working-day clock reads the official calendar table
     _install_request_transaction(app)
     _install_templates_and_errors(app)
 

@@ -8,6 +8,8 @@ import click
 from sqlalchemy import or_, select
 
 from backoffice import cliapp
+from backoffice.calendar.cli import calendar as _calendar_cmd
+from backoffice.calendar.services import seed_from_package
 from backoffice.demo import DEMO_PASSWORD, seed as load_demo
 from backoffice.extensions import db as _db
 from backoffice.intake.cli import create_token as _token_cmd, registry as _registry_cmd
@@ -40,6 +42,10 @@ def db_upgrade(revision: str) -> None:
     settings = cliapp.cli_settings()
     upgrade(settings.database_url, revision)
     click.echo(f"database at {revision}: {settings.database_url.split('@')[-1]}")
+    if revision == "head":  # the official calendar: the years it does not cover yet (backoffice/calendar)
+        with cliapp.cli_app().app_context():
+            click.echo(seed_from_package(actor_label="db upgrade").describe())
+            _db.session.commit()
 
 
 @main.command("seed-demo")
@@ -114,3 +120,4 @@ main.add_command(_rescore_cmd)  # rescoring a year (issue 5)
 main.add_command(_token_cmd)  # intake
 main.add_command(_registry_cmd)
 main.add_command(_sweep_cmd)  # turnaround (issue 7)
+main.add_command(_calendar_cmd)  # the official holiday calendar (issue 16 §1)

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from flask import current_app
 from sqlalchemy import select
 
+from backoffice.calendar.services import seed_from_package
 from backoffice.applications.facts import INSURANCE_TYPES
 from backoffice.applications.models import (
     Applicant,
@@ -187,6 +188,7 @@ def seed(year: int = 2021, applicants: int = 300, seed: int = 2021, today: date 
     today = today or date.today()
     summary = SeedSummary(year)
     by_name = ensure_reference(summary, year, today)
+    seed_from_package(actor_label="seed-demo")  # the official calendar, before any due date is set
 
     for username, full_name, role, district_name in LOGINS:
         district = by_name[district_name] if district_name else None

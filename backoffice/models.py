@@ -1,6 +1,7 @@
 """Imports every module's models so the metadata is complete (Alembic, tests)."""
 from backoffice.applications import models as _applications  # noqa: F401
 from backoffice.audit import models as _audit  # noqa: F401
+from backoffice.calendar import models as _calendar  # noqa: F401
 from backoffice.cases import models as _cases  # noqa: F401
 from backoffice.intake import models as _intake  # noqa: F401
 from backoffice.core.db import Base

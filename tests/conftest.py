@@ -18,7 +18,7 @@ from flask_sqlalchemy.session import _app_ctx_id
 
 from backoffice.settings import Settings
 
-from support import TEST_PASSWORD, fresh_database, sign_in  # noqa: E402  (tests/support.py)
+from support import TEST_PASSWORD, fresh_database, load_fixture_calendar, sign_in  # noqa: E402  (tests/support.py)
 
 
 @pytest.fixture(scope="session")
@@ -32,6 +32,7 @@ def _migrate(url: str) -> None:
     from backoffice.migrate import upgrade
 
     upgrade(url)
+    load_fixture_calendar(url)  # the suite's own calendar (tests/fixtures), not the package's
 
 
 @pytest.fixture(scope="session")

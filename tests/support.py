@@ -45,3 +45,43 @@ def fresh_database(prefix: str, tmp_dir: Path, *, postgres_url: str | None = Non
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+FIXTURE_CALENDAR = Path(__file__).parent / "fixtures" / "official_calendar_2019_2026.csv"
+
+
+def fixture_calendar_rows() -> list[tuple]:
+    """The tests' own official calendar: the State Council's arrangements for 2019–2026 as a
+    file of the suite (so no test depends on which years the installed chinese-calendar knows)."""
+    import csv
+    from datetime import date
+
+    with FIXTURE_CALENDAR.open(encoding="utf-8") as f:
+        return [(date.fromisoformat(r["day"]), r["kind"], r["name"], r["notice"]) for r in csv.DictReader(f)]
+
+
+def load_fixture_calendar(url: str) -> None:
+    """Replace the migrated database's official calendar (copied from the package by the
+    migration) with the fixture calendar, and rebuild the working-day ordinals to match."""
+    from datetime import timedelta
+
+    from backoffice.calendar.models import ORDINAL_FIRST, ORDINAL_LAST, OfficialDay, WorkingDayOrdinal
+    from backoffice.cases.clock import Calendar
+
+    rows = fixture_calendar_rows()
+    calendar = Calendar((day, kind) for day, kind, _name, _notice in rows)
+    ordinals, n, day = [], 0, ORDINAL_FIRST
+    while day <= ORDINAL_LAST:
+        n += calendar.is_working_day(day)
+        ordinals.append({"day": day, "ordinal": n})
+        day += timedelta(days=1)
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(OfficialDay.__table__.delete())
+            conn.execute(WorkingDayOrdinal.__table__.delete())
+            conn.execute(OfficialDay.__table__.insert(), [
+                {"day": d, "kind": k, "name": name, "notice": notice} for d, k, name, notice in rows])
+            conn.execute(WorkingDayOrdinal.__table__.insert(), ordinals)
+    finally:
+        engine.dispose()

@@ -22,6 +22,8 @@ from backoffice.admin.views import (
 from backoffice.applications.models import Applicant, Application, EvidenceFile, IndicatorClaim, ScoreSnapshot
 from backoffice.applications.score_views import ApplicationScoreView, SimulatorView
 from backoffice.audit.models import AuditEvent
+from backoffice.calendar.models import OfficialDay
+from backoffice.calendar.views import CalendarView
 from backoffice.cases.admin import CaseView, add_queue_views
 from backoffice.cases.models import Decision, ReviewCase
 from backoffice.cases.workspace import CaseWorkspaceView
@@ -68,6 +70,9 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(OutboxView(OutboxMessage, name=bi("待发任务", "Outbox"), endpoint="outbox", category=settings_menu))
 
     admin.add_view(JobsView(name=bi("后台任务", "Jobs"), endpoint="jobs", url="/admin/jobs", category=settings_menu))
+    # The official holiday calendar (backoffice/calendar): administrators enter each year's notice.
+    admin.add_view(CalendarView(OfficialDay, name=bi("节假日安排", "Holiday calendar"), endpoint="calendar",
+                                url="/admin/calendar", category=settings_menu))
 
     # Supervisors' turnaround dashboard (backoffice/turnaround); hidden from roles that may not see it.
 

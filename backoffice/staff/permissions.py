@@ -48,6 +48,9 @@ AREAS: dict[str, tuple[frozenset[Role], frozenset[Role]]] = {
     # The RQ jobs page: queue counts, failed jobs with tracebacks, the retry button.
     "jobs": (frozenset({Role.administrator}), frozenset({Role.administrator})),
     "tips": (frozenset({Role.investigator}), frozenset({Role.investigator})),
+    # The official holiday calendar (节假日安排): every deadline depends on it; the city's
+    # administrators enter each year's State Council notice.
+    "calendar": (frozenset({Role.supervisor, Role.administrator}), frozenset({Role.administrator})),
 }
 
 AREA_LABELS = {
@@ -65,6 +68,7 @@ AREA_LABELS = {
     "outbox": "待发任务",
     "jobs": "后台任务",
     "tips": "举报",
+    "calendar": "节假日安排",
 }
 
 
@@ -242,3 +246,14 @@ def can_view_dashboard(user, district_id: int | None = None) -> Verdict:
     if district_id is not None:
         return can_see_district(user, district_id)
     return ALLOW
+
+
+def can_view_calendar(user) -> Verdict:
+    """The official calendar's page: supervisors and administrators."""
+    return can_read_area(user, "calendar")
+
+
+def can_edit_calendar(user) -> Verdict:
+    """Entering or correcting the official calendar moves open cases' due dates: the city's
+    administrators only (administrators are always city level, staff/models.py)."""
+    return can_write_area(user, "calendar")

@@ -24,13 +24,13 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Date, Integer, and_, case as sql_case, exists, func, literal, literal_column, or_, select, union_all
+from sqlalchemy import and_, case as sql_case, exists, func, literal_column, or_, select
 from sqlalchemy.orm import aliased
 
 from backoffice.applications.models import Applicant, Application
+from backoffice.calendar.models import WorkingDayOrdinal
 from backoffice.cases import due
 from backoffice.cases.clock import subtract_working_days, working_days_between
 from backoffice.cases.models import CASE_STATUS_LABELS, CaseStatus, Decision, Outcome, ReviewCase
@@ -368,19 +368,6 @@ def _week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-@lru_cache(maxsize=32)
-def _ordinals(first: date, last: date):
-    """Every day of [first, last] with its count of working days after `first`, as a CTE the
-    database joins: the official calendar lives in Python (chinese-calendar), and the query
-    gets just the stretch it needs (a UNION ALL of rows, which both databases accept).
-    Kept per range: building the construct costs more than the query's planning."""
-    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    return union_all(*[
-        select(literal(day, Date).label("day"), literal(working_days_between(first, day), Integer).label("n"))
-        for day in days
-    ]).cte("working_day_ordinals")
-
-
 def _allowance():
     """The queue's working days, in SQL (verifiers/turnaround.py)."""
     return sql_case({code: literal_column(str(int(n))) for code, n in DUE_WORKING_DAYS.items()},
@@ -411,17 +398,20 @@ def reviewer_table(scope: Scope) -> Table:
     # Working days to decide, counted by the database against the calendar's ordinals:
     # allowance - working days from the decision to the due date (pauses are in the due date).
     final = (*window, ~returned)
+    # The ordinals are a table kept in step with the official calendar (backoffice/calendar), so
+    # the query's cost does not depend on how many days the decisions' due dates span.
     days_to_decide: dict[int, dict[int, int]] = {}
     if lo is not None:
-        cal = _ordinals(min(lo, weeks[0]), max(hi, scope.today))
-        cal_due, cal_day = cal.alias("cal_due"), cal.alias("cal_day")
-        used = (_allowance() - (cal_due.c.n - cal_day.c.n)).label("used")
+        cal_due, cal_day = aliased(WorkingDayOrdinal, name="cal_due"), aliased(WorkingDayOrdinal, name="cal_day")
+        used = (_allowance() - (cal_due.ordinal - cal_day.ordinal)).label("used")
         spans = (select(Decision.decided_by_id, used, func.count())
                  .select_from(Decision)
                  .join(ReviewCase, ReviewCase.id == Decision.case_id)
-                 .join(cal_due, cal_due.c.day == ReviewCase.due_date)
-                 .join(cal_day, cal_day.c.day == decided_day)
-                 .where(*final)
+                 .join(cal_due, cal_due.day == ReviewCase.due_date)
+                 .join(cal_day, cal_day.day == decided_day)
+                 # The decisions' days lie in the window and the due dates in [lo, hi]: both
+                 # joins read only that stretch of the ordinals (an index range, not the table).
+                 .where(*final, cal_day.day.between(weeks[0], scope.today), cal_due.day.between(lo, hi))
                  .group_by(Decision.decided_by_id, used))
         for staff_id, days, n in _run(spans):
             histogram = days_to_decide.setdefault(staff_id, {})

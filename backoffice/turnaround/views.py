@@ -7,13 +7,15 @@ answer 403. Reassignment posts here and goes through the case service's `reassig
 """
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from backoffice.admin.base import ProtectedView
-from backoffice.cases.clock import add_working_days, calendar_warning
+from backoffice.cases.clock import add_working_days, calendar_warning, uncovered_years
 from backoffice.cases.models import CaseStatus, ReviewCase
 from backoffice.cases.services import NOTE_MAX, CaseActionError, reassign as reassign_cases
 from backoffice.extensions import db
@@ -63,12 +65,18 @@ class TurnaroundView(ProtectedView):
         return args
 
     def _warning(self, scope: figures.Scope) -> str | None:
-        """Warn when today, a new case's due date, or an open case's due date lies past the
-        holiday data (those dates were counted with weekends only)."""
+        """Warn when today, a new case's due date, or an open case's due date lies in a year
+        the official calendar has no entries for (counted with weekends only until an
+        administrator enters the year's notice on 系统 › 节假日安排)."""
         latest_due = db.session.scalar(select(func.max(ReviewCase.due_date))
                                        .where(scope.cases(ReviewCase.status != CaseStatus.closed)))
         horizon = add_working_days(scope.today, max(DUE_WORKING_DAYS.values()))
-        return calendar_warning(scope.today, horizon, latest_due)
+        years = uncovered_years(scope.today, horizon, latest_due)
+        if not years:
+            return None
+        return text(calendar_warning(*(date(y, 1, 1) for y in years)),
+                    f"No holiday arrangement entered for {', '.join(map(str, years))}: deadlines there count "
+                    "weekends only. An administrator enters the State Council's notice under System › Holiday calendar.")
 
     def _assignees(self, scope: figures.Scope):
         stmt = (select(Staff.id, Staff.full_name, Staff.username, Staff.role, District.name)

@@ -106,6 +106,9 @@ def jobs_world(settings, jobs_database, base_redis_url):
     from queues.jobs import rescore_year_in_chunks
 
     upgrade(jobs_database)
+    from support import load_fixture_calendar
+
+    load_fixture_calendar(jobs_database)
     world_settings = dataclasses.replace(settings, database_url=jobs_database, redis_url=base_redis_url)
     app = create_app(world_settings)
     with app.app_context():

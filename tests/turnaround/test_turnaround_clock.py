@@ -1,5 +1,8 @@
 """Working-day arithmetic on the official calendar: the 2021 National Day holiday, pauses,
-per-queue turnaround, and the fallback past the calendar package's data."""
+per-queue turnaround, and a year with no entries (weekends only, and a warning).
+
+Pure: the clock computes with the suite's own fixture calendar (tests/fixtures, 2019–2026),
+never with whatever years the installed chinese-calendar package knows."""
 from __future__ import annotations
 
 import random
@@ -7,9 +10,10 @@ from datetime import date, timedelta
 
 import pytest
 
+from backoffice.cases import clock
 from backoffice.cases.clock import (
+    Calendar,
     add_working_days,
-    calendar_last_year,
     calendar_warning,
     due_date_for,
     is_working_day,
@@ -17,9 +21,18 @@ from backoffice.cases.clock import (
     working_days_between,
     working_days_used,
 )
+from support import fixture_calendar_rows
 from verifiers import turnaround
 
 pytestmark = pytest.mark.no_db
+
+FIXTURE = Calendar((day, kind) for day, kind, _name, _notice in fixture_calendar_rows())
+
+
+@pytest.fixture(autouse=True)
+def fixture_calendar():
+    with clock.using(FIXTURE):
+        yield FIXTURE
 
 
 def test_received_before_national_day_is_due_on_18_october():
@@ -86,15 +99,32 @@ def test_pause_keeps_the_days_used_and_moves_the_due_date_by_the_paused_working_
         resumed_due_date(due, date(2021, 10, 12), date(2021, 10, 11))
 
 
-def test_past_the_calendar_data_weekends_only_and_a_warning_never_an_error():
-    assert calendar_last_year() == 2026  # chinese-calendar 1.11; update the message when this moves
-    # 1 January 2027 is a Friday: without holiday data it counts as a working day.
+def test_a_year_without_entries_counts_weekends_only_and_is_warned_about_never_an_error():
+    assert not FIXTURE.covers(2027) and FIXTURE.covers(2026)
+    # 1 January 2027 is a Friday: without the year's arrangement it counts as a working day.
     assert is_working_day(date(2027, 1, 1))
     assert not is_working_day(date(2027, 1, 2))
     assert add_working_days(date(2026, 12, 28), 10) == date(2027, 1, 11)
     assert working_days_between(date(2026, 12, 31), date(2027, 1, 11)) == 7
     assert resumed_due_date(date(2027, 1, 11), date(2027, 1, 4), date(2027, 1, 8)) == date(2027, 1, 15)
     assert calendar_warning(date(2026, 12, 31)) is None
-    assert calendar_warning(date(2026, 12, 31), date(2027, 1, 4)) == (
-        "节假日数据仅至2026年，2027年起按周末计算，请更新chinese-calendar"
-    )
+    warning = calendar_warning(date(2026, 12, 31), date(2027, 1, 4), None)
+    assert warning.startswith("节假日安排未录入：2027年尚无放假和调休上班数据，期限按周末计算")
+
+
+def test_an_entered_arrangement_changes_the_count():
+    # 2027 as an administrator might enter it: 1 January off, the Spring Festival 6–12
+    # February off with Sunday 14 February worked (an arrangement made up for the test).
+    days = [(date(2027, 1, 1), clock.HOLIDAY),
+            *((date(2027, 2, d), clock.HOLIDAY) for d in range(6, 13)),
+            (date(2027, 2, 14), clock.WORKDAY)]
+    entered = Calendar([*((d, k) for d, k, _n, _no in fixture_calendar_rows()), *days])
+    with clock.using(entered):
+        assert calendar_warning(date(2027, 1, 4)) is None
+        assert not is_working_day(date(2027, 1, 1)) and is_working_day(date(2027, 2, 14))
+        # Received Friday 29 January: 10 working days are 1–5, 14 (the make-up Sunday), 15–18 February.
+        assert add_working_days(date(2027, 1, 29), 10) == date(2027, 2, 18)
+    assert add_working_days(date(2027, 1, 29), 10) == date(2027, 2, 12)  # weekends only
+    assert FIXTURE.changed_days(entered) == {date(2027, 1, 1), date(2027, 2, 8), date(2027, 2, 9),
+                                             date(2027, 2, 10), date(2027, 2, 11), date(2027, 2, 12),
+                                             date(2027, 2, 14)}

@@ -282,15 +282,16 @@ def test_reassign_of_another_districts_case_is_refused_as_unknown(page, world):
     assert b.assignee_id is None and h.assignee_id is None
 
 
-def test_calendar_warning_past_the_holiday_data(make, today, supervisor, client_for):
-    warning = "节假日数据仅至2026年，2027年起按周末计算，请更新chinese-calendar"
+def test_calendar_warning_for_a_year_with_no_entries(make, today, supervisor, client_for):
+    # The suite's fixture calendar covers 2019–2026 (tests/fixtures); 2027 has no entries.
+    warning = "节假日安排未录入：2027年尚无放假和调休上班数据，期限按周末计算"
     client = client_for(supervisor)
     today(date(2026, 11, 2))
     assert warning not in client.get(URL).get_data(as_text=True)
     # Late December: a case received today would be due in 2027.
     today(date(2026, 12, 24))
     assert warning in client.get(URL).get_data(as_text=True)
-    # In 2027: received 2026-12-28, due 10 weekdays later (no holiday data): 2027-01-11.
+    # In 2027: received 2026-12-28, due 10 weekdays later (no entries for 2027): 2027-01-11.
     case = make.case(district="朝阳区", received=date(2026, 12, 28), number="TA-2027")
     db.session.commit()
     assert case.due_date == date(2027, 1, 11)

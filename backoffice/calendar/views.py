@@ -1,0 +1,137 @@
+"""The administrator's page for the official calendar (系统 › 节假日安排).
+
+Rows are dates the yearly State Council notice changes; the page opens with the years the
+table covers, so a missing year shows at a glance. Every write (create, edit, delete, the
+list's bulk delete) goes through `services.apply_change` in the same commit: the working-day
+ordinals follow, and open cases whose working days changed get their new due date.
+"""
+from __future__ import annotations
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from flask import flash, g
+from flask_admin import expose
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms import SelectField
+from wtforms.validators import ValidationError
+
+from backoffice.admin.base import ScopedModelView
+from backoffice.calendar import services
+from backoffice.calendar.models import KIND_LABELS, KINDS, OfficialDay
+from backoffice.extensions import db
+from backoffice.i18n import bi, text
+from backoffice.staff.permissions import can_edit_calendar, can_view_calendar
+
+WEEKDAYS = (("星期一", "Mon"), ("星期二", "Tue"), ("星期三", "Wed"), ("星期四", "Thu"), ("星期五", "Fri"),
+            ("星期六", "Sat"), ("星期日", "Sun"))
+
+
+def _kind(view, context, model, name):
+    zh, en = KIND_LABELS.get(model.kind, (model.kind, model.kind))
+    return text(zh, en)
+
+
+def _weekday(view, context, model, name):
+    return text(*WEEKDAYS[model.day.weekday()])
+
+
+def _updated_at(view, context, model, name):
+    moment = model.updated_at
+    return moment.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def _updated_by(view, context, model, name):
+    return model.updated_by.full_name if model.updated_by else text("系统导入", "imported")
+
+
+class CalendarView(ScopedModelView):
+    area = "calendar"
+    district_scope = None
+    writable = True
+    list_template = "calendar/list.html"
+    column_list = ("day", "weekday", "kind", "name", "notice", "updated_by", "updated_at")
+    column_details_list = column_list
+    column_export_list = ("day", "kind", "name", "notice")
+    column_default_sort = ("day", True)
+    column_searchable_list = ("name", "notice")
+    column_sortable_list = ("day", "kind", "name", "notice")
+    form_columns = ("day", "kind", "name", "notice")
+    form_overrides = {"kind": SelectField}
+    form_args = {
+        "kind": {"choices": [(k, bi(*KIND_LABELS[k])) for k in KINDS]},
+        "name": {"description": bi("节日名称，如“春节”", "The holiday, e.g. 春节")},
+        "notice": {"description": bi("所依据的通知文号，如“国办发明电〔2025〕7号”",
+                                     "The notice it comes from, e.g. 国办发明电〔2025〕7号")},
+    }
+    column_labels = {
+        "day": bi("日期", "Date"),
+        "weekday": bi("星期", "Weekday"),
+        "kind": bi("安排", "Arrangement"),
+        "name": bi("节日", "Holiday"),
+        "notice": bi("依据通知", "Notice"),
+        "updated_by": bi("录入人", "Entered by"),
+        "updated_at": bi("录入时间", "Entered at"),
+    }
+    column_formatters = {"kind": _kind, "weekday": _weekday, "updated_at": _updated_at, "updated_by": _updated_by}
+    column_formatters_detail = column_formatters
+    column_formatters_export = {"kind": _kind}
+    page_size = 100
+
+    def access_rule(self, user):
+        return can_view_calendar(user)
+
+    def _can_write(self) -> bool:
+        return bool(can_edit_calendar(current_user))
+
+    @expose("/")
+    def index_view(self):
+        self._template_args["coverage"] = services.coverage()
+        self._template_args["this_year"] = date.today().year
+        return super().index_view()
+
+    # Writes: remember the calendar before, apply the change in the same commit ------------------
+    def create_model(self, form):
+        g._calendar_before = services.load_calendar()
+        return super().create_model(form)
+
+    def update_model(self, form, model):
+        g._calendar_before = services.load_calendar()
+        return super().update_model(form, model)
+
+    def on_model_change(self, form, model, is_created):
+        if model.kind == "workday" and model.day.weekday() < 5:
+            raise ValidationError(text("调休上班日应为星期六或星期日", "A make-up working day falls on a Saturday or Sunday"))
+        with db.session.no_autoflush:
+            other = db.session.scalar(select(OfficialDay.id).where(OfficialDay.day == model.day,
+                                                                   OfficialDay.id != (model.id or 0)))
+        if other is not None:
+            raise ValidationError(text(f"{model.day.isoformat()}已有安排，请编辑该条目",
+                                       f"{model.day.isoformat()} already has an entry; edit it instead"))
+        model.updated_by_id = current_user.id
+        super().on_model_change(form, model, is_created)
+        self._apply()
+
+    def delete_model(self, model) -> bool:
+        before = services.load_calendar()
+        try:
+            self.on_model_delete(model)
+            db.session.delete(model)
+            db.session.flush()
+            g._calendar_before = before
+            self._apply()
+            db.session.commit()
+        except Exception as exc:  # as Flask-Admin's own delete_model
+            db.session.rollback()
+            if not self.handle_view_exception(exc):
+                flash(text(f"删除失败：{exc}", f"Failed to delete: {exc}"), "error")
+            return False
+        self.after_model_delete(model)
+        return True
+
+    def _apply(self) -> None:
+        moved = services.apply_change(g.pop("_calendar_before"), actor=current_user._get_current_object())
+        if moved:
+            flash(text(f"已按新的节假日安排调整{moved}件在办案件的办结期限",
+                       f"Due dates of {moved} open case(s) moved to the new calendar"), "info")
