@@ -110,7 +110,11 @@ def test_filters_assignee_due_reason(make, client_for, reviewer):
     assert numbers("flt0_reason=rental_needs_verification") == {"W-OVERDUE"}
     assert numbers("flt0_status=awaiting_materials") == {"W-WAITING"}
     assert numbers("flt0_assignee=unassigned&flt1_due=overdue") == {"W-OVERDUE"}
-    assert waiting.id
+    # Paused, it is listed as waiting for materials, without the overdue mark its age would earn.
+    paused = client.get("/admin/queue_housing/?flt0_status=awaiting_materials").get_data(as_text=True)
+    row = paused[paused.index(f'>{waiting.number}<'):]
+    row = row[:row.index("</tr>")]
+    assert "待补正材料" in row and "已超期" not in row
     # A value that is not an option is ignored with a message, never an error page.
     assert client.get("/admin/queue_housing/?flt0_due=someday").status_code == 200
     assert client.get("/admin/queue_settlement/?flt0_reason=x").status_code == 200
@@ -145,7 +149,12 @@ def test_search_by_case_number_or_last_four_of_the_id(make, client_for, reviewer
     found = _numbers(client.get(f"/admin/queue_housing/?search={last4}").get_data(as_text=True))
     assert "W-FIND-ME" in found and "W-FOREIGN" not in found
     assert _numbers(client.get("/admin/queue_housing/?search=W-FOREIGN").get_data(as_text=True)) == []
-    assert foreign.id
+    # The other district's applicant is not found by their last four digits either …
+    foreign_last4 = foreign.application.applicant.id_last4
+    assert "W-FOREIGN" not in _numbers(client.get(f"/admin/queue_housing/?search={foreign_last4}").get_data(as_text=True))
+    # … while a city-level supervisor finds them that way.
+    city = client_for(make.staff("supervisor", None))
+    assert "W-FOREIGN" in _numbers(city.get(f"/admin/queue_housing/?search={foreign_last4}").get_data(as_text=True))
 
 
 def test_the_count_is_capped_and_the_page_is_one_query(make, client_for, reviewer, monkeypatch):
