@@ -198,6 +198,41 @@ def test_menu_badges_count_open_cases_of_the_district_in_one_query(make, client_
     assert 'badge-appeals' not in html  # no open appeals: no badge
 
 
+def test_menu_badges_are_kept_for_a_while_and_counted_afresh_on_home_and_after_an_action(
+        app, make, client_for, reviewer, monkeypatch):
+    """The badge cache as production runs it (it is off under test unless switched on)."""
+    monkeypatch.setitem(app.config, "QUEUE_BADGE_TTL", worklists.BADGE_TTL_SECONDS)
+    worklists.forget_queue_counts()
+    first = _case(make, "W-K-1")
+    _case(make, "W-K-2")
+    db.session.commit()
+    client = client_for(reviewer)
+
+    def badge(html):
+        return int(re.search(r'data-testid="badge-housing">(\d+)<', html).group(1))
+
+    assert badge(client.get("/admin/queue_housing/").get_data(as_text=True)) == 2
+    # A case arrives behind this process's back (another process, an intake): the menu keeps its count …
+    _case(make, "W-K-3")
+    db.session.commit()
+    with statements() as seen:
+        html = client.get("/admin/queue_housing/").get_data(as_text=True)
+    assert badge(html) == 2 and "W-K-3" in _numbers(html)  # the list itself is always current
+    assert not [s for s in seen if "GROUP BY review_cases.queue" in s], "the kept count is not recounted"
+    # … the home page counts afresh, and the menu shows that count from then on …
+    assert badge(client.get("/admin/").get_data(as_text=True)) == 3
+    _case(make, "W-K-4")
+    db.session.commit()
+    assert badge(client.get("/admin/queue_housing/").get_data(as_text=True)) == 3
+    # … and an action on a case in this process drops the kept counts: the next page counts again.
+    page = client.get(f"/admin/case/{first.id}/").get_data(as_text=True)
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    assert client.post(f"/admin/case/{first.id}/claim",
+                       data={"csrf_token": csrf_token_from(page), "version": version}).status_code == 302
+    assert badge(client.get("/admin/queue_housing/").get_data(as_text=True)) == 4
+    worklists.forget_queue_counts()
+
+
 def test_tips_stay_out_of_the_all_cases_list(make, client_for, reviewer):
     _case(make, "W-TIP", queue="tips", kind="tip")
     _case(make, "W-PLAIN")
