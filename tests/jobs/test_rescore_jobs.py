@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from rq.job import Job, JobStatus
 from sqlalchemy import select
 
-from jobs_support import TOTAL_BOTH_COUNTED, TOTAL_RENTAL_ONLY
+from jobs_support import TOTAL_BOTH_COUNTED, TOTAL_NEITHER, TOTAL_OWN_ONLY, TOTAL_RENTAL_ONLY
 
 
 def test_a_decision_ends_in_a_snapshot_with_the_decision_and_what_changed(world):
@@ -40,6 +40,16 @@ def test_a_decision_ends_in_a_snapshot_with_the_decision_and_what_changed(world)
     row, = world.outbox(application_id=app_id)
     assert row.delivered_at is not None and row.completed_at is not None and row.job_id == row.job_key.join(
         (world.settings.queue_namespace + "-", ""))
+
+
+def test_upholding_one_of_two_invalid_claims_counts_that_one_only(world):
+    (case_id, app_id), = world.free_cases(1, both_invalid=True)
+    assert world.state(app_id)[:2] == (TOTAL_NEITHER, TOTAL_NEITHER)  # 86.29 by hand
+    world.decide(case_id)  # the own home; the rental's 复查 stays open
+    world.relay()
+    world.work(purposes=("rescore",))
+    total, snap_total, _d, _n = world.state(app_id)
+    assert total == snap_total == TOTAL_OWN_ONLY  # 88.00 by hand, not 88.21
 
 
 def test_a_rescore_that_changes_nothing_stores_nothing(world):
