@@ -85,3 +85,36 @@ def load_fixture_calendar(url: str) -> None:
             conn.execute(WorkingDayOrdinal.__table__.insert(), ordinals)
     finally:
         engine.dispose()
+
+
+# shared/ (the handbook and the contracts) ---------------------------------------------------
+def _shared_dir() -> Path:
+    """shared/ lives beside the repository (CI clones the repo next to it). In a git worktree
+    it lives beside the main checkout; SHARED_DIR overrides both."""
+    if os.environ.get("SHARED_DIR"):
+        return Path(os.environ["SHARED_DIR"])
+    root = Path(__file__).resolve().parents[1]
+    beside = root.parent / "shared"
+    dot_git = root / ".git"
+    if beside.is_dir() or not dot_git.is_file():
+        return beside
+    # A worktree's .git is a file "gitdir: <main>/.git/worktrees/<name>"; its commondir is <main>/.git.
+    gitdir = Path(dot_git.read_text(encoding="utf-8").split(":", 1)[1].strip())
+    common = gitdir / "commondir"
+    main_git = (gitdir / common.read_text(encoding="utf-8").strip()).resolve() if common.is_file() else gitdir
+    return main_git.parent.parent / "shared"
+
+
+SHARED = _shared_dir()
+HANDBOOK = SHARED / "handbook" / "points-handbook-2021.txt"
+SCORING_CONTRACT = SHARED / "contracts" / "SCORING.md"
+
+
+def shared_file(path: Path) -> Path:
+    """`path` inside shared/, or skip the calling test with the reason (printed by -ra)."""
+    import pytest
+
+    if not path.exists():
+        pytest.skip(f"{path} not found: shared/ (handbook, contracts) is not beside the repository "
+                    "(clone it there or set SHARED_DIR)")
+    return path

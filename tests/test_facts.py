@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from pathlib import Path
 
 import pytest
 from sqlalchemy import event
@@ -18,7 +17,7 @@ from backoffice.cases.models import Decision, Outcome
 from backoffice.extensions import db
 from backoffice.scoring import score
 
-CONTRACT = Path(__file__).resolve().parents[2] / "shared" / "contracts" / "SCORING.md"
+from support import SCORING_CONTRACT, shared_file  # noqa: E402  (tests/support.py)
 
 # The score input example of SCORING.md, as the claims an applicant files.
 EXAMPLE_CLAIMS = [
@@ -95,7 +94,7 @@ def test_the_contract_example_filed_as_claims_scores_as_the_contract_says(make):
         _file(make, application, indicator, facts)
     data = build_score_input(application, _claims(application))
     assert score(data)["total"] == 88.21
-    assert "88.21" in CONTRACT.read_text(encoding="utf-8")
+    assert "88.21" in shared_file(SCORING_CONTRACT).read_text(encoding="utf-8")
 
 
 def test_only_verified_facts_count(make):

@@ -69,7 +69,8 @@ def queue_counts_cached(fresh: bool = False) -> dict[str, tuple[int, int]]:
         return {}
 
     key = (id(current_app._get_current_object()), current_user.district_id)
-    ttl = 0 if current_app.testing else current_app.config.get("QUEUE_BADGE_TTL", BADGE_TTL_SECONDS)
+    # Off under test unless a test switches it on (QUEUE_BADGE_TTL), as tests/cases/test_worklists.py does.
+    ttl = current_app.config.get("QUEUE_BADGE_TTL", 0 if current_app.testing else BADGE_TTL_SECONDS)
     now = time.monotonic()
     with _badges_lock:
         kept = _badges.get(key)

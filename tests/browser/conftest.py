@@ -1,19 +1,36 @@
 """Browser tests: Debian's chromium driven by Playwright against a live server.
 
 The live server runs in a thread on its own database (seeded with the demo year), since
-the per-test rolled-back transaction of the other tests is invisible to it. Skips, with
-the reason printed in the run's summary, where chromium or Playwright is missing.
+the per-test rolled-back transaction of the other tests is invisible to it. Where chromium
+or Playwright is missing the tests skip, with the reason printed in the run's summary
+(-ra); in CI (CI=true, as .ci/run sets it) they fail instead, so a browser that could not
+be installed never turns into a green run without browser tests.
 """
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 import uuid
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
+#: Debian's chromium; .ci/run installs it and checks this very path.
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def missing(reason: str):
+    """In CI a missing browser fails the run; elsewhere the test skips with the reason."""
+    if in_ci():
+        pytest.fail(f"CI=true but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
@@ -26,11 +43,11 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} not installed (apt-get install -y chromium); browser tests skipped")
+        missing(f"{CHROMIUM} not installed (apt-get install -y chromium); browser tests skipped")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.skip("playwright not installed")
+        missing("playwright not installed (make install)")
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,

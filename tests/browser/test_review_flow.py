@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import select
 
 
@@ -60,7 +59,6 @@ def _process_outbox(live_app, case_id):
 
 
 def test_review_from_queue_to_new_total(browser, live_server, live_app, artifacts, sign_in):
-    pytest.importorskip("rq")
     reviewer = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
     page = reviewer.new_page()
     sign_in(page, live_server, "reviewer")
@@ -90,11 +88,12 @@ def test_review_from_queue_to_new_total(browser, live_server, live_app, artifact
     assert response.status == 200
     assert response.headers["content-type"] == "application/pdf"
     assert response.headers["content-disposition"].startswith("inline")
-    # Chromium's PDF viewer renders it inside the frame (a refused frame shows chrome-error://).
-    page.wait_for_function("() => document.getElementById('ws-viewer').src.includes('/evidence/download/')")
-    page.wait_for_timeout(1500)
+    # Chromium's PDF viewer renders it inside the frame (a refused frame shows chrome-error://):
+    # wait until the viewer frame has loaded one or the other, then look which.
+    viewer = page.locator("#ws-viewer").element_handle().content_frame()
+    viewer.wait_for_url(re.compile(r"^chrome-error://|/admin/evidence/download/\d+"), wait_until="load")
+    assert "/admin/evidence/download/" in viewer.url, viewer.url
     assert not any(f.url.startswith("chrome-error://") for f in page.frames)
-    assert any("/admin/evidence/download/" in f.url for f in page.frames)
 
     # Tick every uploaded material as acceptable, with a note on the first.
     rows = page.locator("[data-testid=checklist] tr[data-row]")

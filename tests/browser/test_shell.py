@@ -18,7 +18,7 @@ def test_reviewer_sees_own_queues_and_worklist(page, live_server, artifacts, sig
     page.click("tr[data-queue=housing] a")
     page.wait_for_url(re.compile(r".*/admin/queue_housing/.*"))
     rows = page.locator("table.model-list tbody tr")
-    assert rows.count() == open_housing or rows.count() >= 1
+    assert rows.count() == min(open_housing, 50)  # every open case, up to one page of 50
     body = page.locator("table.model-list").inner_text()
     # IDs are masked in the list: region prefix, eleven stars, last four.
     assert re.search(r"\d{3}\*{11}[\dX]{4}", body)

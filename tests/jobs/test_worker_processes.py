@@ -1,6 +1,7 @@
 """Real worker processes (`python -m backoffice worker`, with the relay thread and RQ's
 scheduler): killed mid-job, Redis stopped under them, two of them under 200 concurrent
-decisions. Every outcome is checked against the engine's score of the final facts."""
+decisions. Every outcome is checked against the total worked out by hand for the final facts
+(tests/jobs/jobs_support.py: CONTRACT_EXAMPLE)."""
 from __future__ import annotations
 
 import dataclasses
@@ -15,7 +16,7 @@ from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 from sqlalchemy import create_engine, text
 
-from jobs_support import wait_until
+from jobs_support import TOTAL_BOTH_COUNTED, wait_until
 
 
 def _children(pid: int) -> list[tuple[int, int]]:
@@ -60,7 +61,7 @@ def _settled(world, app_ids) -> bool:
 def _assert_right(world, app_ids) -> None:
     for app_id in app_ids:
         total, snap_total, _decision, _n = world.state(app_id)
-        assert total == snap_total == world.expected_total(app_id), app_id
+        assert total == snap_total == TOTAL_BOTH_COUNTED, app_id
 
 
 class _Blocker:
@@ -140,7 +141,7 @@ def test_a_worker_killed_mid_job_still_ends_with_the_right_snapshot(world, what)
             worker = world.worker_process("kill-replacement")
         wait_until(lambda: _settled(world, [app_id]), timeout=60, message="the retried job completes")
         total, snap_total, snap_decision, _n = world.state(app_id)
-        assert total == snap_total == world.expected_total(app_id)
+        assert total == snap_total == TOTAL_BOTH_COUNTED
         assert snap_decision == decision_id
         # RQ records the success just after the job's commit.
         wait_until(lambda: Job.fetch(job_id, connection=world.redis).get_status() == JobStatus.FINISHED,
@@ -177,14 +178,17 @@ def test_redis_stopped_under_a_worker_decisions_wait_then_all_rescored(world, ow
         assert worker.poll() is None, "the worker survives the outage"
 
         own_redis.start()  # back, empty
-        wait_until(lambda: _settled(world, app_ids), timeout=60, message="all 50 rescored after Redis returned")
+        # One worker, one forked work horse per job: ~0.3 s a job on a quiet box, 1.5 s under the load of
+        # parallel suites (measured); the wait is for the condition, the timeout only a backstop.
+        wait_until(lambda: _settled(world, app_ids), timeout=180, message="all 50 rescored after Redis returned")
         _assert_right(world, app_ids)
     finally:
         _stop(worker)
 
 
 def test_200_concurrent_decisions_over_two_workers_lose_nothing(world):
-    cases = world.free_cases(200)
+    # 150 applications with one open 复查, 50 with two (own home and rental, both invalid at the registry).
+    cases = world.free_cases(150) + world.free_cases(50, both_invalid=True)
     app_ids = [a for _c, a in cases]
     # A second decision on some applications, committed concurrently with the first
     # decisions' jobs, so two jobs for one application race.
@@ -204,6 +208,7 @@ def test_200_concurrent_decisions_over_two_workers_lose_nothing(world):
     work = [c for c, _a in cases] + list(seconds)
     workers = [world.worker_process("concurrent-1"), world.worker_process("concurrent-2")]
     errors: list[BaseException] = []
+    # (SQLite: a decision that waited past the busy timeout is tried again, see World.decide.)
     threads_n = 8 if world.settings.database_url.startswith("postgresql") else 4
     try:
         def decide_some(part):
@@ -219,12 +224,14 @@ def test_200_concurrent_decisions_over_two_workers_lose_nothing(world):
         for t in threads:
             t.join()
         assert not errors, errors
-        wait_until(lambda: _settled(world, app_ids), timeout=180, interval=0.5,
+        # ~250 jobs over two workers: a minute on a quiet box; at load average 20 (eight suites on
+        # two cores) 1.1 s a job was measured, so the backstop is generous — the wait is for the condition.
+        wait_until(lambda: _settled(world, app_ids), timeout=600, interval=0.5,
                    message="every request completed")
         _assert_right(world, app_ids)
         failed = world.queue("rescore").failed_job_registry.get_job_ids()
         assert failed == []
-        assert len(seconds) > 0 or world.settings.database_url.startswith("sqlite")
+        assert len(seconds) == 50
     finally:
         for w in workers:
             _stop(w)

@@ -13,8 +13,8 @@ import pytest
 #: the installed console script of this venv (``backoffice = backoffice.cli:main``)
 BACKOFFICE = Path(sys.executable).parent / "backoffice"
 
-#: shared/ lives beside the repository (CI clones the repo next to it)
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+#: shared/ lives beside the repository (CI clones the repo next to it); see tests/support.py
+from support import SHARED  # noqa: E402
 
 INSURANCE_TYPES = ("pension", "medical", "unemployment", "injury", "maternity")
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -68,7 +67,7 @@ def test_a_review_is_refused_from_the_first_day_after_the_application_phase():
     assert phases.refusal("appeal.submit", Y, Y.result_query_end) is None
 
 
-HANDBOOK = Path(__file__).resolve().parents[2].parent / "shared" / "handbook" / "points-handbook-2021.txt"
+from support import HANDBOOK  # noqa: E402  (tests/support.py: shared/ beside the repo)
 
 
 def test_every_phase_quote_is_verbatim_in_the_handbook():

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -33,7 +32,7 @@ from verifiers.reasons import (
     reasons_for,
 )
 
-HANDBOOK = Path(__file__).resolve().parents[2].parent / "shared" / "handbook" / "points-handbook-2021.txt"
+from support import HANDBOOK  # noqa: E402  (tests/support.py: shared/ beside the repo)
 SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 
 

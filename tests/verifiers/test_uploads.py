@@ -422,19 +422,37 @@ def test_owner_password_only_pdf_is_readable_but_still_refused():
     assert rejected_rule(data) == "encrypted"
 
 
-def test_aes_256_without_crypto_extra_fails_inside_pdfreader():
+def test_aes_256_without_crypto_extra_fails_inside_pdfreader(tmp_path):
     """Why DependencyError maps to 'encrypted': without pypdf[crypto], pypdf cannot even
-    open an AES-256 file (it raises while trying the empty password)."""
-    try:
-        import cryptography  # noqa: F401
-    except ImportError:
-        pass
-    else:  # pragma: no cover - depends on the environment
-        pytest.skip("cryptography installed: pypdf opens the file and is_encrypted says it")
-    with pytest.raises(DependencyError):
-        PdfReader(BytesIO(aes_pdf(256)), strict=False)
-    with pytest.raises(DependencyError):
-        encrypted_pdf(user_password="pw", algorithm="AES-128")  # cannot even write one
+    open an AES-256 file (it raises while trying the empty password). cryptography is
+    installed here, so the check runs in a fresh interpreter where it cannot be imported."""
+    import subprocess
+    import sys
+
+    sample = tmp_path / "aes256.pdf"
+    sample.write_bytes(aes_pdf(256))
+    script = f"""
+import sys
+sys.modules["cryptography"] = None  # as without pypdf[crypto]: importing it raises ImportError
+sys.modules["Crypto"] = None        # nor pycryptodome
+from io import BytesIO
+from pypdf import PdfReader, PdfWriter
+from pypdf.errors import DependencyError
+try:
+    PdfReader(BytesIO(open({str(sample)!r}, "rb").read()), strict=False)
+except DependencyError:
+    print("read: DependencyError")
+writer = PdfWriter()
+writer.add_blank_page(width=595, height=842)
+try:
+    writer.encrypt(user_password="pw", algorithm="AES-128")
+    writer.write(BytesIO())  # cannot even write one
+except DependencyError:
+    print("write: DependencyError")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["read: DependencyError", "write: DependencyError"]
 
 
 @pytest.mark.parametrize(
