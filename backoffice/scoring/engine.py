@@ -17,7 +17,7 @@ from .history import cutoff_month, month_str
 from .points import _half_up_hundredths, shown, written  # noqa: F401  (the rounding's property tests import it from here)
 from .validation import ScoreInput, ScoreInputError, month_count, validate
 
-ENGINE_VERSION = "2021.1"
+ENGINE_VERSION = "2021.2"  # 2021.2: the age line worded by birth year (issue 17)
 
 __all__ = [
     "ENGINE_VERSION",

@@ -321,8 +321,10 @@ def _age_points(application_year, birth_year, completed_years):
     points = 20 - 4 * (table_age - 45) if table_age > 45 else 20
     if points < 0:
         points = 0
-    line = (f"年龄: {birth_year} 年出生, {application_year - 1}-01-01 满 {completed_years} 周岁; "
-            f"年龄表 ({application_year - 2} - {birth_year} = {table_age}"
+    # Worded by birth year, as the handbook's 年龄指标分段积分表 is: an applicant born on
+    # 1 January 1974 is 46 on 2020-01-01 yet the table gives 1974 births 20 points for 2021.
+    line = (f"年龄: {birth_year} 年出生; 年龄指标分段积分表 {application_year} 年度 {birth_year} 年出生 "
+            f"({application_year - 2} - {birth_year} = {table_age}"
             + (f" > 45, 20 - 4 × {table_age - 45}" if table_age > 45 else " ≤ 45") + f") → {points}")
     return points, line
 

@@ -307,3 +307,18 @@ def test_engine_imports_no_web_stack():
             for name in names:
                 assert name.split(".")[0] not in {"flask", "sqlalchemy", "rq", "flask_sqlalchemy"}, \
                     f"{path.name} imports {name}"
+
+
+def test_the_age_line_follows_the_table_by_birth_year():
+    """Born 1 January 1974, applying in 2021: the handbook's table gives 1974 births 20 points,
+    so the line must not call the applicant 46 (which they are on 2020-01-01)."""
+    from backoffice.scoring.indicators import age
+
+    lines: list[str] = []
+    units, _completed = age((1974, 1, 1), 2021, lines)
+    assert "满 46 周岁" not in lines[0] and "周岁" not in lines[0]
+    assert lines[0].startswith("年龄: 1974 年出生; 年龄指标分段积分表 2021 年度 1974 年出生")
+    assert lines[0].endswith("→ 20")
+    lines.clear()
+    age((1970, 6, 30), 2021, lines)  # the table: 1970 births, 2021 → 4
+    assert lines[0].endswith("20 - 4 × 4) → 4")
