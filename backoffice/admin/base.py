@@ -104,19 +104,27 @@ class ScopedModelView(PermissionMixin, ModelView):
             return None
         return self.get_query().filter(getattr(self.model, pk) == key).one_or_none()
 
-    # Generic writes (administrators' reference data) are audited in the same commit:
+    # Generic writes (administrators' reference data, staff accounts) are audited in the same
+    # commit, with every changed column before and after (secrets only as "changed"):
     # Flask-Admin calls these hooks before it commits the change.
+    def update_model(self, form, model):
+        model._audit_before = audit_snapshot(model)
+        return super().update_model(form, model)
+
     def on_model_change(self, form, model, is_created):
         from backoffice.audit.services import record
 
         db.session.flush()
-        record(
-            "admin.created" if is_created else "admin.changed",
-            self.model.__tablename__,
-            getattr(model, self._primary_key),
-            district_id=getattr(model, "district_id", None),
-            after={k: str(v) for k, v in (form.data or {}).items() if "password" not in k and k != "csrf_token"},
-        )
+        before, after = audit_diff(getattr(model, "_audit_before", {}), audit_snapshot(model), is_created)
+        if is_created or after:
+            record(
+                "admin.created" if is_created else "admin.changed",
+                self.model.__tablename__,
+                getattr(model, self._primary_key),
+                district_id=getattr(model, "district_id", None),
+                before=before or None,
+                after=after,
+            )
 
     def on_model_delete(self, model):
         from backoffice.audit.services import record
@@ -126,7 +134,64 @@ class ScopedModelView(PermissionMixin, ModelView):
             self.model.__tablename__,
             getattr(model, self._primary_key),
             district_id=getattr(model, "district_id", None),
+            before={k: ("hidden" if isinstance(v, tuple) else v) for k, v in audit_snapshot(model).items()},
         )
+
+    def handle_view_exception(self, exc):
+        """A unique or check constraint refused the form: say so on the form (Flask-Admin
+        re-renders it with the user's input) instead of the driver's text or a 500."""
+        from flask import flash
+        from sqlalchemy.exc import IntegrityError
+
+        from backoffice.i18n import bi
+
+        if isinstance(exc, IntegrityError):
+            db.session.rollback()
+            text = str(getattr(exc, "orig", exc))
+            form = getattr(g, "_admin_form", None)
+            message = bi("与已有记录冲突（不能重复或不符合约束），未保存", "conflicts with an existing record or a rule; not saved")
+            flash(bi("保存失败：", "Not saved: ") + message, "error")
+            if form is not None:
+                for field in form:
+                    if field.name in text:
+                        field.errors = list(field.errors or []) + [message]
+            return True
+        return super().handle_view_exception(exc)
+
+    def validate_form(self, form):
+        g._admin_form = form
+        return super().validate_form(form)
+
+
+SECRET_MARKERS = ("password", "secret", "token")
+
+
+def audit_snapshot(model) -> dict:
+    """The row's column values as JSON-ready text, secrets hashed out of sight."""
+    from sqlalchemy import inspect as sa_inspect
+
+    out = {}
+    for attr in sa_inspect(model).mapper.column_attrs:
+        value = getattr(model, attr.key, None)
+        if any(m in attr.key for m in SECRET_MARKERS):
+            out[attr.key] = ("secret", hash(value))
+            continue
+        out[attr.key] = None if value is None else (value.value if hasattr(value, "value") else str(value))
+    return out
+
+
+def audit_diff(before: dict, after: dict, is_created: bool) -> tuple[dict, dict]:
+    changed_before, changed_after = {}, {}
+    for key, value in after.items():
+        if not is_created and before.get(key) == value:
+            continue
+        secret = isinstance(value, tuple) and value and value[0] == "secret"
+        if is_created:
+            changed_after[key] = "set" if secret else value
+            continue
+        changed_before[key] = "changed" if secret else before.get(key)
+        changed_after[key] = "changed" if secret else value
+    return changed_before, changed_after
 
 
 def via_application(district_id_column):
