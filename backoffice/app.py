@@ -22,7 +22,9 @@ def create_app(settings: Settings | None = None, **config_overrides) -> Flask:
         BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        # Production is served over HTTPS only: the cookies never travel in clear.
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure or settings.production,
+        REMEMBER_COOKIE_SECURE=settings.session_cookie_secure or settings.production,
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
@@ -32,6 +34,10 @@ def create_app(settings: Settings | None = None, **config_overrides) -> Flask:
     )
     app.config.update(config_overrides)
     ensure_sqlite_parent(settings.database_url)
+
+    from backoffice.security import init_security
+
+    init_security(app)  # first: bounded id converter before any route, app-wide input checks and headers
 
     from backoffice.extensions import babel, csrf, db, login_manager
     from backoffice.i18n import select_locale

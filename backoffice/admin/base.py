@@ -141,11 +141,11 @@ class ScopedModelView(PermissionMixin, ModelView):
         """A unique or check constraint refused the form: say so on the form (Flask-Admin
         re-renders it with the user's input) instead of the driver's text or a 500."""
         from flask import flash
-        from sqlalchemy.exc import IntegrityError
+        from sqlalchemy.exc import DataError, IntegrityError
 
         from backoffice.i18n import bi
 
-        if isinstance(exc, IntegrityError):
+        if isinstance(exc, (IntegrityError, DataError)):
             db.session.rollback()
             text = str(getattr(exc, "orig", exc))
             form = getattr(g, "_admin_form", None)

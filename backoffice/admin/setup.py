@@ -37,12 +37,14 @@ def init_admin(app: Flask) -> Admin:
     from backoffice.staff.auth import LoginView
     from backoffice.cases.admin import CaseView
     from backoffice.staff.models import Staff
+    from backoffice.security.headers import csp_nonce
 
     admin = Admin(
         app,
         name="积分落户审核",
         index_view=HomeView(name=bi("首页", "Home"), url="/admin"),
         theme=Bootstrap4Theme(swatch="default", fluid=True, base_template="layout.html"),
+        csp_nonce_generator=csp_nonce,  # every script and style block carries the request's CSP nonce
     )
     admin.add_view(LoginView(name="login", endpoint="login", url="/admin/login"))
 

@@ -199,8 +199,9 @@ class CaseWorkspaceView(ProtectedView):
         return [c for c in cases if c is not None and can_open_case(current_user, c)]
 
     def _back(self):
-        target = request.values.get("url") or ""
-        return target if target.startswith("/") and not target.startswith("//") else url_for("cases.index_view")
+        from backoffice.security.urls import same_site_path
+
+        return same_site_path(request.values.get("url")) or url_for("cases.index_view")
 
     @expose("/bulk/reassign", methods=("GET", "POST"))
     def bulk_reassign(self):

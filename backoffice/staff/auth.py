@@ -1,8 +1,6 @@
 """Sign-in, sign-out and language choice, as admin views outside the menu."""
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
 from flask import abort, redirect, request, session, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user, login_user, logout_user
@@ -14,6 +12,7 @@ from wtforms.validators import DataRequired, Length
 from backoffice.audit.services import record
 from backoffice.extensions import db
 from backoffice.i18n import LOCALES, bi
+from backoffice.security.urls import same_site_path
 from backoffice.staff.models import Staff
 from backoffice.staff.services import authenticate, end_sessions
 
@@ -41,13 +40,8 @@ class LoginForm(FlaskForm):
 
 
 def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlparse(target)
-    # Only same-site relative paths: never an open redirect.
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
+    # Only same-site relative paths: never an open redirect (backslashes included).
+    return same_site_path(target)
 
 
 class LoginView(BaseView):
