@@ -20,6 +20,9 @@ SCOPES = {
     "appeals:write": "submit, change and withdraw appeals (异议申诉)",
     "tips:write": "submit real-name reports (举报) during the announcement",
     "cases:read": "read a case's status and decision",
+    "clients:all": "reach every client's records: without it a client reads and changes only the applications, "
+                   "claims, cases and files it created itself, and another client's record answers 404 as if it "
+                   "did not exist (for the registry departments' client, which records results on every claim)",
 }
 
 MATERIAL_SLOTS = tuple(sorted({row.code for t in REVIEW_TYPES for row in t.rows}))
@@ -331,7 +334,9 @@ DOCUMENT: dict = {
         "version": "1.0.0",
         "description": "For the online application system (a machine client). Bearer token per client, "
         "scoped (see x-scopes per operation); errors carry message_zh and message_en; a bad field answers "
-        "422 naming its path; a POST may carry an Idempotency-Key.",
+        "422 naming its path; a POST may carry an Idempotency-Key. A client owns what it creates: it reads and "
+        "changes only its own applications (and their claims), cases and files — another client's answer 404 — "
+        "unless its token also has the cross-client scope clients:all.",
     },
     "servers": [{"url": "/api/v1"}],
     "paths": PATHS,

@@ -13,7 +13,8 @@ answered in words before it reaches the database. The checks run before every vi
   must lie in 0 … 2**31-1: 400 naming the parameter.
 
 As a last line, a database error caused by a value (DataError, an integer the driver cannot
-bind) answers 400 instead of 500, rolled back.
+bind) answers 400 instead of 500, and a unique key lost to a parallel request (or SQLite's
+"database is locked") 409, both rolled back.
 """
 from __future__ import annotations
 
@@ -110,7 +111,7 @@ def _answer(exc: BadInput):
 
 
 def init_app(app: Flask) -> None:
-    from sqlalchemy.exc import DataError, StatementError
+    from sqlalchemy.exc import DataError, IntegrityError, OperationalError, StatementError
 
     from backoffice.extensions import db
 
@@ -133,3 +134,20 @@ def init_app(app: Flask) -> None:
         raise exc
 
     app.register_error_handler(StatementError, _statement_error)
+
+    def _conflict(exc):
+        # Two requests raced for the same row (a unique key, SQLite's single writer): the
+        # loser is told to look again and retry, not given a 500.
+        if isinstance(exc, OperationalError) and "locked" not in str(exc.orig).lower():
+            raise exc
+        db.session.rollback()
+        zh = "与另一请求同时修改了同一记录，未保存；请刷新后重试"
+        en = "another request changed the same record at the same moment; nothing was saved, reload and retry"
+        if request.path.startswith("/api/"):
+            response = jsonify({"error": {"code": "conflict", "message_zh": zh, "message_en": en, "fields": []}})
+            response.status_code = 409
+            return response
+        return render_template("errors/error.html", code=409, title="冲突 / conflict", description=f"{zh} / {en}"), 409
+
+    app.register_error_handler(IntegrityError, _conflict)
+    app.register_error_handler(OperationalError, _conflict)
