@@ -28,8 +28,9 @@ SCOPES = {
 MATERIAL_SLOTS = tuple(sorted({row.code for t in REVIEW_TYPES for row in t.rows}))
 
 _ID_NUMBER = {"type": "string", "pattern": r"^[0-9]{17}[0-9Xx]$", "description": "公民身份号码 (GB 11643, check digit)",
-              "example": "11010519850314002X"}
-_USCC = {"type": "string", "pattern": r"^[0-9A-Za-z]{18}$", "description": "统一社会信用代码 (GB 32100, check character)"}
+              "example": "110105198503140013"}
+_USCC = {"type": "string", "pattern": r"^[0-9A-Za-z]{18}$", "description": "统一社会信用代码 (GB 32100, check character)",
+         "example": "91110105MA01C2XK8X"}
 _NAME = {"type": "string", "minLength": 1, "maxLength": 64}
 _PHONE = {"type": ["string", "null"], "pattern": r"^[0-9+\- ]{5,20}$"}
 _STATEMENT = {"type": "string", "minLength": 1, "maxLength": 2000}
@@ -203,7 +204,21 @@ def _error_responses(*codes: int) -> dict:
 
 
 def _json_body(name: str) -> dict:
-    return {"required": True, "content": {"application/json": {"schema": _ref(name)}}}
+    media = {"schema": _ref(name)}
+    if name in EXAMPLES:
+        media["example"] = copy.deepcopy(EXAMPLES[name])
+    return {"required": True, "content": {"application/json": media}}
+
+
+# Whole request bodies as examples. Every example in this document passes the server's own
+# validation (schema, check digits, reference data): tests/intake/test_openapi_examples.py.
+EXAMPLES: dict[str, dict] = {
+    "ApplicationCreate": {
+        "year": 2021,
+        "applicant": {"id_number": "110105198503140013", "name": "王伟", "phone": "13800000000"},
+        "employer": {"uscc": "91110105MA01C2XK8X", "name": "北京示例科技有限公司", "district": "朝阳区"},
+    },
+}
 
 
 def _multipart(name: str) -> dict:

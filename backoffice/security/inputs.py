@@ -4,7 +4,7 @@ PostgreSQL text cannot hold NUL, SQLite and PostgreSQL integers end at 2**63-1 (
 ids at 2**31-1), and a negative page makes a negative OFFSET: input like that must be
 answered in words before it reaches the database. The checks run before every view:
 
-- ``<int:…>`` in any route is bounded to 1 … 2**63-1 by the converter (a bigger number names
+- ``<int:…>`` in any route is bounded to 0 … 2**63-1 by the converter (a bigger number names
   nothing: 404), so no view can receive an id the driver cannot bind;
 - a NUL in the path answers 404 (no page has one); a NUL or an unpaired surrogate in a query
   parameter, a form field, a file name or anywhere in a JSON body answers 400 (422 with the
@@ -22,8 +22,8 @@ import json
 import re
 
 from flask import Flask, abort, jsonify, render_template, request
-from werkzeug.exceptions import BadRequest
-from werkzeug.routing import IntegerConverter
+from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.routing import IntegerConverter, ValidationError
 
 MAX_BIGINT = 2**63 - 1
 MAX_QUERY_INT = 2**31 - 1
@@ -32,11 +32,19 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class BoundedIntConverter(IntegerConverter):
-    """Flask's ``int`` with the range a database id can have: 1 … 2**63-1 unless the rule
-    says otherwise."""
+    """Flask's ``int`` with the range a database id can have: 0 … 2**63-1 unless the rule
+    says otherwise (0 names no row, and views answer it 404 themselves)."""
 
-    def __init__(self, map, fixed_digits=0, min=1, max=MAX_BIGINT, signed=False):  # noqa: A002
+    def __init__(self, map, fixed_digits=0, min=0, max=MAX_BIGINT, signed=False):  # noqa: A002
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+    def to_python(self, value: str):
+        # Werkzeug checks the method before it converts, so a rejected number on one rule of a
+        # path with several methods would answer 405; it names nothing: 404.
+        try:
+            return super().to_python(value)
+        except ValidationError:
+            raise NotFound() from None
 
 
 class BadInput(BadRequest):
