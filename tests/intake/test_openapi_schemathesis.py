@@ -74,7 +74,7 @@ ALL_CHECKS = CHECKS.get_all()
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, derandomize=True,
+@settings(max_examples=15, deadline=None, derandomize=True,
           suppress_health_check=list(HealthCheck))
 def test_api_answers_fit_the_document_and_never_500(case, known, app):
     meta = case.meta
