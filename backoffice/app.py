@@ -91,6 +91,10 @@ def _install_request_transaction(app: Flask) -> None:
             db.session.commit()
         else:
             db.session.rollback()
+        from backoffice.security.refusals import write_refusals
+
+        if write_refusals():  # a refused cross-district attempt is audited although the request failed
+            db.session.commit()
         return response
 
     @app.teardown_request

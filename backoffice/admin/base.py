@@ -102,7 +102,18 @@ class ScopedModelView(PermissionMixin, ModelView):
             key = int(id)
         except (TypeError, ValueError):
             return None
-        return self.get_query().filter(getattr(self.model, pk) == key).one_or_none()
+        if not 0 < key <= 2**63 - 1:
+            return None
+        found = self.get_query().filter(getattr(self.model, pk) == key).one_or_none()
+        if found is None and self.district_scope is not None and current_user.is_authenticated \
+                and current_user.district_id is not None:
+            # Not in this district's scope: if the row exists elsewhere, the attempt is audited.
+            other = db.session.get(self.model, key)
+            if other is not None:
+                from backoffice.security.refusals import record_refusal
+
+                record_refusal(self.model.__tablename__, key, target_district_id=_district_of(other))
+        return found
 
     # Generic writes (administrators' reference data, staff accounts) are audited in the same
     # commit, with every changed column before and after (secrets only as "changed"):
@@ -161,6 +172,16 @@ class ScopedModelView(PermissionMixin, ModelView):
     def validate_form(self, form):
         g._admin_form = form
         return super().validate_form(form)
+
+
+def _district_of(row) -> int | None:
+    for path in ("district_id", "case.district_id", "application.district_id"):
+        value = row
+        for part in path.split("."):
+            value = getattr(value, part, None)
+        if value is not None:
+            return value
+    return None
 
 
 SECRET_MARKERS = ("password", "secret", "token")

@@ -101,6 +101,10 @@ class CaseWorkspaceView(ProtectedView):
         case = db.session.get(ReviewCase, case_id)
         # Another district's case, or a tip, is answered as if it did not exist.
         if case is None or not can_open_case(current_user, case):
+            if case is not None and current_user.district_id is not None and case.district_id != current_user.district_id:
+                from backoffice.security.refusals import record_refusal
+
+                record_refusal("review_case", case.id, target_district_id=case.district_id)
             abort(404)
         return case
 
