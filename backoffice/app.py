@@ -6,6 +6,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from werkzeug.exceptions import HTTPException
 
+from backoffice.security import init_security
 from backoffice.calendar.services import install as install_calendar
 from backoffice.admin.setup import init_admin
 from backoffice.extensions import babel, csrf, db, login_manager
@@ -14,6 +15,7 @@ from backoffice.intake.api import init_api
 from backoffice.settings import PROJECT_ROOT, Settings, ensure_sqlite_parent
 from backoffice.staff.auth import load_user
 from queues.relay import init_app as init_outbox_push
+from backoffice.security.refusals import write_refusals
 
 
 def create_app(settings: Settings | None = None, **config_overrides) -> Flask:
@@ -32,7 +34,9 @@ def create_app(settings: Settings | None = None, **config_overrides) -> Flask:
         BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        # Production is served over HTTPS only: the cookies never travel in clear.
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure or settings.production,
+        REMEMBER_COOKIE_SECURE=settings.session_cookie_secure or settings.production,
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
@@ -42,6 +46,8 @@ def create_app(settings: Settings | None = None, **config_overrides) -> Flask:
     )
     app.config.update(config_overrides)
     ensure_sqlite_parent(settings.database_url)
+
+    init_security(app)  # first: bounded id converter before any route, app-wide input checks and headers
 
     db.init_app(app)
     csrf.init_app(app)
@@ -85,6 +91,9 @@ def _install_request_transaction(app: Flask) -> None:
             db.session.commit()
         else:
             db.session.rollback()
+
+        if write_refusals():  # a refused cross-district attempt is audited although the request failed
+            db.session.commit()
         return response
 
     @app.teardown_request

@@ -25,6 +25,10 @@ Checks, in this order (the first failing one is reported):
                tree. Any exception from pypdf lands here: the check never raises anything
                but ``UploadRejected`` for a byte string.
 ``no_pages``   the page tree is readable but holds no page.
+``bomb``       the file's Flate streams inflate to more than ``MAX_INFLATED_BYTES`` in all
+               (a decompression bomb: 1 MB of zeros deflates to about 1 KB). Counted by
+               inflating in pieces, never holding more than one piece, so the check itself
+               is bounded; a chain of FlateDecode filters is followed to its last layer.
 
 ``store()`` runs the check, then writes the bytes to ``<upload_dir>/<sha[:2]>/<sha>.pdf``
 (SHA-256 of the content, lowercase hex): nothing of the client's file name or path is
@@ -38,6 +42,7 @@ import logging
 import os
 import re
 import tempfile
+import zlib
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -47,6 +52,7 @@ from pypdf.errors import DependencyError, FileNotDecryptedError
 
 __all__ = [
     "MAX_UPLOAD_BYTES",
+    "MAX_INFLATED_BYTES",
     "EOF_MARKER",
     "EOF_WINDOW",
     "PDF_MAGIC",
@@ -135,6 +141,11 @@ RULES: dict[str, tuple[str, str]] = {
         "The PDF has no pages. Put the photos of the documents into the PDF and "
         "upload it again.",
     ),
+    "bomb": (
+        "PDF文件解压后的内容异常巨大（疑似压缩炸弹），无法接收，请用拍摄的照片重新生成PDF后上传。",
+        "The PDF's contents inflate to an abnormal size (a decompression bomb) and cannot be "
+        "accepted. Make the PDF again from the photos and upload it.",
+    ),
 }
 
 
@@ -193,6 +204,8 @@ def check_pdf(data: bytes) -> PdfInfo:
     pages = _count_pages(data)
     if pages == 0:
         raise UploadRejected.for_rule("no_pages")
+    if inflated_size(data, MAX_INFLATED_BYTES) > MAX_INFLATED_BYTES:
+        raise UploadRejected.for_rule("bomb")
     return PdfInfo(sha256=hashlib.sha256(data).hexdigest(), size=size, pages=pages)
 
 
@@ -215,6 +228,65 @@ def _count_pages(data: bytes) -> int:
         # ... that pypdf lets through on hostile input. KeyboardInterrupt/SystemExit are
         # not Exceptions and still propagate.
         raise UploadRejected.for_rule("corrupt") from None
+
+
+# What the Flate streams of one upload may inflate to, in all. A 1 MB phone scan whose photos
+# are Flate-compressed (not JPEG) inflates to a few MB of pixels; 64 MiB leaves a wide margin
+# while a bomb (1 MB inflating to about 1 GB) is refused before any reader meets it.
+MAX_INFLATED_BYTES = 64 * 1024 * 1024
+_STREAM_RE = re.compile(rb"stream\r?\n")
+_FLATE_RE = re.compile(rb"/(?:FlateDecode|Fl)\b")
+_PIECE = 64 * 1024
+
+
+def inflated_size(data: bytes, limit: int) -> int:
+    """The bytes the Flate streams of ``data`` inflate to, counting stops once past ``limit``.
+
+    Reads the raw file (streams inside object streams included, as they are streams too):
+    for each ``stream`` keyword, the dictionary before it names its filters; each
+    FlateDecode layer is inflated in pieces of at most 64 KiB into the next."""
+    total = 0
+    for match in _STREAM_RE.finditer(data):
+        start = match.end()
+        dict_start = data.rfind(b"<<", max(0, match.start() - 4096), match.start())
+        header = data[dict_start:match.start()] if dict_start >= 0 else b""
+        layers = len(_FLATE_RE.findall(header))
+        if not layers:
+            continue
+        end = data.find(b"endstream", start)
+        body = data[start:end if end >= 0 else len(data)]
+        total += _inflate_layers(body, min(layers, 4), limit - total + 1)
+        if total > limit:
+            return total
+    return total
+
+
+def _inflate_layers(body: bytes, layers: int, budget: int) -> int:
+    decoders = [zlib.decompressobj() for _ in range(layers)]
+    produced = 0
+
+    def feed(level: int, chunk: bytes) -> None:
+        nonlocal produced
+        decoder = decoders[level]
+        pending = chunk
+        while pending and produced < budget:
+            try:
+                out = decoder.decompress(pending, _PIECE)
+            except zlib.error:
+                return  # not (or no longer) valid Flate: nothing more comes out of this layer
+            pending = decoder.unconsumed_tail
+            if level + 1 < layers:
+                feed(level + 1, out)
+            else:
+                produced += len(out)
+            if not out:
+                return
+
+    for i in range(0, len(body), _PIECE):
+        feed(0, body[i:i + _PIECE])
+        if produced >= budget:
+            break
+    return produced
 
 
 def path_for(sha256: str, upload_dir: str | os.PathLike[str]) -> Path:

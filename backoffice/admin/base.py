@@ -20,6 +20,8 @@ from backoffice.applications.models import Application
 from backoffice.audit.services import record
 from backoffice.extensions import db
 from backoffice.staff.permissions import Verdict, can_read_area, can_write_area
+from backoffice.i18n import bi
+from backoffice.security.refusals import record_refusal
 
 
 class PermissionMixin:
@@ -104,19 +106,37 @@ class ScopedModelView(PermissionMixin, ModelView):
             key = int(id)
         except (TypeError, ValueError):
             return None
-        return self.get_query().filter(getattr(self.model, pk) == key).one_or_none()
+        if not 0 < key <= 2**63 - 1:
+            return None
+        found = self.get_query().filter(getattr(self.model, pk) == key).one_or_none()
+        if found is None and self.district_scope is not None and current_user.is_authenticated \
+                and current_user.district_id is not None:
+            # Not in this district's scope: if the row exists elsewhere, the attempt is audited.
+            other = db.session.get(self.model, key)
+            if other is not None:
 
-    # Generic writes (administrators' reference data) are audited in the same commit:
+                record_refusal(self.model.__tablename__, key, target_district_id=_district_of(other))
+        return found
+
+    # Generic writes (administrators' reference data, staff accounts) are audited in the same
+    # commit, with every changed column before and after (secrets only as "changed"):
     # Flask-Admin calls these hooks before it commits the change.
+    def update_model(self, form, model):
+        model._audit_before = audit_snapshot(model)
+        return super().update_model(form, model)
+
     def on_model_change(self, form, model, is_created):
         db.session.flush()
-        record(
-            "admin.created" if is_created else "admin.changed",
-            self.model.__tablename__,
-            getattr(model, self._primary_key),
-            district_id=getattr(model, "district_id", None),
-            after={k: str(v) for k, v in (form.data or {}).items() if "password" not in k and k != "csrf_token"},
-        )
+        before, after = audit_diff(getattr(model, "_audit_before", {}), audit_snapshot(model), is_created)
+        if is_created or after:
+            record(
+                "admin.created" if is_created else "admin.changed",
+                self.model.__tablename__,
+                getattr(model, self._primary_key),
+                district_id=getattr(model, "district_id", None),
+                before=before or None,
+                after=after,
+            )
 
     def on_model_delete(self, model):
         record(
@@ -124,7 +144,73 @@ class ScopedModelView(PermissionMixin, ModelView):
             self.model.__tablename__,
             getattr(model, self._primary_key),
             district_id=getattr(model, "district_id", None),
+            before={k: ("hidden" if isinstance(v, tuple) else v) for k, v in audit_snapshot(model).items()},
         )
+
+    def handle_view_exception(self, exc):
+        """A unique or check constraint refused the form: say so on the form (Flask-Admin
+        re-renders it with the user's input) instead of the driver's text or a 500."""
+        from flask import flash
+        from sqlalchemy.exc import DataError, IntegrityError
+
+
+        if isinstance(exc, (IntegrityError, DataError)):
+            db.session.rollback()
+            text = str(getattr(exc, "orig", exc))
+            form = getattr(g, "_admin_form", None)
+            message = bi("与已有记录冲突（不能重复或不符合约束），未保存", "conflicts with an existing record or a rule; not saved")
+            flash(bi("保存失败：", "Not saved: ") + message, "error")
+            if form is not None:
+                for field in form:
+                    if field.name in text:
+                        field.errors = list(field.errors or []) + [message]
+            return True
+        return super().handle_view_exception(exc)
+
+    def validate_form(self, form):
+        g._admin_form = form
+        return super().validate_form(form)
+
+
+def _district_of(row) -> int | None:
+    for path in ("district_id", "case.district_id", "application.district_id"):
+        value = row
+        for part in path.split("."):
+            value = getattr(value, part, None)
+        if value is not None:
+            return value
+    return None
+
+
+SECRET_MARKERS = ("password", "secret", "token")
+
+
+def audit_snapshot(model) -> dict:
+    """The row's column values as JSON-ready text, secrets hashed out of sight."""
+    from sqlalchemy import inspect as sa_inspect
+
+    out = {}
+    for attr in sa_inspect(model).mapper.column_attrs:
+        value = getattr(model, attr.key, None)
+        if any(m in attr.key for m in SECRET_MARKERS):
+            out[attr.key] = ("secret", hash(value))
+            continue
+        out[attr.key] = None if value is None else (value.value if hasattr(value, "value") else str(value))
+    return out
+
+
+def audit_diff(before: dict, after: dict, is_created: bool) -> tuple[dict, dict]:
+    changed_before, changed_after = {}, {}
+    for key, value in after.items():
+        if not is_created and before.get(key) == value:
+            continue
+        secret = isinstance(value, tuple) and value and value[0] == "secret"
+        if is_created:
+            changed_after[key] = "set" if secret else value
+            continue
+        changed_before[key] = "changed" if secret else before.get(key)
+        changed_after[key] = "changed" if secret else value
+    return changed_before, changed_after
 
 
 def via_application(district_id_column):

@@ -5,6 +5,7 @@ from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
+from backoffice.security.headers import csp_nonce
 from backoffice.admin.home import HomeView
 from backoffice.admin.views import (
     ApplicantView,
@@ -42,6 +43,7 @@ def init_admin(app: Flask) -> Admin:
         name="积分落户审核",
         index_view=HomeView(name=bi("首页", "Home"), url="/admin"),
         theme=Bootstrap4Theme(swatch="default", fluid=True, base_template="layout.html"),
+        csp_nonce_generator=csp_nonce,  # every script and style block carries the request's CSP nonce
     )
     admin.add_view(LoginView(name="login", endpoint="login", url="/admin/login"))
 

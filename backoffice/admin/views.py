@@ -22,8 +22,23 @@ from backoffice.cases.models import OUTCOME_LABELS, Decision, ReviewCase
 from backoffice.i18n import bi
 from backoffice.jobs.views import pending_on_page, total_with_pending
 from backoffice.staff.models import ROLE_LABELS, Role
-from backoffice.staff.passwords import hash_password
+from backoffice.staff.passwords import MIN_PASSWORD_LENGTH, hash_password, password_problem
+
+
+def _not_common(form, field):
+    from wtforms.validators import ValidationError
+
+    if field.data:
+        problem = password_problem(field.data)
+        if problem:
+            raise ValidationError(problem)
+
+
+def _text(value):
+    return None if value is None else str(value)
 from verifiers.identifiers import mask_resident_id
+from backoffice.audit.services import record
+from backoffice.staff.services import end_sessions
 
 
 def _label(mapping):
@@ -250,13 +265,14 @@ class StaffView(ScopedModelView):
     area = "staff"
     writable = True
     can_delete = False  # type: ignore[assignment]  # deactivate instead; the audit trail refers to staff
-    column_list = ("username", "full_name", "role", "district", "active", "locked_until", "last_login_at")
+    column_list = ("username", "full_name", "role", "district", "active", "last_login_at")
     column_formatters = {"role": _label(ROLE_LABELS), "district": _district_name}
     column_searchable_list = ("username", "full_name")
     form_columns = ("username", "full_name", "role", "district", "active", "locale", "new_password")
     form_extra_fields = {
         "new_password": PasswordField(
-            bi("新密码（留空不变）", "New password (blank keeps it)"), validators=[Optional(), Length(min=10)]
+            bi("新密码（留空不变）", "New password (blank keeps it)"),
+            validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH), _not_common],
         )
     }
     form_overrides = {"role": SelectField}
@@ -275,13 +291,26 @@ class StaffView(ScopedModelView):
     }
 
     def on_model_change(self, form, model, is_created):
-        if form.new_password.data:
+
+        reset = bool(form.new_password.data)
+        if reset:
             model.password_hash = hash_password(form.new_password.data)
             model.failed_logins = 0
-            model.locked_until = None
         elif is_created:
             raise ValueError("新账户需要设置密码 / a new account needs a password")
+        before = getattr(model, "_audit_before", {})
         super().on_model_change(form, model, is_created)
+        if is_created:
+            return
+        if reset:
+            record("staff.password_reset", "staff", model.id, district_id=model.district_id,
+                   after={"password": "changed"})
+        # A new password, a deactivation, another role or district: every open session of the
+        # account ends (its session version moves on).
+        role = model.role.value if model.role is not None else None
+        moved = (before.get("role") != role or before.get("district_id") != _text(model.district_id))
+        if reset or moved or (before.get("active") == "True" and not model.active):
+            end_sessions(model, "password_reset" if reset else "account_changed")
 
 
 class AuditView(ScopedModelView):

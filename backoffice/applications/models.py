@@ -112,6 +112,9 @@ class Application(db.Model):
     # 取得年度积分落户资格: set when the announcement window closes for a listed application
     # that is not revoked and has no open tip (or when its tip closes unfounded).
     qualified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The intake API client that filed it (None: staff, demo or synth). A client reads and
+    # changes only its own filings unless its token has the cross-client scope.
+    created_by_client_id: Mapped[int | None] = mapped_column(ForeignKey("api_clients.id"))
 
     applicant: Mapped[Applicant] = relationship()
     employer: Mapped[Employer] = relationship()
@@ -176,6 +179,8 @@ class EvidenceFile(db.Model):
     pages: Mapped[int] = mapped_column(Integer)
     original_name: Mapped[str | None] = mapped_column(String(255))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The intake API client that uploaded it (None: staff or demo).
+    created_by_client_id: Mapped[int | None] = mapped_column(ForeignKey("api_clients.id"))
 
     case: Mapped["ReviewCase"] = relationship()  # noqa: F821 (backoffice.cases.models)
 

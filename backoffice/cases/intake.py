@@ -213,10 +213,12 @@ def check_evidence(review_type_code: str, conditions: frozenset[str], files: Map
 
 
 def _attach(case: ReviewCase, checked: dict, upload_dir: str | None, actor_label: str | None) -> list[EvidenceFile]:
+    """Record the checked files on the case, then write them. The rows are flushed first, in
+    a savepoint: a parallel first upload to the same slot (unique case and slot) answers 409
+    and nothing is written; a file reaches the disk only once its request is known valid."""
     directory = _upload_dir(upload_dir)
     rows = []
-    for slot, (upload, _info) in sorted(checked.items()):
-        info = store(upload.data, directory)
+    for slot, (upload, info) in sorted(checked.items()):
         existing = db.session.scalar(
             select(EvidenceFile).where(EvidenceFile.case_id == case.id, EvidenceFile.material_slot == slot)
         )
@@ -229,17 +231,32 @@ def _attach(case: ReviewCase, checked: dict, upload_dir: str | None, actor_label
         existing.sha256, existing.size, existing.pages = info.sha256, info.size, info.pages
         existing.original_name = (upload.filename or "")[:255] or None
         existing.uploaded_at = utcnow()
-        db.session.flush()
+        try:
+            with db.session.begin_nested():
+                db.session.flush()
+        except IntegrityError:
+            raise IntakeRefused("evidence.concurrent", "该材料项正在被另一请求上传，请稍后查看案件后再试。",
+                                "Another request is uploading this material right now; check the case and "
+                                "retry.", status=409) from None
         record("evidence.uploaded", "evidence_file", existing.id, district_id=case.district_id, before=before,
                after={"case": case.number, "slot": slot, "sha256": info.sha256, "size": info.size,
                       "pages": info.pages}, **_actor(actor_label))
         for flag in reuse_flags(case.id, sha256=info.sha256):
-            # 提供虚假材料: the same file for two applicants is what the handbook warns of.
-            record("evidence.reused", "review_case", case.id, district_id=case.district_id,
-                   after={"sha256": info.sha256, "slot": slot, "other_case": flag.other_case_number},
+            # 提供虚假材料: the same file for two applicants is what the handbook warns of. The
+            # other case's number is shown only when it is this district's own case: another
+            # district's case is named to those who may see it (city level, that district).
+            same_district = flag.other_district_id == case.district_id
+            detail = {"sha256": info.sha256, "slot": slot, "other_case_same_district": same_district}
+            if same_district:
+                detail["other_case"] = flag.other_case_number
+            else:
+                detail["other_case_visible_to"] = "市级工作人员及另一区的窗口 / city-level staff and the other district's window"
+            record("evidence.reused", "review_case", case.id, district_id=case.district_id, after=detail,
                    **_actor(actor_label))
-        rows.append(existing)
-    return rows
+        rows.append((existing, upload))
+    for _row, upload in rows:
+        store(upload.data, directory)
+    return [row for row, _upload in rows]
 
 
 def submit_review(claim: IndicatorClaim, *, review_type: str | None = None, statement: str | None = None,

@@ -104,6 +104,8 @@ class ReviewCase(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The intake API client that opened it (None: staff, demo or synth).
+    created_by_client_id: Mapped[int | None] = mapped_column(ForeignKey("api_clients.id"))
 
     application: Mapped[Application] = relationship()
     claim: Mapped[IndicatorClaim | None] = relationship()

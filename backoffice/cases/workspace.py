@@ -43,6 +43,8 @@ from backoffice.staff.permissions import (
 from backoffice.turnaround.sql import beijing_today
 from verifiers.materials import review_type as materials_review_type
 from verifiers.reasons import OUTCOMES, REASON_CODES, decision_reason, reason as registry_reason
+from backoffice.security.urls import same_site_path
+from backoffice.security.refusals import record_refusal
 
 CHECKLIST_STATES = services.CHECKLIST_STATES
 
@@ -103,6 +105,9 @@ class CaseWorkspaceView(ProtectedView):
         case = db.session.get(ReviewCase, case_id)
         # Another district's case, or a tip, is answered as if it did not exist.
         if case is None or not can_open_case(current_user, case):
+            if case is not None and current_user.district_id is not None and case.district_id != current_user.district_id:
+
+                record_refusal("review_case", case.id, target_district_id=case.district_id)
             abort(404)
         return case
 
@@ -201,8 +206,8 @@ class CaseWorkspaceView(ProtectedView):
         return [c for c in cases if c is not None and can_open_case(current_user, c)]
 
     def _back(self):
-        target = request.values.get("url") or ""
-        return target if target.startswith("/") and not target.startswith("//") else url_for("cases.index_view")
+
+        return same_site_path(request.values.get("url")) or url_for("cases.index_view")
 
     @expose("/bulk/reassign", methods=("GET", "POST"))
     def bulk_reassign(self):

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from backoffice.intake import ownership
 from backoffice.applications.models import Application, EvidenceFile, IndicatorClaim
 from backoffice.cases.intake import (
     IntakeRefused,
@@ -37,6 +38,7 @@ from backoffice.extensions import csrf, db
 from backoffice.intake import services
 from backoffice.intake.models import ApiClient, ClaimDetails, IdempotencyRecord
 from backoffice.intake.openapi import MATERIAL_SLOTS, MAX_ID, SCHEMAS, document
+from backoffice.intake.ownership import application_owner, case_owner, may_use
 from backoffice.intake.registry import record_result, run_verifier
 from backoffice.intake.schema import FieldError, Validator
 from backoffice.intake.tokens import authenticate
@@ -318,21 +320,21 @@ def _get(model, ident: int):
 
 def _application(application_id: int) -> Application:
     found = _get(Application, application_id)
-    if found is None:
+    if found is None or not may_use(application_owner(found)):
         raise _not_found("申请", "application")
     return found
 
 
 def _claim(claim_id: int) -> IndicatorClaim:
     found = _get(IndicatorClaim, claim_id)
-    if found is None:
+    if found is None or not may_use(application_owner(found.application)):
         raise _not_found("指标", "claim")
     return found
 
 
 def _case(number: str, kind: CaseKind | None = None) -> ReviewCase:
     found = db.session.scalar(select(ReviewCase).where(ReviewCase.number == number))
-    if found is None or (kind is not None and found.kind != kind):
+    if found is None or (kind is not None and found.kind != kind) or not may_use(case_owner(found)):
         raise _not_found("案件" if kind is None else "申诉", "case" if kind is None else "appeal")
     return found
 
@@ -483,8 +485,8 @@ def create_appeal(application_id: int):
     data = json_body("AppealCreate")
     claim = None
     if data.get("claim_id") is not None:
-        claim = db.session.get(IndicatorClaim, data["claim_id"])
-        if claim is None:
+        claim = _get(IndicatorClaim, data["claim_id"])
+        if claim is None or claim.application_id != application.id:
             raise ApiError(422, "fields", "有字段不符合要求。", "Some fields are not valid.",
                            [FieldError("claim_id", "not_found", "未找到该指标记录", "no such claim")])
     case = submit_appeal(application, data["indicator"], statement=data["statement"], claim=claim, today=today(),
@@ -565,4 +567,5 @@ def init_api(app) -> None:
     csrf.exempt(bp)
     app.register_blueprint(bp)
     app.extensions.setdefault("http_error_responders", {})["/api/"] = http_error
+    ownership.install()  # new applications, cases and files carry the client that made them
 

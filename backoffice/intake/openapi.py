@@ -20,13 +20,17 @@ SCOPES = {
     "appeals:write": "submit, change and withdraw appeals (异议申诉)",
     "tips:write": "submit real-name reports (举报) during the announcement",
     "cases:read": "read a case's status and decision",
+    "clients:all": "reach every client's records: without it a client reads and changes only the applications, "
+                   "claims, cases and files it created itself, and another client's record answers 404 as if it "
+                   "did not exist (for the registry departments' client, which records results on every claim)",
 }
 
 MATERIAL_SLOTS = tuple(sorted({row.code for t in REVIEW_TYPES for row in t.rows}))
 
 _ID_NUMBER = {"type": "string", "pattern": r"^[0-9]{17}[0-9Xx]$", "description": "公民身份号码 (GB 11643, check digit)",
-              "example": "11010519850314002X"}
-_USCC = {"type": "string", "pattern": r"^[0-9A-Za-z]{18}$", "description": "统一社会信用代码 (GB 32100, check character)"}
+              "example": "110105198503140013"}
+_USCC = {"type": "string", "pattern": r"^[0-9A-Za-z]{18}$", "description": "统一社会信用代码 (GB 32100, check character)",
+         "example": "91110105MA01C2XK8X"}
 _NAME = {"type": "string", "minLength": 1, "maxLength": 64}
 _PHONE = {"type": ["string", "null"], "pattern": r"^[0-9+\- ]{5,20}$"}
 _STATEMENT = {"type": "string", "minLength": 1, "maxLength": 2000}
@@ -200,7 +204,21 @@ def _error_responses(*codes: int) -> dict:
 
 
 def _json_body(name: str) -> dict:
-    return {"required": True, "content": {"application/json": {"schema": _ref(name)}}}
+    media = {"schema": _ref(name)}
+    if name in EXAMPLES:
+        media["example"] = copy.deepcopy(EXAMPLES[name])
+    return {"required": True, "content": {"application/json": media}}
+
+
+# Whole request bodies as examples. Every example in this document passes the server's own
+# validation (schema, check digits, reference data): tests/intake/test_openapi_examples.py.
+EXAMPLES: dict[str, dict] = {
+    "ApplicationCreate": {
+        "year": 2021,
+        "applicant": {"id_number": "110105198503140013", "name": "王伟", "phone": "13800000000"},
+        "employer": {"uscc": "91110105MA01C2XK8X", "name": "北京示例科技有限公司", "district": "朝阳区"},
+    },
+}
 
 
 def _multipart(name: str) -> dict:
@@ -331,7 +349,9 @@ DOCUMENT: dict = {
         "version": "1.0.0",
         "description": "For the online application system (a machine client). Bearer token per client, "
         "scoped (see x-scopes per operation); errors carry message_zh and message_en; a bad field answers "
-        "422 naming its path; a POST may carry an Idempotency-Key.",
+        "422 naming its path; a POST may carry an Idempotency-Key. A client owns what it creates: it reads and "
+        "changes only its own applications (and their claims), cases and files — another client's answer 404 — "
+        "unless its token also has the cross-client scope clients:all.",
     },
     "servers": [{"url": "/api/v1"}],
     "paths": PATHS,

@@ -1,8 +1,6 @@
 """Sign-in, sign-out and language choice, as admin views outside the menu."""
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
 from flask import abort, redirect, request, session, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user, login_user, logout_user
@@ -14,16 +12,26 @@ from wtforms.validators import DataRequired, Length
 from backoffice.audit.services import record
 from backoffice.extensions import db
 from backoffice.i18n import LOCALES, bi
+from backoffice.security.urls import same_site_path
 from backoffice.staff.models import Staff
-from backoffice.staff.services import authenticate
+from backoffice.staff.services import authenticate, end_sessions
+
+
+SESSION_VERSION_KEY = "_sv"
 
 
 def load_user(user_id: str) -> Staff | None:
     try:
         # The district comes along: every page's header shows it (one query, not two).
-        return db.session.get(Staff, int(user_id), options=[joinedload(Staff.district)])
-    except (TypeError, ValueError):
+        staff = db.session.get(Staff, int(user_id), options=[joinedload(Staff.district)])
+    except (TypeError, ValueError, OverflowError):
         return None
+    # A session is valid only for the account's current session version: logout, a password
+    # change or reset, deactivation and a role or district change bump it (staff/services.py
+    # end_sessions), so every cookie issued before — replayed or still open elsewhere — ends.
+    if staff is None or session.get(SESSION_VERSION_KEY) != staff.session_version:
+        return None
+    return staff
 
 
 class LoginForm(FlaskForm):
@@ -32,13 +40,8 @@ class LoginForm(FlaskForm):
 
 
 def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlparse(target)
-    # Only same-site relative paths: never an open redirect.
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
+    # Only same-site relative paths: never an open redirect (backslashes included).
+    return same_site_path(target)
 
 
 class LoginView(BaseView):
@@ -52,9 +55,10 @@ class LoginView(BaseView):
         form = LoginForm()
         message = None
         if form.validate_on_submit():
-            result = authenticate(form.username.data, form.password.data)
+            result = authenticate(form.username.data, form.password.data, request.remote_addr)
             if result.staff is not None:
                 session.clear()
+                session[SESSION_VERSION_KEY] = result.staff.session_version
                 login_user(result.staff)
                 return redirect(_safe_next(request.args.get("next")) or url_for("admin.index"))
             message = result.message
@@ -66,6 +70,7 @@ class LoginView(BaseView):
     def logout(self):
         if current_user.is_authenticated:
             record("logout", "staff", current_user.id, district_id=current_user.district_id)
+            end_sessions(current_user._get_current_object(), "logout")
             logout_user()
         session.clear()
         return redirect(url_for("login.index"))

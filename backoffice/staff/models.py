@@ -58,6 +58,10 @@ class Staff(UserMixin, db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Stored in the session at sign-in and compared on every request (staff/auth.load_user):
+    # bumping it (logout, password change or reset, deactivation, role or district change)
+    # ends every session of the account.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     district: Mapped[District | None] = relationship()
 
@@ -71,3 +75,15 @@ class Staff(UserMixin, db.Model):
 
     def __str__(self) -> str:
         return f"{self.full_name} ({self.username})"
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-in attempts per key in a fixed window: ``pair:<username>|<address>``,
+    ``account:<username>`` and ``address:<address>`` (staff/services.py). Keyed by the name
+    as typed, so an unknown username is counted exactly as a known one."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the key text
+    failures: Mapped[int] = mapped_column(default=0)
+    window_ends_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,17 +1,40 @@
-"""Salted, slow password hashes (Argon2id)."""
+"""Salted, slow password hashes (Argon2id), and the staff password policy: at least 12
+characters, and not a common password (data/common-passwords.txt)."""
+import re
 from functools import cache
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
 
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = 12
+COMMON_PASSWORDS_FILE = Path(__file__).with_name("data") / "common-passwords.txt"
+_TRAILING = re.compile(r"[\d\W_]+$")
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().casefold() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def password_problem(password: str) -> str | None:
+    """Why ``password`` may not be used, in words; None when it may."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"密码至少{MIN_PASSWORD_LENGTH}位 / password needs at least {MIN_PASSWORD_LENGTH} characters"
+    folded = password.casefold()
+    core = _TRAILING.sub("", folded)
+    if folded in common_passwords() or core in common_passwords() or len(set(folded)) <= 2:
+        return "该密码过于常见，请换一个 / this password is too common; choose another"
+    return None
 
 
 def hash_password(password: str) -> str:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValueError(f"密码至少{MIN_PASSWORD_LENGTH}位 / password needs at least {MIN_PASSWORD_LENGTH} characters")
+    problem = password_problem(password)
+    if problem:
+        raise ValueError(problem)
     return _hasher.hash(password)
 
 

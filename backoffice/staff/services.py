@@ -1,16 +1,19 @@
-"""Staff services: sign-in with lock-out, account creation. They flush; callers commit."""
+"""Staff services: sign-in with throttling, account creation, session ends. They flush; callers commit."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import case, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from backoffice.audit.services import record
 from backoffice.core.db import utcnow
 from backoffice.extensions import db
-from backoffice.staff.models import Role, Staff
+from backoffice.staff.models import LoginThrottle, Role, Staff
 from backoffice.staff.passwords import dummy_hash, hash_password, verify_password
 
 
@@ -23,48 +26,115 @@ class SignIn:
 BAD_CREDENTIALS = "用户名或密码错误 / wrong username or password"
 
 
-def _limits() -> tuple[int, int]:
-    settings = current_app.config["BACKOFFICE"]
-    return settings.login_max_failures, settings.login_lock_minutes
+def throttled_message(minutes: int) -> str:
+    return (f"尝试次数过多，请{minutes}分钟后再试 / too many attempts from this address, "
+            f"try again in {minutes} min")
 
 
-def authenticate(username: str, password: str) -> SignIn:
-    """Check a password; 5 consecutive failures lock the account for 15 minutes."""
-    max_failures, lock_minutes = _limits()
-    staff = db.session.scalar(select(Staff).where(Staff.username == username.strip()))
+def _key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _count_attempt(key: str, window: timedelta) -> int:
+    """One more attempt under ``key``; returns the attempts in the current window.
+
+    A single INSERT … ON CONFLICT DO UPDATE … RETURNING: the row is locked by the
+    statement itself, so parallel requests each get their own number and no two of them can
+    both see "4" (the old read-then-write let 40 parallel requests make 10 checks)."""
     now = utcnow()
-    if staff is None:
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = LoginThrottle.__table__
+    expired = table.c.window_ends_at <= now
+    statement = insert(table).values(key=key, failures=1, window_ends_at=now + window)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.key],
+        set_={
+            "failures": case((expired, 1), else_=table.c.failures + 1),
+            "window_ends_at": case((expired, now + window), else_=table.c.window_ends_at),
+        },
+    ).returning(table.c.failures)
+    return db.session.execute(statement).scalar_one()
+
+
+def _forget_attempt(key: str, *, reset: bool) -> None:
+    table = LoginThrottle.__table__
+    if reset:
+        db.session.execute(delete(table).where(table.c.key == key))
+    else:
+        db.session.execute(update(table).where(table.c.key == key, table.c.failures > 0)
+                           .values(failures=table.c.failures - 1))
+
+
+def authenticate(username: str, password: str, address: str | None = None) -> SignIn:
+    """Check a password, throttled by account and client address together.
+
+    Every attempt is counted first, atomically, under three keys — the name as typed with
+    the address, the name alone, the address alone — and the password is checked only
+    while the counts allow it: at most ``login_max_failures`` checks per name and address
+    in ``login_lock_minutes``; an address that tries many names is stopped too; and an
+    account under attack from many addresses refuses only the addresses that have already
+    failed on it, so its owner, signing in from an address that was not failing, still gets
+    in. Nothing depends on whether the name exists: an unknown name is counted and answered
+    exactly as a known one."""
+    settings = current_app.config["BACKOFFICE"]
+    max_failures, minutes = settings.login_max_failures, settings.login_lock_minutes
+    window = timedelta(minutes=minutes)
+    name = username.strip()
+    address = address or "?"
+    pair_key, account_key, address_key = (
+        _key(f"pair:{name.casefold()}|{address}"), _key(f"account:{name.casefold()}"), _key(f"address:{address}"))
+    # Address first: on SQLite the first write of a transaction takes the lock, before any read.
+    on_address = _count_attempt(address_key, window)
+    on_pair = _count_attempt(pair_key, window)
+    on_account = _count_attempt(account_key, window)
+    allowed = (on_pair <= max_failures and on_address <= max_failures * ADDRESS_FACTOR
+               and (on_account <= max_failures * ACCOUNT_FACTOR or on_pair == 1))
+    staff = db.session.scalar(select(Staff).where(Staff.username == name))
+    district_id = staff.district_id if staff is not None else None
+    label = (staff.username if staff is not None else name[:100]) or "?"
+    if not allowed:
+        record("login.throttled", "staff", staff.id if staff else None, actor_label=label, district_id=district_id,
+               after={"address": address, "attempts_from_address_on_account": on_pair})
+        return SignIn(None, throttled_message(minutes))
+    if staff is None or not staff.active:
         verify_password(dummy_hash(), password)
-        record("login.failed", "staff", None, actor_label=username[:100] or "?", after={"reason": "unknown user"})
-        return SignIn(None, BAD_CREDENTIALS)
-    if staff.locked_until and staff.locked_until > now:
-        minutes = max(1, int((staff.locked_until - now).total_seconds() // 60) + 1)
-        record("login.refused_locked", "staff", staff.id, actor_label=staff.username, district_id=staff.district_id)
-        return SignIn(None, f"账户已锁定，请{minutes}分钟后再试 / account locked, try again in {minutes} min")
-    if not staff.active:
-        verify_password(dummy_hash(), password)
-        record("login.refused_inactive", "staff", staff.id, actor_label=staff.username, district_id=staff.district_id)
+        reason = "unknown user" if staff is None else "inactive"
+        record("login.failed" if staff is None else "login.refused_inactive", "staff", staff.id if staff else None,
+               actor_label=label, district_id=district_id, after={"reason": reason})
         return SignIn(None, BAD_CREDENTIALS)
     if not verify_password(staff.password_hash, password):
-        staff.failed_logins += 1
-        after = {"failed_logins": staff.failed_logins}
-        if staff.failed_logins >= max_failures:
-            staff.locked_until = now + timedelta(minutes=lock_minutes)
-            staff.failed_logins = 0
-            after = {"locked_until": staff.locked_until}
-            record("login.locked", "staff", staff.id, actor_label=staff.username, district_id=staff.district_id, after=after)
-            db.session.flush()
-            return SignIn(None, f"连续{max_failures}次密码错误，账户锁定{lock_minutes}分钟 / "
-                                f"{max_failures} failures: account locked for {lock_minutes} min")
-        record("login.failed", "staff", staff.id, actor_label=staff.username, district_id=staff.district_id, after=after)
-        db.session.flush()
+        db.session.execute(update(Staff).where(Staff.id == staff.id)
+                           .values(failed_logins=Staff.failed_logins + 1))
+        record("login.failed", "staff", staff.id, actor_label=label, district_id=district_id,
+               after={"address": address})
         return SignIn(None, BAD_CREDENTIALS)
+    # The right password: this address's failures on this account are forgiven, and this
+    # attempt was not a failure.
+    _forget_attempt(pair_key, reset=True)
+    _forget_attempt(account_key, reset=False)
+    _forget_attempt(address_key, reset=False)
     staff.failed_logins = 0
-    staff.locked_until = None
-    staff.last_login_at = now
-    record("login.succeeded", "staff", staff.id, actor=staff, district_id=staff.district_id)
+    staff.last_login_at = utcnow()
+    record("login.succeeded", "staff", staff.id, actor=staff, district_id=district_id)
     db.session.flush()
     return SignIn(staff)
+
+
+def end_sessions(staff: Staff, reason: str) -> None:
+    """End every session of the account: the version stored in each session no longer
+    matches (staff/auth.load_user). Atomic, so two bumps never collapse into one."""
+    db.session.execute(update(Staff).where(Staff.id == staff.id)
+                       .values(session_version=Staff.session_version + 1)
+                       .execution_options(synchronize_session=False))
+    db.session.expire(staff, ["session_version"])
+    record("staff.sessions_ended", "staff", staff.id, district_id=staff.district_id, after={"reason": reason})
+
+
+# An address may fail this many times the per-account limit across all names; an account
+# under attack from several addresses refuses the failing ones past this many times it.
+ADDRESS_FACTOR = 6
+ACCOUNT_FACTOR = 4
 
 
 def create_staff(

@@ -35,6 +35,15 @@ def _children(pid: int) -> list[tuple[int, int]]:
     return out
 
 
+def _gone(pid: int) -> bool:
+    """Exited (a zombie waiting for its new parent to reap it counts as gone)."""
+    try:
+        stat = (Path("/proc") / str(pid) / "stat").read_text()
+    except OSError:
+        return True
+    return stat[stat.rindex(")") + 2] == "Z"
+
+
 def _horse(worker_pid: int) -> int | None:
     """RQ's work horse: the worker's child that leads its own process group (os.setpgrp)."""
     for pid, group in _children(worker_pid):
@@ -123,10 +132,10 @@ def test_a_worker_killed_mid_job_still_ends_with_the_right_snapshot(world, what)
             os.kill(horse, signal.SIGKILL)  # the worker sees its horse die and schedules a retry
         else:
             children = _children(worker.pid)  # the horse and RQ's scheduler process
-            os.kill(worker.pid, signal.SIGKILL)  # first the worker, so nobody is left to notice
-            for pid, _group in children:
-                os.kill(pid, signal.SIGKILL)
+            os.kill(worker.pid, signal.SIGKILL)  # the worker; its children die with it (PR_SET_PDEATHSIG)
             worker.wait(10)
+            wait_until(lambda: all(_gone(pid) for pid, _group in children),
+                       timeout=15, message="the horse and the scheduler died with their worker")
         blocker.release()
         blocker = None
         if what == "whole worker":
@@ -135,9 +144,6 @@ def test_a_worker_killed_mid_job_still_ends_with_the_right_snapshot(world, what)
             # a heartbeat (≤ 90 s) after its worker died — jump past that instead of waiting.
             registry = StartedJobRegistry(world.queue("rescore").name, connection=world.redis)
             registry.cleanup(timestamp=time.time() + 120)
-            # Likewise the dead worker's scheduler lock, which lapses ≤ 61 s later.
-            for purpose in ("rescore", "rank", "maintenance"):
-                world.redis.delete(f"rq:scheduler-lock:{world.queue(purpose).name}")
             worker = world.worker_process("kill-replacement")
         wait_until(lambda: _settled(world, [app_id]), timeout=60, message="the retried job completes")
         total, snap_total, snap_decision, _n = world.state(app_id)

@@ -518,7 +518,7 @@ def test_random_bytes_are_refused():
 
 
 def test_every_rule_has_both_messages():
-    assert set(RULES) == {"empty", "too_large", "not_pdf", "encrypted", "corrupt", "no_pages"}
+    assert set(RULES) == {"empty", "too_large", "not_pdf", "encrypted", "corrupt", "no_pages", "bomb"}
     for rule, (zh, en) in RULES.items():
         exc = UploadRejected.for_rule(rule, size=MAX_UPLOAD_BYTES + 1)
         assert isinstance(exc, Exception)
