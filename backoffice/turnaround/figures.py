@@ -525,7 +525,8 @@ def due_soon_list(scope: Scope, limit: int | None = LIST_LIMIT, total: int | Non
     return _case_list(
         scope, "due_soon", text(f"{DUE_SOON_WORKING_DAYS}个工作日内到期", f"Due within {DUE_SOON_WORKING_DAYS} working days"),
         due.due_soon_clause(scope.today),
-        text("尚未超期、将在两个工作日内到期的案件。", "Not yet overdue, due within two working days."),
+        text(f"尚未超期、将在{DUE_SOON_WORKING_DAYS}个工作日内到期的案件。",
+             f"Not yet overdue, due within {DUE_SOON_WORKING_DAYS} working days."),
         limit, total,
     )
 
