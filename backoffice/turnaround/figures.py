@@ -488,7 +488,8 @@ def _case_list(scope: Scope, key: str, title: str, where, note: str, limit: int 
     rows, ids, versions = [], [], []
     labels = {code: scope.queue_label(code) for code in scope.queue_codes}
     nobody = text("未领取", "unassigned")
-    for cid, version, number, code, district, name, id_number, received, due_on, status, assignee_name, esc in _run(stmt):
+    for (cid, version, number, code, district, name, id_number, received, due_on, status, assignee_name,
+         esc) in _run(stmt):
         ids.append(cid)
         versions.append(version)
         rows.append([number, labels[code], district, f"{name} {mask_resident_id(id_number)}", received, due_on,
