@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+
 @dataclass(frozen=True)
 class PhaseRule:
     action: str

@@ -34,7 +34,6 @@ def _connection():
 class JobsView(ProtectedView):
     area = "jobs"
 
-
     @expose("/")
     def index(self):
         settings = current_app.config["BACKOFFICE"]

@@ -478,7 +478,8 @@ def _case_list(scope: Scope, key: str, title: str, where, note: str, limit: int 
     rows, ids, versions = [], [], []
     labels = {code: scope.queue_label(code) for code in scope.queue_codes}
     nobody = text("未领取", "unassigned")
-    for cid, version, number, code, district, name, id_number, received, due_on, status, assignee_name, esc in _run(stmt):
+    for (cid, version, number, code, district, name, id_number, received, due_on, status, assignee_name,
+         esc) in _run(stmt):
         ids.append(cid)
         versions.append(version)
         rows.append([number, labels[code], district, f"{name} {mask_resident_id(id_number)}", received, due_on,
@@ -515,7 +516,8 @@ def due_soon_list(scope: Scope, limit: int | None = LIST_LIMIT, total: int | Non
     return _case_list(
         scope, "due_soon", text(f"{DUE_SOON_WORKING_DAYS}个工作日内到期", f"Due within {DUE_SOON_WORKING_DAYS} working days"),
         due.due_soon_clause(scope.today),
-        text("尚未超期、将在两个工作日内到期的案件。", "Not yet overdue, due within two working days."),
+        text(f"尚未超期、将在{DUE_SOON_WORKING_DAYS}个工作日内到期的案件。",
+             f"Not yet overdue, due within {DUE_SOON_WORKING_DAYS} working days."),
         limit, total,
     )
 

@@ -8,7 +8,8 @@ day each case went on it). Idempotent for a day: a second run replaces the day's
 with the same figures and finds nothing new to escalate or resolve.
 
 Overdue and due soon are backoffice/cases/due.py's, as on every page: open, not waiting
-for the applicant, due date before the day (overdue) or within 2 working days (due soon). Cases of city-only queues (tips) are investigators' work and never escalated to a
+for the applicant, due date before the day (overdue) or within 2 working days (due soon).
+Cases of city-only queues (tips) are investigators' work and never escalated to a
 district supervisor.
 """
 from __future__ import annotations

@@ -131,15 +131,19 @@ def test_only_the_assignee_releases(case, people):
 def test_reassign_needs_a_supervisor_of_the_district_and_a_reason(make, case, people):
     second = make.case(district=OWN)
     with pytest.raises(services.Refused, match="主管"):
-        services.reassign([case], people["reviewer2"], reason="休假", actor=people["reviewer"], versions=_versions([case]))
+        services.reassign([case], people["reviewer2"], reason="休假", actor=people["reviewer"],
+                          versions=_versions([case]))
     with pytest.raises(services.Refused):
-        services.reassign([case], people["reviewer2"], reason="休假", actor=people["other_supervisor"], versions=_versions([case]))
+        services.reassign([case], people["reviewer2"], reason="休假", actor=people["other_supervisor"],
+                          versions=_versions([case]))
     with pytest.raises(services.Invalid) as no_reason:
-        services.reassign([case, second], people["reviewer2"], reason="  ", actor=people["supervisor"], versions=_versions([case, second]))
+        services.reassign([case, second], people["reviewer2"], reason="  ", actor=people["supervisor"],
+                          versions=_versions([case, second]))
     assert "reason" in no_reason.value.errors
     assert case.assignee_id is None and second.assignee_id is None
 
-    services.reassign([case, second], people["reviewer2"], reason="张三休假", actor=people["supervisor"], versions=_versions([case, second]))
+    services.reassign([case, second], people["reviewer2"], reason="张三休假", actor=people["supervisor"],
+                      versions=_versions([case, second]))
     assert {case.assignee_id, second.assignee_id} == {people["reviewer2"].id}
     assert case.status == second.status == CaseStatus.in_review
     event = _events(case, "case.reassigned")[0]
@@ -156,7 +160,8 @@ def test_reassign_is_all_or_nothing_and_names_each_problem(make, case, people):
     _decide(closed, people["reviewer"])
     assert closed.status == CaseStatus.closed
     with pytest.raises(services.Refused) as refused:
-        services.reassign([case, closed], people["reviewer2"], reason="均衡工作量", actor=people["supervisor"], versions=_versions([case, closed]))
+        services.reassign([case, closed], people["reviewer2"], reason="均衡工作量", actor=people["supervisor"],
+                          versions=_versions([case, closed]))
     assert closed.number in refused.value.message
     assert case.assignee_id is None
 
@@ -164,7 +169,8 @@ def test_reassign_is_all_or_nothing_and_names_each_problem(make, case, people):
 def test_a_case_goes_only_to_someone_who_may_work_it(case, people):
     for target in ("other_reviewer", "admin"):
         with pytest.raises(services.Refused):
-            services.reassign([case], people[target], reason="试试", actor=people["supervisor"], versions=_versions([case]))
+            services.reassign([case], people[target], reason="试试", actor=people["supervisor"],
+                              versions=_versions([case]))
     assert case.assignee_id is None
 
 
