@@ -62,7 +62,8 @@ def _stamp() -> tuple:
     with db.session.no_autoflush:
         row = db.session.execute(select(func.count(), func.max(OfficialDay.id),
                                         func.max(OfficialDay.updated_at))).one()
-    return tuple(row)
+    # The database too: one process may serve several apps (tests, a CLI beside a worker).
+    return (db.engine.url.render_as_string(hide_password=True), *row)
 
 
 _process_cache: tuple[tuple, Calendar] | None = None
