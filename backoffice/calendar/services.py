@@ -62,7 +62,8 @@ def _stamp() -> tuple:
     with db.session.no_autoflush:
         row = db.session.execute(select(func.count(), func.max(OfficialDay.id),
                                         func.max(OfficialDay.updated_at))).one()
-    return tuple(row)
+    # The database too: one process may serve several apps (tests, a CLI beside a worker).
+    return (db.engine.url.render_as_string(hide_password=True), *row)
 
 
 _process_cache: tuple[tuple, Calendar] | None = None
@@ -71,18 +72,20 @@ _process_cache: tuple[tuple, Calendar] | None = None
 def current_calendar() -> Calendar:
     """The calendar of this request or job: read on first use, reused until the table changes."""
     global _process_cache
-    if not has_app_context():
+    try:
+        return g._official_calendar  # the common case: one attribute read
+    except AttributeError:
+        pass
+    except RuntimeError:  # no app context
         return clock.EMPTY
-    found = g.get("_official_calendar")
-    if found is None:
-        stamp = _stamp()
-        cached = _process_cache
-        if cached is not None and cached[0] == stamp:
-            found = cached[1]
-        else:
-            found = load_calendar()
-            _process_cache = (stamp, found)
-        g._official_calendar = found
+    stamp = _stamp()
+    cached = _process_cache
+    if cached is not None and cached[0] == stamp:
+        found = cached[1]
+    else:
+        found = load_calendar()
+        _process_cache = (stamp, found)
+    g._official_calendar = found
     return found
 
 

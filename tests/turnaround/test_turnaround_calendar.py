@@ -95,6 +95,9 @@ def test_entering_2027_on_the_admin_page_moves_open_cases_due_dates(app, make, a
     ordinal = dict(db.session.execute(select(WorkingDayOrdinal.day, WorkingDayOrdinal.ordinal).where(
         WorkingDayOrdinal.day.in_([date(2027, 1, 29), date(2027, 2, 18)]))).all())
     assert ordinal[date(2027, 2, 18)] - ordinal[date(2027, 1, 29)] == 10
+    from backoffice.calendar.services import load_calendar
+
+    _assert_ordinals_agree(load_calendar(), date(2025, 1, 1), date(2028, 12, 31))
 
 
 def test_deleting_an_entry_moves_the_due_date_back(make, admin, viewer, client_for):
@@ -161,4 +164,19 @@ def test_seeding_from_the_package_adds_only_uncovered_years_and_is_idempotent(ap
         assert not load_calendar().is_working_day(date(2018, 2, 16))  # 2018 Spring Festival, from the package
         second = seed_from_package()
         assert second.years == [] and second.days == 0
+        # The dashboard's ordinals were rebuilt from 2004 on and agree with the clock's arithmetic.
+        _assert_ordinals_agree(load_calendar(), date(2004, 1, 1), date(2027, 12, 31))
+
+
+def _assert_ordinals_agree(calendar, first: date, last: date) -> None:
+    import random
+    from datetime import timedelta
+
+    ordinal = dict(db.session.execute(select(WorkingDayOrdinal.day, WorkingDayOrdinal.ordinal)
+                                      .where(WorkingDayOrdinal.day.between(first, last))).all())
+    rng = random.Random(3)
+    for _ in range(300):
+        a = first + timedelta(days=rng.randrange((last - first).days))
+        b = min(last, a + timedelta(days=rng.randrange(1, 800)))
+        assert ordinal[b] - ordinal[a] == calendar.working_days_between(a, b), (a, b)
 
