@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import (
+    DependencyError,
     FileNotDecryptedError,
     LimitReachedError,
     PdfReadError,
