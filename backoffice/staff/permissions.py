@@ -48,6 +48,8 @@ AREAS: dict[str, tuple[frozenset[Role], frozenset[Role]]] = {
     # The RQ jobs page: queue counts, failed jobs with tracebacks, the retry button.
     "jobs": (frozenset({Role.administrator}), frozenset({Role.administrator})),
     "tips": (frozenset({Role.investigator}), frozenset({Role.investigator})),
+    # Settlement (第五篇 二): districts review, the city approves; changes go through services only.
+    "settlement": (frozenset({Role.reviewer, Role.supervisor, Role.administrator, Role.city_approver}), frozenset()),
 }
 
 AREA_LABELS = {
@@ -65,6 +67,7 @@ AREA_LABELS = {
     "outbox": "待发任务",
     "jobs": "后台任务",
     "tips": "举报",
+    "settlement": "落户办理",
 }
 
 
@@ -214,4 +217,52 @@ def can_view_dashboard(user, district_id: int | None = None) -> Verdict:
         return deny(f"{user.role.label}无权查看办理时效看板（仅限主管） / only supervisors view the turnaround dashboard")
     if district_id is not None:
         return can_see_district(user, district_id)
+    return ALLOW
+
+
+# Settlement (第五篇 二 3: "上述材料经区指定部门审核无误后报市人力资源社会保障局核准") ----------------
+SETTLEMENT_WORKERS = frozenset({Role.reviewer, Role.supervisor, Role.city_approver})
+CITY_APPROVERS = frozenset({Role.city_approver, Role.supervisor})
+
+
+def can_work_settlement(user) -> Verdict:
+    """The settlement workspace: the district's reviewers and supervisors, and the city's approvers."""
+    if not _signed_in(user):
+        return NOT_SIGNED_IN
+    if user.role not in SETTLEMENT_WORKERS:
+        return deny(f"{user.role.label}不办理落户案件 / your role does not work settlement cases")
+    return ALLOW
+
+
+def can_open_settlement(user, case) -> Verdict:
+    """A settlement case: its district's reviewers and supervisors; city approvers (city level) all."""
+    verdict = can_work_settlement(user)
+    if not verdict:
+        return verdict
+    return can_see(user, "settlement", case.district_id)
+
+
+def can_review_settlement(user, case) -> Verdict:
+    """The district's review (send up to the city, or return for materials): the assignee,
+    a reviewer or supervisor who may see the case's district."""
+    verdict = can_see(user, "settlement", case.district_id)
+    if not verdict:
+        return verdict
+    if user.role not in CASE_WORKERS:
+        return deny("只有区指定部门的审核员办理落户材料审核 / only district reviewers review settlement materials")
+    if case.assignee_id != user.id:
+        return deny("只有承办人可以审核并报送 / only the assignee reviews and sends the case up")
+    return ALLOW
+
+
+def can_approve_settlement(user, settlement) -> Verdict:
+    """The city's approval (核准) or return: a city-level approver (市人力资源社会保障局: a city
+    approver or a city-level supervisor), never on a case they reviewed themselves."""
+    if not _signed_in(user):
+        return NOT_SIGNED_IN
+    if user.role not in CITY_APPROVERS or user.district_id is not None:
+        return deny("只有市人力资源社会保障局的核准人员可以核准 / only city-level approvers approve settlement cases")
+    reviewers = {settlement.sent_up_by_id, settlement.case.assignee_id} - {None}
+    if user.id in reviewers:
+        return deny("不能核准自己审核的案件 / you cannot approve a case you reviewed")
     return ALLOW
