@@ -52,6 +52,10 @@ def init_admin(app: Flask) -> Admin:
 
     add_queue_views(admin, bi("工作队列", "Queues"))
     admin.add_view(CaseWorkspaceView(name=bi("案件办理", "Case"), endpoint="case", url="/admin/case"))
+    from backoffice.settlement.views import SettlementWorkspaceView
+
+    admin.add_view(SettlementWorkspaceView(name=bi("落户办理", "Settlement"), endpoint="settlement",
+                                           url="/admin/settlement"))
 
     records = bi("申报数据", "Filings")
     # The applications' view with the latest score on its details page, and the simulator (backoffice/applications).

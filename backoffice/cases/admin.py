@@ -494,11 +494,15 @@ class CaseView(ScopedModelView):
 
 def add_queue_views(admin, category) -> list[CaseView]:
     """One worklist per queue (verifiers/routing.py), each with its open-count badge in the menu."""
+    from backoffice.settlement.admin import SettlementQueueMixin  # its own columns and workspace
+
     views = []
     for queue in QUEUES:
         # The tips queue carries reporters' identities: investigators only (area "tips").
         attrs = {"queue": queue.code, "area": "tips" if queue.city_only else "cases"}
-        view_cls = type(f"{queue.code.title()}QueueView", (CaseView,), attrs)
+        bases = (SettlementQueueMixin, CaseView) if queue.code == "settlement" else (CaseView,)
+        view_cls = type(f"{queue.code.title()}QueueView", bases, attrs if queue.code != "settlement" else
+                        {"queue": queue.code})
         view = view_cls(ReviewCase, name=bi(queue.label_zh, queue.label_en), endpoint=f"queue_{queue.code}",
                         category=category)
         admin.add_view(view)

@@ -102,6 +102,8 @@ class CaseWorkspaceView(ProtectedView):
         # Another district's case, or a tip, is answered as if it did not exist.
         if case is None or not can_open_case(current_user, case):
             abort(404)
+        if case.queue == "settlement" and request.method == "POST":
+            abort(404)  # settlement cases are worked in backoffice/settlement (two levels, letters)
         return case
 
     def _again(self, case_id: int, exc: services.CaseActionError, **state):
@@ -117,7 +119,10 @@ class CaseWorkspaceView(ProtectedView):
 
     @expose("/<int:case_id>/")
     def workspace(self, case_id: int):
-        return self._render(self._case(case_id))
+        case = self._case(case_id)
+        if case.queue == "settlement":  # its checklist, review and approval: backoffice/settlement
+            return redirect(url_for("settlement.workspace", case_id=case_id))
+        return self._render(case)
 
     @expose("/<int:case_id>/claim", methods=("POST",))
     def claim(self, case_id: int):

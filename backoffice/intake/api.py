@@ -560,6 +560,8 @@ bp.register_error_handler(RequestEntityTooLarge, http_error)
 def init_api(app) -> None:
     """Register the blueprint (CSRF-exempt: token-authenticated) and answer JSON for every
     error under /api/, routing errors (404/405) included, which blueprint handlers never see."""
+    import backoffice.settlement.api  # noqa: F401  (its routes join the blueprint before it is registered)
+
     csrf.exempt(bp)
     app.register_blueprint(bp)
     previous = app.error_handler_spec.get(None, {}).get(None, {}).get(HTTPException)

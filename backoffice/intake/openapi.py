@@ -323,6 +323,9 @@ PATHS: dict[str, dict] = {
                     {**_ok("Case"), **_error_responses(*_AUTH, 404, 409)}, params=[_NUMBER_PARAM], post=True),
     },
 }
+from backoffice.settlement.openapi import merge as _merge_settlement  # noqa: E402
+
+_merge_settlement(SCHEMAS, PATHS, SCOPES)
 
 DOCUMENT: dict = {
     "openapi": "3.1.0",

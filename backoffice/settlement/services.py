@@ -407,6 +407,11 @@ def claim(s: SettlementCase, *, actor, version=None, today: date | None = None) 
     return s
 
 
+def under_district_review(s: SettlementCase) -> bool:
+    """Claimed by a district reviewer (from the workspace, or the worklist's claim action)."""
+    return s.stage in ("received", "district_review") and s.case.status == CaseStatus.in_review
+
+
 def _clean_ticks(s: SettlementCase, ticks: Mapping | None) -> tuple[dict, dict]:
     codes = {i.code for i in checklist(s)}
     clean, errors = {}, {}
@@ -432,7 +437,7 @@ def send_up(s: SettlementCase, *, actor, ticks: Mapping | None, note: str = "", 
     _check_version(s.case, version)
     _refuse_lapsed(s, today)
     _refuse_unless(can_review_settlement(actor, s.case))
-    if s.stage != "district_review" or s.case.status != CaseStatus.in_review:
+    if not under_district_review(s):
         raise Refused(f"该案件当前为“{s.stage_label}”，不能报送 / the case is not under district review")
     clean, errors = _clean_ticks(s, ticks)
     note = (note or "").strip()
@@ -459,7 +464,7 @@ def return_to_applicant(s: SettlementCase, *, actor, reason_code: str, note: str
     _check_version(s.case, version)
     _refuse_lapsed(s, today)
     _refuse_unless(can_review_settlement(actor, s.case))
-    if s.stage != "district_review" or s.case.status != CaseStatus.in_review:
+    if not under_district_review(s):
         raise Refused(f"该案件当前为“{s.stage_label}”，不能退回 / the case is not under district review")
     errors = {}
     if reason_code not in {r.code for r in rules.return_reasons("district")}:

@@ -131,6 +131,10 @@ def update_escalations(day: date) -> tuple[int, int]:
 def sweep(day: date | None = None) -> SweepResult:
     """The daily sweep for `day` (default today in Beijing). Flushes; the job commits."""
     day = day or beijing_today()
+    # Settlements past their two years close first, as 逾期视为放弃 (backoffice/settlement).
+    from backoffice.settlement.services import close_lapsed
+
+    close_lapsed(day)
     rows, open_cases = record_backlog(day)
     added, resolved = update_escalations(day)
     db.session.flush()
