@@ -143,6 +143,12 @@ class SettlementLetter(db.Model):
     def title(self) -> str:
         return LETTER_KINDS[self.kind]
 
+    @property
+    def letter_seq_suffix(self) -> str:
+        """The number's year and serial in ASCII, for a file name: 2026-000001."""
+        digits = "".join(ch if ch.isdigit() else " " for ch in self.number).split()
+        return "-".join(digits)
+
 
 @event.listens_for(SettlementStep, "before_update")
 @event.listens_for(SettlementLetter, "before_update")

@@ -169,9 +169,11 @@ class SettlementWorkspaceView(ProtectedView):
             abort(410, description="文件已不在存储中 / the file is no longer in storage")
         record("settlement.letter_printed", "review_case", s.case_id, district_id=s.case.district_id,
                after={"kind": kind, "number": found.number})
-        name = f"{found.number}.pdf"
-        response = send_file(path, mimetype="application/pdf", as_attachment=True, download_name=name, max_age=0)
+        # Shown in the browser's PDF viewer to print (and reprint); ?download=1 saves the file.
+        response = send_file(path, mimetype="application/pdf", as_attachment=request.args.get("download") == "1",
+                             download_name=f"{found.kind}-{found.letter_seq_suffix}.pdf", max_age=0)
         response.headers["Cache-Control"] = "private, no-store"
+        response.headers["X-Content-Type-Options"] = "nosniff"
         return response
 
     # Rendering -------------------------------------------------------------------------
@@ -194,6 +196,7 @@ class SettlementWorkspaceView(ProtectedView):
             "row_note": (ticked.get(i.code) or {}).get("note") or "",
             "files": [f for f in files if f.material_slot == i.code],
         } for i in items]
+        labels = {row["code"]: row["label"] for row in checklist}
         children = [{
             "child": c, "exempt": rules.family_planning_exempt(c), "parent": rules.PARENTS.get(c.parent, c.parent),
         } for c in services.children_of(s)]
@@ -215,8 +218,8 @@ class SettlementWorkspaceView(ProtectedView):
             children=children, checklist=checklist, checks=services.checks(s),
             states=services.CHECKLIST_STATES,
             state_labels={k: (en if english else zh) for k, (zh, en) in CHECKLIST_STATE_LABELS.items()},
-            evidence=[{"id": f.id, "slot": f.material_slot, "url": url_for(".file", case_id=case.id, file_id=f.id)}
-                      for f in files],
+            evidence=[{"id": f.id, "slot": f.material_slot, "url": url_for(".file", case_id=case.id, file_id=f.id),
+                       "label": labels.get(f.material_slot) or text("其他材料", "Other material")} for f in files],
             district_reasons=rules.return_reasons("district"), city_reasons=rules.return_reasons("city"),
             steps=[{"step": st, "stage": stage_label(st.stage), "when": _beijing(st.at),
                     "reason": rules.return_reason(st.reason_code).label_zh
