@@ -26,6 +26,7 @@ from datetime import date
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from backoffice.applications.models import Application, EvidenceFile, Indicator, ScoreSnapshot
 from backoffice.audit.services import record
@@ -75,7 +76,8 @@ def _points_home(application: Application) -> tuple[bool, str | None]:
            if c.indicator == Indicator.housing and c.counts and (c.verified or c.claimed or {}).get("type") == "own"]
     own.sort(key=lambda c: ((c.verified or c.claimed or {}).get("to") or "", c.id), reverse=True)
     for claim in own:
-        filed = (_claim_details(claim.id).filed if _claim_details(claim.id) else None) or {}
+        details = _claim_details(claim.id)
+        filed = (details.filed if details is not None else None) or {}
         if filed.get("owner") == "spouse":
             spouse_home = True
         if certificate is None and filed.get("certificate_no"):
@@ -560,6 +562,13 @@ def approve(s: SettlementCase, *, actor, version=None, today: date | None = None
     numbers = letter_numbers(year, seq)
     s.letter_year, s.letter_seq, s.letter_number = year, seq, numbers["approval_letter"]
     s.approved_by_id, s.approved_at = actor.id, utcnow()
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        # Two approvals took the same serial at once: the unique (year, serial) refused one.
+        raise StaleCase("另一件核准同时取得了该函件编号，请重新核准 / another approval took this letter number; "
+                        "approve again") from None
     for kind, document in _letters(s, numbers, day).items():
         info = store(pdf.render(document), _upload_dir())
         db.session.add(SettlementLetter(settlement_id=s.id, kind=kind, number=numbers[kind], sha256=info.sha256,

@@ -15,11 +15,10 @@ from zoneinfo import ZoneInfo
 from flask import abort, current_app, flash, redirect, request, send_file, url_for
 from flask_admin import expose
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from backoffice.admin.base import ProtectedView
 from backoffice.applications.models import EvidenceFile
-from backoffice.audit.models import AuditEvent
 from backoffice.audit.services import record
 from backoffice.cases.admin import forget_queue_counts
 from backoffice.cases.files import send_evidence
@@ -200,12 +199,6 @@ class SettlementWorkspaceView(ProtectedView):
         children = [{
             "child": c, "exempt": rules.family_planning_exempt(c), "parent": rules.PARENTS.get(c.parent, c.parent),
         } for c in services.children_of(s)]
-        history = db.session.scalars(
-            select(AuditEvent).where(or_(
-                (AuditEvent.object_type == "review_case") & (AuditEvent.object_id == str(case.id)),
-                (AuditEvent.object_type == "evidence_file") & AuditEvent.object_id.in_([str(f.id) for f in files]),
-            )).order_by(AuditEvent.id)
-        ).all()
         can_review = services.under_district_review(s) and bool(
             can_review_settlement(user, case))
         approve_verdict = can_approve_settlement(user, s) if s.stage == "sent_to_city" else None
@@ -227,7 +220,7 @@ class SettlementWorkspaceView(ProtectedView):
                     ("刑事犯罪记录" if st.reason_code == "criminal_record" else "")} for st in s.steps],
             letters=[{"kind": le.kind, "title": LETTER_KINDS[le.kind], "number": le.number,
                       "url": url_for(".letter", case_id=case.id, kind=le.kind)} for le in s.letters],
-            history=history, error=error, form=dict(form or {}),
+            error=error, form=dict(form or {}),
             can_claim=case.status == CaseStatus.open and user.role in CASE_WORKERS
             and bool(can_claim_case(user, case)) and not s.is_final,
             can_review=can_review, review_hint=_review_hint(s, user),
