@@ -357,7 +357,12 @@ class CaseView(ScopedModelView):
         self.column_filters = [StatusFilter(), AssigneeFilter(), DueFilter(), DistrictFilter()]
         if reason_options(self.queue):  # settlement materials and tips contest no registry result
             self.column_filters.insert(3, ReasonFilter(self.queue))
+        self.column_filters += list(self.extra_filters())
         super().__init__(model, **kwargs)
+
+    def extra_filters(self):
+        """A queue's own filters after the common ones (the settlement queue's stage)."""
+        return ()
 
     # Scope -----------------------------------------------------------------------------
     def _scoped(self, query):

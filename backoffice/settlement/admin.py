@@ -8,6 +8,8 @@ from flask import g, url_for
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
+from backoffice.cases.admin import _CaseFilter
+from backoffice.cases.models import ReviewCase
 from backoffice.extensions import db
 from backoffice.i18n import bi, is_english
 from backoffice.settlement.models import STAGES, STAGES_EN, SettlementCase
@@ -34,6 +36,18 @@ def _stage(view, context, model, name):
     return (STAGES_EN if is_english() else STAGES)[row[0]]
 
 
+class StageFilter(_CaseFilter):
+    """办理进度, e.g. ?flt_stage=sent_to_city: what waits for the city's approval."""
+
+    url_key = "stage"
+
+    def __init__(self):
+        super().__init__(bi("办理进度", "Stage"), [(code, bi(zh, STAGES_EN[code])) for code, zh in STAGES.items()])
+
+    def apply(self, query, value, alias=None):
+        return query.filter(ReviewCase.id.in_(select(SettlementCase.case_id).where(SettlementCase.stage == value)))
+
+
 class SettlementQueueMixin:
     area = "settlement"
     column_list = ("number", "applicant", "received_on", "due_date", "kept_until", "status", "assignee")
@@ -46,6 +60,9 @@ class SettlementQueueMixin:
         self.column_labels = {**self.column_labels, "kept_until": bi("落户资格保留至", "Kept until"),
                               "status": bi("办理进度", "Stage")}
         super().__init__(model, **kwargs)
+
+    def extra_filters(self):
+        return (StageFilter(),)
 
     def is_action_allowed(self, name):
         # Claiming and deciding happen in the settlement workspace (stages, two levels);

@@ -29,7 +29,8 @@ def people(make):
 
 
 def _submitted(api, qualified, pdf_bytes, *, children=(), files=None, **kwargs):
-    application = qualified(**{k: kwargs.pop(k) for k in ("owner", "certificate", "work_residence") if k in kwargs})
+    application = qualified(**{k: kwargs.pop(k) for k in ("owner", "certificate", "work_residence", "district")
+                               if k in kwargs})
     response = api.submit(application.id, children=children, files=files or {"id_document": pdf_bytes}, **kwargs)
     assert response.status_code == 201, response.get_json()
     return services.settlement_of(application)
@@ -107,6 +108,12 @@ def test_district_review_then_city_approval_with_the_letters_read_back(api, qual
     assert refused.status_code == 403 and "只有市人力资源社会保障局的核准人员可以核准" in refused.get_data(as_text=True)
 
     approver = client_for(people["approver"])
+    # The city's worklist: what waits for its approval, across districts.
+    waiting = _submitted(api, qualified, pdf_bytes, district="海淀区")
+    listed = approver.get("/admin/queue_settlement/?flt0_stage=sent_to_city").get_data(as_text=True)
+    assert s.case.number in listed and "已报市人力资源社会保障局核准" in listed
+    assert waiting.case.number not in listed
+    assert waiting.case.number in approver.get("/admin/queue_settlement/").get_data(as_text=True)
     html = approver.get(f"/admin/settlement/{s.case_id}/").get_data(as_text=True)
     assert "政府数据比对函询未发现刑事犯罪记录" in html
     assert post_form(approver, s.case_id, "approve", page_html=html).status_code == 302
@@ -249,6 +256,14 @@ def test_the_sweep_closes_the_case_on_the_day_after_the_two_years_and_work_is_re
     db.session.refresh(s)
     assert s.stage == "lapsed" and s.case.status.value == "closed"
     assert api.progress(s.application_id).get_json()["stage_zh"] == "逾期视为放弃"
+    last = db.session.scalars(select(ApplicantEvent.text).where(ApplicantEvent.application_id == s.application_id)
+                              .order_by(ApplicantEvent.id.desc()).limit(1)).one()
+    assert last == (f"落户办理进度：逾期视为放弃。原因：落户资格保留2年（至{s.kept_until.isoformat()}），"
+                    "逾期未办理的视为自行放弃")
+    # A second sweep finds nothing more to close.
+    from backoffice.settlement.services import close_lapsed
+
+    assert close_lapsed(s.kept_until + timedelta(days=2)) == 0
     reviewer = client_for(people["reviewer"])
     html = reviewer.get(f"/admin/settlement/{s.case_id}/").get_data(as_text=True)
     assert "逾期视为放弃" in html and 'data-testid="claim"' not in html
