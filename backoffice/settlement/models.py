@@ -102,6 +102,14 @@ class SettlementCase(db.Model):
     def is_final(self) -> bool:
         return self.stage in FINAL_STAGES
 
+    @property
+    def reviewer_ids(self) -> set[int]:
+        """Everyone who worked the district's review: claimed it, sent it up or returned it to
+        the applicant (a city return, which carries a reason, is not a review), and the assignee."""
+        ids = {step.actor_id for step in self.steps
+               if step.stage in ("sent_to_city", "returned") or (step.stage == "district_review" and not step.reason_code)}
+        return (ids | {self.sent_up_by_id, self.case.assignee_id}) - {None}
+
 
 class SettlementStep(db.Model):
     """One step of a settlement (received, sent up, returned, approved …); never changed."""

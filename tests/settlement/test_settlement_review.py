@@ -270,3 +270,23 @@ def test_the_sweep_closes_the_case_on_the_day_after_the_two_years_and_work_is_re
     refused = post_form(reviewer, s.case_id, "claim", page_html=html)
     assert refused.status_code == 403 and "逾期未办理的视为自行放弃" in refused.get_data(as_text=True)
     assert api.submit(s.application_id).status_code == 409
+
+
+def test_whoever_worked_the_district_review_may_not_approve_even_after_a_reassignment(api, qualified, pdf_bytes,
+                                                                                       people):
+    from backoffice.cases.services import reassign
+
+    s = _submitted(api, qualified, pdf_bytes)
+    services.claim(s, actor=people["city_supervisor"])
+    reassign([s.case], people["reviewer"], reason="交区审核员办理", actor=people["district_supervisor"])
+    services.send_up(s, actor=people["reviewer"], ticks={i.code: {"state": "acceptable"}
+                                                         for i in services.checklist(s)})
+    assert not can_approve_settlement(people["city_supervisor"], s)
+    assert not can_approve_settlement(people["reviewer"], s)
+    # The city returns it; the approver who returned it still approves once it comes back.
+    services.return_to_district(s, actor=people["approver"], reason_code="review_incomplete", note="补充审核意见")
+    services.send_up(s, actor=people["reviewer"], ticks={i.code: {"state": "acceptable"}
+                                                         for i in services.checklist(s)})
+    assert can_approve_settlement(people["approver"], s)
+    services.approve(s, actor=people["approver"])
+    assert s.stage == "approved" and len(s.letters) == 3
