@@ -131,3 +131,4 @@ from queues.cli import rescore as _rescore_cmd; main.add_command(_rescore_cmd)
 from backoffice.intake.cli import create_token as _token_cmd, registry as _registry_cmd; main.add_command(_token_cmd); main.add_command(_registry_cmd)
 # commands: turnaround (issue 7)
 from backoffice.turnaround.cli import sweep as _sweep_cmd; main.add_command(_sweep_cmd)
+from backoffice.settlement.cli import settlement as _settlement_cmd; main.add_command(_settlement_cmd)  # noqa: E402,E702

@@ -130,3 +130,19 @@ def test_open_for_qualified_is_idempotent_and_waits_for_the_submission(qualified
     assert first.stage == "awaiting_submission"
     assert first.case.status.value == "awaiting_materials"  # the clock waits for the applicant
     assert _events(application) == ["落户办理进度：已取得落户资格，待提交调京信息"]
+
+
+def test_the_command_opens_the_missing_cases_of_a_years_qualified_applications(app, qualified, monkeypatch):
+    from click.testing import CliRunner
+
+    from backoffice import cli
+
+    first, second, unqualified = qualified(), qualified(), qualified(qualified=False)
+    monkeypatch.setattr(cli, "_app", lambda: app)
+    result = CliRunner().invoke(cli.main, ["settlement", "open-qualified", "--year", "2021"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "2021: 2 settlement case(s) opened"
+    opened = set(db.session.scalars(select(SettlementCase.application_id)))
+    assert opened == {first.id, second.id}
+    again = CliRunner().invoke(cli.main, ["settlement", "open-qualified", "--year", "2021"])
+    assert again.output.strip() == "2021: 0 settlement case(s) opened"
