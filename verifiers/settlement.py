@@ -103,6 +103,8 @@ class SettlementFacts:
     work_residence_points: bool = False  # the applicant scored 职住区域 points
     place_certificate_no: str | None = None  # certificate / lease / allocation notice of the place
     points_home_certificate_no: str | None = None  # the own home the housing points came from
+    # The real-estate register's 规划用途 of the own home's certificate (住宅 | 非住宅), None if not found.
+    place_title_use: str | None = None
 
     def __post_init__(self) -> None:
         if self.place not in PLACES:
@@ -255,9 +257,16 @@ def checks(facts: SettlementFacts) -> tuple[Check, ...]:
             "申请人及其配偶、父母、子女在本市均无合法产权住房，可在单位集体户内落户" if ok else
             "申请人或其配偶、父母、子女在本市有合法产权住房，不能在单位集体户内落户，应在合法住房落户",
             Q_COLLECTIVE))
+    elif facts.place == "own_home" and facts.place_title_use == "非住宅":
+        out.append(Check("legal_housing", "合法住房", False,
+                         "不动产登记信息显示该房屋规划用途不是住宅，不是可以办理落户手续的合法住房", Q_LEGAL_HOUSING))
+    elif facts.place == "own_home" and facts.place_title_use is None:
+        out.append(Check("legal_housing", "合法住房", True,
+                         "不动产登记信息中未查到该证书，请核对房屋所有权证或不动产权证书原件及规划用途", Q_LEGAL_HOUSING))
     else:
         out.append(Check("legal_housing", "合法住房", True,
-                         f"在{PLACES[facts.place][0]}落户，须提交相应凭证", Q_LEGAL_HOUSING))
+                         f"在{PLACES[facts.place][0]}落户，须提交相应凭证"
+                         + ("；不动产登记信息显示规划用途为住宅" if facts.place == "own_home" else ""), Q_LEGAL_HOUSING))
     if facts.work_residence_points:
         same = (facts.place == "own_home" and bool(facts.place_certificate_no)
                 and facts.place_certificate_no == facts.points_home_certificate_no)

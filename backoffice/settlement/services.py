@@ -118,7 +118,18 @@ def facts(s: SettlementCase) -> rules.SettlementFacts:
         work_residence_points=_work_residence_points(s.application),
         place_certificate_no=s.place_certificate_no,
         points_home_certificate_no=points_home,
+        place_title_use=_title_use(s.place_certificate_no) if s.place == "own_home" else None,
     )
+
+
+def _title_use(certificate_no: str | None) -> str | None:
+    """规划用途 of the home's certificate in the real-estate register dataset, if it is there."""
+    if not certificate_no:
+        return None
+    from backoffice.intake.registry import local_registries
+
+    title = local_registries().real_estate.title(certificate_no)
+    return title.use if title is not None else None
 
 
 def checklist(s: SettlementCase) -> tuple[rules.Item, ...]:

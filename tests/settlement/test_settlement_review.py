@@ -290,3 +290,20 @@ def test_whoever_worked_the_district_review_may_not_approve_even_after_a_reassig
     assert can_approve_settlement(people["approver"], s)
     services.approve(s, actor=people["approver"])
     assert s.stage == "approved" and len(s.letters) == 3
+
+
+def test_an_own_home_registered_as_non_residential_cannot_be_sent_up(api, qualified, pdf_bytes, people, client_for,
+                                                                     tmp_path):
+    from backoffice.intake.registry import load_dataset
+
+    s = _submitted(api, qualified, pdf_bytes, certificate="X京房权证朝字第1号")
+    owner = s.application.applicant
+    (tmp_path / "real_estate.csv").write_text(
+        "certificate_no,owner_id,owner_name,district,use,registered,expires\n"
+        f"X京房权证朝字第1号,{owner.id_number},{owner.name},朝阳区,非住宅,2015-01-01,\n", encoding="utf-8")
+    load_dataset(tmp_path, actor_label="test")
+    reviewer = client_for(people["reviewer"])
+    html = reviewer.get(f"/admin/settlement/{s.case_id}/").get_data(as_text=True)
+    assert "规划用途不是住宅" in html
+    refused = _claim_and_send_up(reviewer, s)
+    assert refused.status_code == 422 and "规划用途不是住宅" in refused.get_data(as_text=True)

@@ -143,3 +143,12 @@ def test_the_qualification_lapses_the_day_after_two_years_from_the_announcements
     assert not s.is_lapsed(close, date(2023, 10, 21))
     assert s.is_lapsed(close, date(2023, 10, 22))
     assert s.qualification_kept_until(date(2024, 2, 29)) == date(2026, 2, 28)
+
+
+def test_an_own_home_whose_register_use_is_not_residential_is_not_legal_housing():
+    def legal(use):
+        return [c.passed for c in s.checks(SettlementFacts(place="own_home", place_title_use=use))
+                if c.code == "legal_housing"]
+
+    assert legal("住宅") == [True] and legal(None) == [True]  # not found: checked against the original
+    assert legal("非住宅") == [False]
