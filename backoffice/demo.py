@@ -22,7 +22,6 @@ from backoffice.applications.models import (
 from backoffice.applications.facts import INSURANCE_TYPES
 from backoffice.applications.scoring_service import rescore_batch
 from backoffice.audit.services import record
-from backoffice.cases.clock import add_working_days
 from backoffice.cases.models import CaseKind, CaseStatus, ReviewCase
 from backoffice.extensions import db
 from backoffice.reference.data import DISTRICTS
@@ -30,7 +29,6 @@ from backoffice.reference.models import District, Employer, Year
 from backoffice.scoring.tables import DISTRICTS as CORE_SIX
 from backoffice.staff.models import Role, Staff
 from backoffice.staff.services import create_staff
-from verifiers.routing import queue_for
 from verifiers.identifiers import USCC_ALPHABET, resident_id_check_char, uscc_check_char
 from verifiers.reasons import reason
 
