@@ -307,3 +307,11 @@ def test_an_own_home_registered_as_non_residential_cannot_be_sent_up(api, qualif
     assert "规划用途不是住宅" in html
     refused = _claim_and_send_up(reviewer, s)
     assert refused.status_code == 422 and "规划用途不是住宅" in refused.get_data(as_text=True)
+
+
+def test_the_city_approver_works_the_settlement_queue_only(people, client_for):
+    approver = client_for(people["approver"])
+    home = approver.get("/admin/").get_data(as_text=True)
+    assert "落户材料" in home and "queue_housing" not in home
+    assert approver.get("/admin/queue_settlement/").status_code == 200
+    assert approver.get("/admin/queue_housing/").status_code == 403
