@@ -11,7 +11,7 @@ from backoffice.extensions import db
 from backoffice.feed.models import ApplicantEvent
 from backoffice.settlement.models import SettlementCase
 
-from conftest import child, year_dates
+from settlement_support import child, year_dates
 
 
 def _move(year, dates):

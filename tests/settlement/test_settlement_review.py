@@ -14,7 +14,7 @@ from backoffice.feed.models import ApplicantEvent
 from backoffice.settlement import services
 from backoffice.staff.permissions import can_approve_settlement, can_open_settlement, can_review_settlement
 
-from conftest import all_acceptable, child, post_form
+from settlement_support import all_acceptable, child, post_form
 
 
 @pytest.fixture
