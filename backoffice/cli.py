@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from backoffice import cliapp
 from backoffice.calendar.cli import calendar as _calendar_cmd
 from backoffice.calendar.services import seed_from_package
+from backoffice.settlement.cli import settlement as _settlement_cmd
 from backoffice.demo import DEMO_PASSWORD, seed as load_demo
 from backoffice.extensions import db as _db
 from backoffice.intake.cli import create_token as _token_cmd, registry as _registry_cmd
@@ -121,3 +122,4 @@ main.add_command(_token_cmd)  # intake
 main.add_command(_registry_cmd)
 main.add_command(_sweep_cmd)  # turnaround (issue 7)
 main.add_command(_calendar_cmd)  # the official holiday calendar (issue 16 §1)
+main.add_command(_settlement_cmd)  # settlement (第五篇 二)

@@ -37,6 +37,7 @@ from backoffice.staff.services import create_staff
 from verifiers.identifiers import USCC_ALPHABET, resident_id_check_char, uscc_check_char
 from verifiers.reasons import reason
 from verifiers.routing import queue_for
+from backoffice.settlement.demo import seed_settlement
 
 DEMO_PASSWORD = "demo-password-2021"
 DEMO_DISTRICTS = ("朝阳区", "海淀区", "东城区", "西城区", "丰台区", "通州区", "大兴区", "昌平区")
@@ -51,6 +52,7 @@ LOGINS = (
     ("supervisor", "朝阳主管", Role.supervisor, "朝阳区"),
     ("investigator", "市级举报核查员", Role.investigator, None),
     ("admin", "系统管理员", Role.administrator, None),
+    ("approver", "市级落户核准员", Role.city_approver, None),
 )
 
 
@@ -274,9 +276,7 @@ def seed(year: int = 2021, applicants: int = 300, seed: int = 2021, today: date 
             claim = application.claims[0]
             _ensure_case(summary, application, claim, CaseKind.appeal, case_seq, received,
                          reason_code=claim.indicator.value, rng=rng, today=today)
-        elif 0.80 <= case_roll < 0.83:
-            case_seq += 1
-            _ensure_case(summary, application, None, CaseKind.settlement, case_seq, received, rng=rng)
+        # (0.80–0.83 once made settlement cases for anyone: they are seed_settlement's now, qualified only.)
         elif 0.83 <= case_roll < 0.85:
             case_seq += 1
             _ensure_case(summary, application, None, CaseKind.tip, case_seq, received, rng=rng, today=today)
@@ -285,6 +285,10 @@ def seed(year: int = 2021, applicants: int = 300, seed: int = 2021, today: date 
     files = ensure_demo_evidence(year, current_app.config["BACKOFFICE"].upload_dir)
     if files:
         summary.created["evidence files"] = files
+
+    # Settlement cases, for qualified applicants of earlier years only (backoffice/settlement/demo.py).
+
+    seed_settlement(summary, year, today)
 
     # Each application's first snapshot (none again on a second run: nothing changed).
     scored = rescore_batch(seeded_ids, trigger="seed-demo", actor_label="seed-demo")
@@ -318,31 +322,7 @@ def _ensure_case(summary, application, claim, kind, seq, received, *, review_typ
                  today=None):
     # Drawn before the existence check, so a second run follows the same random sequence.
     status = CaseStatus.awaiting_materials if rng.random() < 0.08 else CaseStatus.open
-    if kind != CaseKind.settlement:
-        return _ensure_intake_case(summary, application, claim, kind, received, review_type, status, today)
-    number = f"{application.year}-{application.district.code}-{seq:05d}"
-    if db.session.scalar(select(ReviewCase.id).where(ReviewCase.number == number)) is not None:
-        return
-    indicator = claim.indicator.value if claim is not None else None
-    case = ReviewCase(
-        number=number,
-        year=application.year,
-        application_id=application.id,
-        claim_id=claim.id if claim is not None else None,
-        queue=queue_for(indicator, kind.value),
-        kind=kind,
-        review_type=review_type,
-        reason_code=reason_code,
-        district_id=application.district_id,
-        status=status,
-        received_on=received,
-        due_date=add_working_days(received, 10),
-    )
-    db.session.add(case)
-    db.session.flush()
-    record("case.received", "review_case", case.id, district_id=case.district_id, actor_label="seed-demo",
-           after={"number": number, "queue": case.queue, "kind": kind})
-    summary.bump("cases")
+    return _ensure_intake_case(summary, application, claim, kind, received, review_type, status, today)
 
 
 def _ensure_intake_case(summary, application, claim, kind, received, review_type, status, today):

@@ -8,6 +8,7 @@ from backoffice.core.db import Base
 from backoffice.feed import models as _feed  # noqa: F401
 from backoffice.outbox import models as _outbox  # noqa: F401
 from backoffice.reference import models as _reference  # noqa: F401
+from backoffice.settlement import models as _settlement  # noqa: F401
 from backoffice.staff import models as _staff  # noqa: F401
 from backoffice.turnaround import models as _turnaround  # noqa: F401
 

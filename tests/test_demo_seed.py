@@ -33,5 +33,5 @@ def test_seed_twice_gives_the_same_rows(app):
         queues = set(db.session.scalars(select(ReviewCase.queue).distinct()))
         assert queues == {q.code for q in QUEUES}
         roles = {s.role.value for s in db.session.scalars(select(Staff))}
-        assert roles == {"reviewer", "supervisor", "investigator", "administrator"}
+        assert roles == {"reviewer", "supervisor", "investigator", "administrator", "city_approver"}
         assert [login[0] for login in first.logins] == [login[0] for login in LOGINS]

@@ -29,6 +29,8 @@ def queues_for(user) -> list:
         return [q for q in QUEUES if q.city_only]
     if user.role == Role.administrator:
         return list(QUEUES)
+    if user.role == Role.city_approver:  # approves the districts' settlement cases (第五篇 二 3)
+        return [q for q in QUEUES if q.code == "settlement"]
     return [q for q in QUEUES if not q.city_only]
 
 

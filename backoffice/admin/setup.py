@@ -26,6 +26,7 @@ from backoffice.audit.models import AuditEvent
 from backoffice.calendar.models import OfficialDay
 from backoffice.calendar.views import CalendarView
 from backoffice.cases.admin import CaseView, add_queue_views
+from backoffice.settlement.admin import SettlementQueueMixin
 from backoffice.cases.models import Decision, ReviewCase
 from backoffice.cases.workspace import CaseWorkspaceView
 from backoffice.i18n import bi
@@ -35,6 +36,7 @@ from backoffice.reference.models import District, Employer, Year
 from backoffice.staff.auth import LoginView
 from backoffice.staff.models import Staff
 from backoffice.turnaround.views import TurnaroundView
+from backoffice.settlement.views import SettlementWorkspaceView
 
 
 def init_admin(app: Flask) -> Admin:
@@ -48,8 +50,11 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(LoginView(name="login", endpoint="login", url="/admin/login"))
 
     # Worklists per queue with open-count badges, and the case workspace (backoffice/cases).
-    add_queue_views(admin, bi("工作队列", "Queues"))
+    add_queue_views(admin, bi("工作队列", "Queues"), mixins={"settlement": SettlementQueueMixin})
     admin.add_view(CaseWorkspaceView(name=bi("案件办理", "Case"), endpoint="case", url="/admin/case"))
+
+    admin.add_view(SettlementWorkspaceView(name=bi("落户办理", "Settlement"), endpoint="settlement",
+                                           url="/admin/settlement"))
 
     records = bi("申报数据", "Filings")
     # The applications' view with the latest score on its details page, and the simulator (backoffice/applications).

@@ -350,7 +350,12 @@ class CaseView(ScopedModelView):
         self.column_filters = [StatusFilter(), AssigneeFilter(), DueFilter(), DistrictFilter()]
         if reason_options(self.queue):  # settlement materials and tips contest no registry result
             self.column_filters.insert(3, ReasonFilter(self.queue))
+        self.column_filters += list(self.extra_filters())
         super().__init__(model, **kwargs)
+
+    def extra_filters(self):
+        """A queue's own filters after the common ones (the settlement queue's stage)."""
+        return ()
 
     # Scope -----------------------------------------------------------------------------
     def _scoped(self, query):
@@ -480,13 +485,18 @@ class CaseView(ScopedModelView):
         return self.get_query().filter(ReviewCase.id.in_(keys)).order_by(ReviewCase.id).all()
 
 
-def add_queue_views(admin, category) -> list[CaseView]:
-    """One worklist per queue (verifiers/routing.py), each with its open-count badge in the menu."""
+def add_queue_views(admin, category, mixins: dict | None = None) -> list[CaseView]:
+    """One worklist per queue (verifiers/routing.py), each with its open-count badge in the menu.
+    ``mixins``: a queue's own list behaviour (e.g. settlement's columns), by queue code, given by
+    the composition root so this module need not import the features built on it."""
+    mixins = mixins or {}
     views = []
     for queue in QUEUES:
         # The tips queue carries reporters' identities: investigators only (area "tips").
         attrs = {"queue": queue.code, "area": "tips" if queue.city_only else "cases"}
-        view_cls = type(f"{queue.code.title()}QueueView", (CaseView,), attrs)
+        mixin = mixins.get(queue.code)
+        bases = (mixin, CaseView) if mixin is not None else (CaseView,)
+        view_cls = type(f"{queue.code.title()}QueueView", bases, attrs if mixin is None else {"queue": queue.code})
         view = view_cls(ReviewCase, name=bi(queue.label_zh, queue.label_en), endpoint=f"queue_{queue.code}",
                         category=category)
         admin.add_view(view)

@@ -326,6 +326,8 @@ def decide(case: ReviewCase, *, actor, outcome: str, reason_code: str, note: str
     _check_version(case, version)
     _refuse_unless(can_open_case(actor, case))
     _refuse_unless(can_decide(actor, case))
+    if case.queue == "settlement":
+        raise Refused("落户案件在落户办理页面审核、报送和核准 / settlement cases are worked on the settlement page")
     if case.status != CaseStatus.in_review:
         raise Refused(f"该案件当前为“{_status_label(case.status)}”，不能作出决定 / the case is not in review")
 

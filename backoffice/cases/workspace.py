@@ -109,6 +109,8 @@ class CaseWorkspaceView(ProtectedView):
 
                 record_refusal("review_case", case.id, target_district_id=case.district_id)
             abort(404)
+        if case.queue == "settlement" and request.method == "POST":
+            abort(404)  # settlement cases are worked in backoffice/settlement (two levels, letters)
         return case
 
     def _again(self, case_id: int, exc: services.CaseActionError, **state):
@@ -124,7 +126,10 @@ class CaseWorkspaceView(ProtectedView):
 
     @expose("/<int:case_id>/")
     def workspace(self, case_id: int):
-        return self._render(self._case(case_id))
+        case = self._case(case_id)
+        if case.queue == "settlement":  # its checklist, review and approval: backoffice/settlement
+            return redirect(url_for("settlement.workspace", case_id=case_id))
+        return self._render(case)
 
     @expose("/<int:case_id>/claim", methods=("POST",))
     def claim(self, case_id: int):

@@ -6,6 +6,8 @@ against it, so the document cannot silently drift from the code.
 """
 from __future__ import annotations
 
+import sys
+
 import copy
 
 from verifiers.indicators import INDICATOR_CODES
@@ -341,6 +343,9 @@ PATHS: dict[str, dict] = {
                     {**_ok("Case"), **_error_responses(*_AUTH, 404, 409)}, params=[_NUMBER_PARAM], post=True),
     },
 }
+from backoffice.settlement.openapi import merge as _merge_settlement  # noqa: E402
+
+_merge_settlement(SCHEMAS, PATHS, SCOPES, sys.modules[__name__])
 
 DOCUMENT: dict = {
     "openapi": "3.1.0",

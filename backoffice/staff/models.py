@@ -18,6 +18,8 @@ class Role(str, enum.Enum):
     supervisor = "supervisor"
     investigator = "investigator"
     administrator = "administrator"
+    # 市人力资源社会保障局: approves (核准) settlement cases a district has reviewed (第五篇 二 3).
+    city_approver = "city_approver"
 
     @property
     def label(self) -> str:
@@ -29,17 +31,18 @@ ROLE_LABELS = {
     Role.supervisor: "主管",
     Role.investigator: "举报核查员",
     Role.administrator: "系统管理员",
+    Role.city_approver: "市级落户核准员",
 }
 
 
 class Staff(UserMixin, db.Model):
     __tablename__ = "staff"
     __table_args__ = (
-        # Reviewers work one district's window; investigators and administrators are
+        # Reviewers work one district's window; investigators, administrators and city approvers are
         # city level (市人社局); a supervisor heads a district window or works city-wide.
         CheckConstraint(
             "(role = 'reviewer' AND district_id IS NOT NULL)"
-            " OR (role IN ('investigator', 'administrator') AND district_id IS NULL)"
+            " OR (role IN ('investigator', 'administrator', 'city_approver') AND district_id IS NULL)"
             " OR role = 'supervisor'",
             name="role_district",
         ),

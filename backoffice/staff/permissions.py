@@ -51,6 +51,8 @@ AREAS: dict[str, tuple[frozenset[Role], frozenset[Role]]] = {
     # The official holiday calendar (节假日安排): every deadline depends on it; the city's
     # administrators enter each year's State Council notice.
     "calendar": (frozenset({Role.supervisor, Role.administrator}), frozenset({Role.administrator})),
+    # Settlement (第五篇 二): districts review, the city approves; changes go through services only.
+    "settlement": (frozenset({Role.reviewer, Role.supervisor, Role.administrator, Role.city_approver}), frozenset()),
 }
 
 AREA_LABELS = {
@@ -69,6 +71,7 @@ AREA_LABELS = {
     "jobs": "后台任务",
     "tips": "举报",
     "calendar": "节假日安排",
+    "settlement": "落户办理",
 }
 
 
@@ -257,3 +260,48 @@ def can_edit_calendar(user) -> Verdict:
     """Entering or correcting the official calendar moves open cases' due dates: the city's
     administrators only (administrators are always city level, staff/models.py)."""
     return can_write_area(user, "calendar")
+# Settlement (第五篇 二 3: "上述材料经区指定部门审核无误后报市人力资源社会保障局核准") ----------------
+SETTLEMENT_WORKERS = frozenset({Role.reviewer, Role.supervisor, Role.city_approver})
+CITY_APPROVERS = frozenset({Role.city_approver, Role.supervisor})
+
+
+def can_work_settlement(user) -> Verdict:
+    """The settlement workspace: the district's reviewers and supervisors, and the city's approvers."""
+    if not _signed_in(user):
+        return NOT_SIGNED_IN
+    if user.role not in SETTLEMENT_WORKERS:
+        return deny(f"{user.role.label}不办理落户案件 / your role does not work settlement cases")
+    return ALLOW
+
+
+def can_open_settlement(user, case) -> Verdict:
+    """A settlement case: its district's reviewers and supervisors; city approvers (city level) all."""
+    verdict = can_work_settlement(user)
+    if not verdict:
+        return verdict
+    return can_see(user, "settlement", case.district_id)
+
+
+def can_review_settlement(user, case) -> Verdict:
+    """The district's review (send up to the city, or return for materials): the assignee,
+    a reviewer or supervisor who may see the case's district."""
+    verdict = can_see(user, "settlement", case.district_id)
+    if not verdict:
+        return verdict
+    if user.role not in CASE_WORKERS:
+        return deny("只有区指定部门的审核员办理落户材料审核 / only district reviewers review settlement materials")
+    if case.assignee_id != user.id:
+        return deny("只有承办人可以审核并报送 / only the assignee reviews and sends the case up")
+    return ALLOW
+
+
+def can_approve_settlement(user, settlement) -> Verdict:
+    """The city's approval (核准) or return: a city-level approver (市人力资源社会保障局: a city
+    approver or a city-level supervisor), never on a case they reviewed themselves."""
+    if not _signed_in(user):
+        return NOT_SIGNED_IN
+    if user.role not in CITY_APPROVERS or user.district_id is not None:
+        return deny("只有市人力资源社会保障局的核准人员可以核准 / only city-level approvers approve settlement cases")
+    if user.id in settlement.reviewer_ids:
+        return deny("不能核准自己审核的案件 / you cannot approve a case you reviewed")
+    return ALLOW

@@ -150,8 +150,8 @@ def create_staff(
     role = Role(role)
     if role == Role.reviewer and district_id is None:
         raise ValueError("审核员必须属于一个区 / a reviewer belongs to a district")
-    if role in (Role.investigator, Role.administrator) and district_id is not None:
-        raise ValueError("举报核查员和管理员为市级账户 / investigators and administrators are city level")
+    if role in (Role.investigator, Role.administrator, Role.city_approver) and district_id is not None:
+        raise ValueError("举报核查员、管理员和市级落户核准员为市级账户 / investigators, administrators and city approvers are city level")
     if db.session.scalar(select(Staff.id).where(Staff.username == username)):
         raise ValueError(f"用户名已存在 / username {username!r} exists")
     staff = Staff(

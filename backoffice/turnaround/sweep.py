@@ -28,6 +28,7 @@ from backoffice.reference.models import District
 from backoffice.turnaround.models import DailyBacklog, Escalation
 from backoffice.turnaround.sql import beijing_day_end, beijing_today
 from verifiers.routing import QUEUES
+from backoffice.settlement.services import close_lapsed
 
 ESCALATED_QUEUES = tuple(q.code for q in QUEUES if not q.city_only)
 ACTOR = "sweep"
@@ -125,6 +126,9 @@ def update_escalations(day: date) -> tuple[int, int]:
 def sweep(day: date | None = None) -> SweepResult:
     """The daily sweep for `day` (default today in Beijing). Flushes; the job commits."""
     day = day or beijing_today()
+    # Settlements past their two years close first, as 逾期视为放弃 (backoffice/settlement).
+
+    close_lapsed(day)
     rows, open_cases = record_backlog(day)
     added, resolved = update_escalations(day)
     db.session.flush()

@@ -288,7 +288,9 @@ def test_appeals_and_settlement_cases_open_without_a_materials_table(world, clie
     client = client_for(reviewer)
     html = _get(client, appeal).get_data(as_text=True)
     assert "该类案件没有材料清单" in html and "合法稳定住所" in html
-    assert _get(client, settlement).status_code == 200
+    # A settlement case has its own workspace (checklist of 第五篇 二 3, two levels): backoffice/settlement.
+    moved = _get(client, settlement)
+    assert moved.status_code == 302 and moved.headers["Location"].endswith(f"/admin/settlement/{settlement.id}/")
     # An appeal is upheld with a general reason; no checklist is asked for.
     _post(client, appeal, "claim")
     response = _post(client, appeal, "decide", outcome="upheld", reason_code="verified_valid", note="申诉成立")

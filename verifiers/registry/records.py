@@ -26,6 +26,8 @@ tax_violations.csv     decision_no*, id_number*, decided_on* (a fine of 50 yuan 
 persons.csv            id_number*, name*, sex*, birth_date*  (公安人口信息)
 detentions.csv         decision_no*, id_number*, decided_on*  (行政拘留)
 marriages.csv          id_number*, spouse_id_number*, spouse_name*, from* (登记日期), to (离婚日期)
+criminal_records.csv   id_number*, source* (judgment 人民法院生效的法律文书 | police_certificate 户籍地公安机关
+                       出具的证明), document_no*, decided_on*, summary  (政府数据比对函询, 第五篇 二 4)
 =====================  ========================================================================
 
 Pure: no Flask or SQLAlchemy.
@@ -194,6 +196,10 @@ FILES: dict[str, FileSpec] = {spec.registry: spec for spec in (
         Column("id_number", _id_number), Column("spouse_id_number", _id_number), Column("spouse_name", _text),
         Column("from", _date), Column("to", _date, False),
     ), key=("id_number", "spouse_id_number", "from"), person="id_number"),
+    FileSpec("criminal_records", (
+        Column("id_number", _id_number), Column("source", _choice("judgment", "police_certificate")),
+        Column("document_no", _text), Column("decided_on", _date), Column("summary", _text, False),
+    ), key=("document_no",), person="id_number"),
 )}
 
 
