@@ -77,6 +77,13 @@ def init_admin(app: Flask) -> Admin:
 
     admin.add_view(JobsView(name=bi("后台任务", "Jobs"), endpoint="jobs", url="/admin/jobs", category=settings_menu))
 
+    # The announcement period (backoffice/announcement): published lists, tips, revocations.
+    from backoffice.announcement.views import AnnouncementView, RevocationsView, TipWorkspaceView
+
+    admin.add_view(AnnouncementView(name=bi("公示名单", "Published lists"), endpoint="announcement", url="/admin/announcement"))
+    admin.add_view(TipWorkspaceView(name=bi("举报核查", "Tip"), endpoint="tip", url="/admin/tip"))
+    admin.add_view(RevocationsView(name=bi("取消资格", "Revocations"), endpoint="revocations", url="/admin/revocations"))
+
     # Supervisors' turnaround dashboard (backoffice/turnaround); hidden from roles that may not see it.
     from backoffice.turnaround.views import TurnaroundView
 

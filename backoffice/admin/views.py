@@ -94,6 +94,18 @@ class YearView(ScopedModelView):
     }
     column_default_sort = ("year", True)
 
+    def validate_form(self, form):
+        valid = super().validate_form(form)
+        if not hasattr(form, "announcement_start") or not hasattr(form, "announcement_end"):
+            return valid
+        from verifiers.phases import announcement_length_problem
+
+        problem = announcement_length_problem(form.announcement_start.data, form.announcement_end.data)
+        if problem:
+            form.announcement_end.errors = [*form.announcement_end.errors, problem]
+            return False
+        return valid
+
 
 class EmployerView(ScopedModelView):
     area = "employers"

@@ -413,8 +413,14 @@ def submit_tip(application: Application, *, statement: str, reporter_name: str, 
     """Receive a real-name report against an announced applicant (city-level queue "tips")."""
     from backoffice.intake.models import TipReport
 
+    from backoffice.announcement.services import listed_row
+
     today = _today(today)
     check_phase("tip.submit", _year(application), today)
+    if listed_row(application) is None:
+        # 第五篇 一、2: a tip concerns a person on the published list (公示期间有异议的…).
+        raise IntakeRefused("tip.not_listed", "只能对公示名单中的人员进行举报，该申请人不在本年度公示名单中。",
+                            "Only a person on the published list can be reported; this applicant is not on it.")
     text = _statement(statement, required=True)
     name = (reporter_name or "").strip()
     if not name or len(name) > 64:

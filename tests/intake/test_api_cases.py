@@ -248,6 +248,16 @@ def test_tips_only_during_the_announcement(api, year_in, district):
     refused = api.post(f"/applications/{app_id}/tips", json=tip)
     assert refused.status_code == 409 and "公示期内" in refused.get_json()["error"]["message_zh"]
     year_in("announcement")
+    # 第五篇 一、2: a tip concerns a person on the published list.
+    unlisted = api.post(f"/applications/{app_id}/tips", json=tip)
+    assert unlisted.status_code == 409 and "公示名单" in unlisted.get_json()["error"]["message_zh"]
+    from decimal import Decimal
+
+    from backoffice.announcement.services import publish
+    from backoffice.applications.models import Application
+
+    db.session.get(Application, app_id).total = Decimal("80.00")
+    publish(2021, actor_label="test")
     response = api.post(f"/applications/{app_id}/tips", json=tip)
     assert response.status_code == 201
     case = db.session.scalar(select(ReviewCase).where(ReviewCase.number == response.get_json()["number"]))

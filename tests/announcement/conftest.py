@@ -1,0 +1,86 @@
+"""Fixtures of the announcement tests: a year in its announcement with really scored
+applications, the people who work it, and helpers to act over HTTP."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import pytest
+
+from announcement_support import announcement_dates, employment
+from support import csrf_token_from
+
+
+@dataclass
+class World:
+    year: object
+    applications: list  # by descending total: the first `quota` are admitted
+    people: dict = field(default_factory=dict)
+
+
+@pytest.fixture
+def today():
+    from backoffice.intake.api import today as beijing_today
+
+    return beijing_today()
+
+
+def scored_application(make, start_year: int, *, district="朝阳区", name=None, birth=date(1985, 3, 14), employer=None):
+    """An application with insurance paid from January of `start_year` to December 2020 (3 points
+    a year), scored by the real engine (a snapshot, Application.total)."""
+    from backoffice.applications.scoring_service import rescore_application
+    from backoffice.extensions import db
+
+    application = make.application(district, applicant=make.applicant(name=name, birth=birth), employer=employer)
+    facts = employment(start_year)
+    claim = make.claim(application, indicator="employment", status="valid", reason=None, claimed=facts)
+    claim.verified = facts
+    db.session.flush()
+    rescore_application(application.id, trigger="test")
+    db.session.refresh(application)
+    return application
+
+
+@pytest.fixture
+def world(make, today):
+    """2021 with today in its announcement window (7 days), quota 3, five scored applications
+    (totals 30, 27, 24, 21, 18), and the staff: an administrator, two investigators, a city
+    supervisor, a district supervisor and a reviewer."""
+    from backoffice.extensions import db
+
+    year = make.year(2021, **announcement_dates(today))
+    year.quota = 3
+    db.session.flush()
+    applications = [scored_application(make, 2011 + i, name=n)
+                    for i, n in enumerate(["王一", "李二", "张三", "刘四", "陈五"])]
+    people = {
+        "admin": make.staff("administrator", username="admin_a"),
+        "investigator": make.staff("investigator", username="inv_a"),
+        "investigator2": make.staff("investigator", username="inv_b"),
+        "city_supervisor": make.staff("supervisor", username="sup_city"),
+        "supervisor": make.staff("supervisor", "朝阳区", username="sup_cy"),
+        "reviewer": make.staff("reviewer", "朝阳区", username="rev_cy"),
+    }
+    return World(year, applications, people)
+
+
+def post_form(client, page_url: str, action_url: str, data: dict | None = None, **kw):
+    """Fetch the page (for its CSRF token), then post the form to `action_url`."""
+    page = client.get(page_url)
+    assert page.status_code == 200, page.get_data(as_text=True)[:300]
+    form = {"csrf_token": csrf_token_from(page.get_data(as_text=True))}
+    form.update(data or {})
+    return client.post(action_url, data=form, **kw)
+
+
+@pytest.fixture
+def published(world, client_for):
+    """The world's list, published by the administrator with the button."""
+    client = client_for(world.people["admin"])
+    response = post_form(client, "/admin/announcement/", "/admin/announcement/2021/publish")
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return world
+
+
+def days_after_window(world, n=1):
+    return world.year.announcement_end + timedelta(days=n)
