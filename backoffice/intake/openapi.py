@@ -20,6 +20,7 @@ SCOPES = {
     "appeals:write": "submit, change and withdraw appeals (异议申诉)",
     "tips:write": "submit real-name reports (举报) during the announcement",
     "cases:read": "read a case's status and decision",
+    "events:read": "poll the applicants' events feed (GET /events)",
 }
 
 MATERIAL_SLOTS = tuple(sorted({row.code for t in REVIEW_TYPES for row in t.rows}))

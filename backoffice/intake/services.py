@@ -278,6 +278,12 @@ def create_application(data: dict, *, today: date, actor_label: str) -> Applicat
     if errors:
         raise InvalidFields(errors)
     check_phase("application.create", year, today)
+    # 取消其当年及以后5年内的积分落户申请资格 / 当年及以后5年内不受理其积分落户申请事项 (手册 须知).
+    from backoffice.announcement.services import bar_for
+
+    bar = bar_for(id_number=id_number, uscc=uscc, year=year.year)
+    if bar is not None:
+        raise IntakeRefused(f"application.barred_{bar.kind.value}", bar.message_zh, bar.message_en)
     applicant = db.session.scalar(select(Applicant).where(Applicant.id_number == id_number))
     if applicant is not None and db.session.scalar(select(Application.id).where(
             Application.applicant_id == applicant.id, Application.year == year.year)) is not None:

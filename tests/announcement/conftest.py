@@ -84,3 +84,44 @@ def published(world, client_for):
 
 def days_after_window(world, n=1):
     return world.year.announcement_end + timedelta(days=n)
+
+
+REPORTER = {"name": "周晓梅", "id_number": "110105199001010010", "phone": "13912345678"}
+
+
+@pytest.fixture
+def api_token(app):
+    from backoffice.intake.tokens import issue_token
+
+    _client, token = issue_token("online-system", ("applications:write", "applications:read", "tips:write",
+                                                   "cases:read", "events:read"), actor_label="test")
+    return token
+
+
+@pytest.fixture
+def api(app, api_token):
+    client = app.test_client()
+
+    class Api:
+        def get(self, path):
+            return client.get("/api/v1" + path, headers={"Authorization": f"Bearer {api_token}"})
+
+        def post(self, path, json):
+            return client.post("/api/v1" + path, json=json, headers={"Authorization": f"Bearer {api_token}"})
+
+    return Api()
+
+
+@pytest.fixture
+def tip(published, api):
+    """A tip against the second listed applicant, received through the intake API."""
+    from sqlalchemy import select
+
+    from backoffice.cases.models import ReviewCase
+    from backoffice.extensions import db
+
+    target = published.applications[1]
+    response = api.post(f"/applications/{target.id}/tips", {
+        "statement": "李二的社保缴费记录系补缴伪造，实际2013年才入职。", "reporter": REPORTER})
+    assert response.status_code == 201, response.get_json()
+    return db.session.scalar(select(ReviewCase).where(ReviewCase.number == response.get_json()["number"]))
