@@ -345,6 +345,8 @@ class RevocationsView(ProtectedView):
             services.confirm_revocation(revocation, actor=_actor(), confirm=confirm, note=request.form.get("note"))
         except services.AnnouncementError as exc:
             db.session.rollback()
+            if exc.status == 403:
+                abort(403, description=exc.message)
             flash(exc.message + "".join(f" {v}" for v in exc.errors.values()), "error")
             return redirect(request.form.get("next") or url_for(".index"))
         flash(text("已确认取消积分落户资格" if confirm else "已不予同意，举报退回核查员",

@@ -21,3 +21,12 @@ def announcement_dates(today) -> dict:
     names = ("application_start", "application_end", "result_query_start", "result_query_end",
              "announcement_start", "announcement_end", "settlement_start", "settlement_end")
     return {n: d(o) for n, o in zip(names, offsets)}
+
+
+def application_dates(today) -> dict:
+    """Year dates with `today` in the application phase."""
+    d = lambda n: today + timedelta(days=n)  # noqa: E731
+    offsets = (-10, 10, 20, 30, 40, 46, 47, 800)
+    names = ("application_start", "application_end", "result_query_start", "result_query_end",
+             "announcement_start", "announcement_end", "settlement_start", "settlement_end")
+    return {n: d(o) for n, o in zip(names, offsets)}
