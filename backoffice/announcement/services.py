@@ -321,6 +321,8 @@ def confirm_revocation(revocation: Revocation, *, actor, confirm: bool, note: st
 def revoke(application: Application, *, ground: RevocationGround, finding: str, actor, revocation: Revocation) -> None:
     """Set the revocation, bar and refer; moves nobody up (“落户资格不递补”)."""
     ground_label = REVOCATION_GROUND_LABELS[ground]
+    # Read the row afresh and lock it: a ranking job may have written admission meanwhile.
+    db.session.refresh(application, with_for_update=True)
     before = {"admitted": application.admitted, "qualified_at": application.qualified_at}
     application.revoked_at = utcnow()
     application.revoked_reason = f"{ground_label}：{finding}"[:500]

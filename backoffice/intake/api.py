@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from backoffice.announcement.results import result_out
 from backoffice.applications.models import Application, EvidenceFile, IndicatorClaim
 from backoffice.cases.intake import (
     IntakeRefused,
@@ -266,6 +267,7 @@ def application_out(application: Application) -> dict:
         "district": {"code": district.code, "name": district.name},
         "submitted_at": _iso(application.submitted_at),
         "claims": [claim_out(c) for c in application.claims],
+        "result": result_out(application),  # backoffice/announcement/results.py
     }
 
 
@@ -560,6 +562,8 @@ bp.register_error_handler(RequestEntityTooLarge, http_error)
 def init_api(app) -> None:
     """Register the blueprint (CSRF-exempt: token-authenticated) and answer JSON for every
     error under /api/, routing errors (404/405) included, which blueprint handlers never see."""
+    import backoffice.announcement.api  # noqa: F401  (GET /events, on this blueprint)
+
     csrf.exempt(bp)
     app.register_blueprint(bp)
     previous = app.error_handler_spec.get(None, {}).get(None, {}).get(HTTPException)

@@ -6,6 +6,8 @@ against it, so the document cannot silently drift from the code.
 """
 from __future__ import annotations
 
+import sys
+
 import copy
 
 from verifiers.indicators import INDICATOR_CODES
@@ -324,6 +326,11 @@ PATHS: dict[str, dict] = {
                     {**_ok("Case"), **_error_responses(*_AUTH, 404, 409)}, params=[_NUMBER_PARAM], post=True),
     },
 }
+
+# The announcement module's results and events (backoffice/announcement/openapi.py).
+from backoffice.announcement.openapi import extend as _extend_announcement  # noqa: E402
+
+_extend_announcement(sys.modules[__name__])
 
 DOCUMENT: dict = {
     "openapi": "3.1.0",

@@ -103,6 +103,8 @@ def api(app, api_token):
     client = app.test_client()
 
     class Api:
+        token = api_token
+
         def get(self, path):
             return client.get("/api/v1" + path, headers={"Authorization": f"Bearer {api_token}"})
 
