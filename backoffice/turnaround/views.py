@@ -31,8 +31,11 @@ ASSIGNABLE_ROLES = (Role.reviewer, Role.supervisor)
 
 
 def dashboard_queues(user) -> tuple:
-    """The district queues; the tips queue (reporters' identities) only for those who may read tips."""
-    return tuple(q for q in QUEUES if not q.city_only or can_read_area(user, "tips"))
+    """The district queues; the tips queue only for those who handle tips (investigators, and
+    city supervisors, who countersign them): its counts, never a reporter."""
+    from backoffice.staff.permissions import can_view_tip
+
+    return tuple(q for q in QUEUES if not q.city_only or can_read_area(user, "tips") or can_view_tip(user))
 
 
 def default_year() -> int | None:

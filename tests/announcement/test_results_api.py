@@ -44,10 +44,12 @@ def test_a_revoked_application_reads_its_revocation(published, api):
 
 def test_the_events_feed_is_ordered_and_its_cursor_resumes(published, api, app, settings, today):
     first = api.get("/events").get_json()
-    events = first["events"]
-    assert [e["kind"] for e in events] == ["list.published"] * 3
+    # First the five scorings, then the publication of the three listed.
+    assert [e["kind"] for e in first["events"]] == ["score.changed"] * 5 + ["list.published"] * 3
+    events = first["events"][5:]
     cursors = [e["cursor"] for e in events]
     assert cursors == sorted(cursors) and len(set(cursors)) == 3
+    assert [e["cursor"] for e in first["events"]] == sorted(e["cursor"] for e in first["events"])
     assert first["next_cursor"] == cursors[-1]
     by_app = {e["application_id"]: e for e in events}
     listed = published.applications[0]
@@ -146,3 +148,27 @@ def test_an_event_committed_late_with_a_lower_id_is_not_skipped(database_url):
             conn.execute(text("DELETE FROM years WHERE year = 2099"))
             conn.execute(text("DELETE FROM districts WHERE code = '119999'"))
         engine.dispose()
+
+
+def test_case_decisions_and_rescoring_reach_the_feed(published, api, make):
+    from backoffice.applications.scoring_service import rescore_application
+    from backoffice.cases import services as case_services
+
+    target = published.applications[3]
+    claim = make.claim(target, indicator="housing", status="invalid", reason="housing_listing_invalid",
+                       claimed={"type": "own", "from": "2016-01", "to": "2020-12", "district": "朝阳区"})
+    case = make.case(target, claim=claim)
+    reviewer = published.people["reviewer"]
+    case_services.claim(case, actor=reviewer)
+    case_services.decide(case, actor=reviewer, outcome="rejected", reason_code="registry_result_confirmed",
+                         note="未提供不动产权证书", version=case.version)
+    rescore_application(target.id, trigger="test")  # nothing changes: no event
+    claim.verified = {"type": "own", "from": "2016-01", "to": "2020-12", "district": "朝阳区"}
+    claim.registry_status = "valid"
+    db.session.flush()
+    rescore_application(target.id, trigger="test")
+    kinds = [(e["kind"], e["text"]) for e in api.get("/events").get_json()["events"]
+             if e["application_id"] == target.id]
+    assert [k for k, _ in kinds] == ["score.changed", "case.decided", "score.changed"], kinds
+    assert "不予支持" in kinds[1][1] and case.number in kinds[1][1]
+    assert f"积分已重新计算：{db.session.get(Application, target.id).total}分" in kinds[2][1]

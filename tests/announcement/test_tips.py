@@ -181,7 +181,7 @@ def test_qualification_at_the_windows_close_is_held_by_an_open_tip(tip, client_f
     assert db.session.get(Application, tip.application_id).qualified_at is not None
     kinds = db.session.execute(text("SELECT kind FROM applicant_events WHERE application_id = :id ORDER BY id"),
                                {"id": tip.application_id}).scalars().all()
-    assert kinds == ["list.published", "qualification.granted"]
+    assert kinds == ["score.changed", "list.published", "qualification.granted"]
 
 
 def test_a_score_correction_is_countersigned_and_rescored_without_moving_admission(tip, client_for):
@@ -214,3 +214,19 @@ def test_a_score_correction_is_countersigned_and_rescored_without_moving_admissi
     db.session.expire_all()
     application = db.session.get(Application, tip.application_id)
     assert application.total < before and application.admitted is True
+
+
+def test_tips_run_on_the_working_day_clock_and_show_on_the_city_dashboard(tip, client_for):
+    from backoffice.cases.clock import add_working_days
+    from verifiers.turnaround import DUE_WORKING_DAYS
+
+    assert tip.due_date == add_working_days(tip.received_on, DUE_WORKING_DAYS["tips"])
+    city = _html(client_for(_people(tip)["city_supervisor"]).get("/admin/turnaround/?year=2021"))
+    queues = city[city.index('data-testid="section-queues"'):]
+    queues = queues[:queues.index("</section>")]
+    assert "举报" in queues
+    for secret in (REPORTER["name"], REPORTER["id_number"]):
+        assert secret not in city
+    district = _html(client_for(_people(tip)["supervisor"]).get("/admin/turnaround/?year=2021"))
+    district_queues = district[district.index('data-testid="section-queues"'):]
+    assert "举报" not in district_queues[:district_queues.index("</section>")]
