@@ -45,6 +45,7 @@ LOGINS = (
     ("reviewer", "朝阳审核员", Role.reviewer, "朝阳区"),
     ("reviewer_hd", "海淀审核员", Role.reviewer, "海淀区"),
     ("supervisor", "朝阳主管", Role.supervisor, "朝阳区"),
+    ("supervisor_city", "市级主管", Role.supervisor, None),  # confirms revocations (announcement)
     ("investigator", "市级举报核查员", Role.investigator, None),
     ("admin", "系统管理员", Role.administrator, None),
 )
@@ -273,8 +274,9 @@ def seed(year: int = 2021, applicants: int = 300, seed: int = 2021, today: date 
             case_seq += 1
             _ensure_case(summary, application, None, CaseKind.settlement, case_seq, received, rng=rng)
         elif 0.83 <= case_roll < 0.85:
+            # Tips target the published list: backoffice/announcement/demo.py files them once
+            # the year is scored and published (below).
             case_seq += 1
-            _ensure_case(summary, application, None, CaseKind.tip, case_seq, received, rng=rng, today=today)
 
     # A real PDF per material slot of the open housing and education cases, for the workspace.
     from flask import current_app
@@ -289,6 +291,10 @@ def seed(year: int = 2021, applicants: int = 300, seed: int = 2021, today: date 
     scored = rescore_batch(seeded_ids, trigger="seed-demo", actor_label="seed-demo")
     if scored.changed:
         summary.created["snapshots"] = scored.changed
+    # The announcement: the published list, open tips, one revocation (backoffice/announcement).
+    from backoffice.announcement.demo import seed_announcement
+
+    seed_announcement(summary, year, today)
     if summary.created:
         record("demo.seeded", "year", year, actor_label="seed-demo", after=dict(summary.created))
     db.session.commit()
