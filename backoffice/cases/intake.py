@@ -439,7 +439,7 @@ def submit_tip(application: Application, *, statement: str, reporter_name: str, 
     # The reporter's identity stays out of the audit trail (第五篇: 严格为举报人保密): only
     # investigators read TipReport; the event is city-level (no district).
     record("case.received", "review_case", case.id, district_id=None, **_actor(actor_label),
-           after={"number": case.number, "kind": "tip", "queue": queue})
+           after={"number": case.number, "kind": "tip", "queue": queue, "reporter": "举报人信息已保密"})
     return case
 
 

@@ -111,6 +111,11 @@ def test_only_investigators_read_the_reporter(tip, client_for, api):
     seen.append(api.get(f"/applications/{tip.application_id}").get_data(as_text=True))
     seen.append(json.dumps([[e.before, e.after] for e in db.session.scalars(select(AuditEvent))], ensure_ascii=False))
     assert len(seen) > 20
+    received = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "case.received",
+                                                          AuditEvent.object_id == str(tip.id)))
+    assert received.after["reporter"] == "举报人信息已保密"
+    admin_detail = client_for(_people(tip)["admin"]).get(f"/admin/audit/details/?id={received.id}")
+    assert "举报人信息已保密" in _html(admin_detail)
     for body in seen:
         for secret in (REPORTER["name"], REPORTER["id_number"], REPORTER["phone"]):
             assert secret not in body
