@@ -35,7 +35,7 @@ from backoffice.announcement.models import (
     TipFinding,
     TipOutcome,
 )
-from backoffice.applications.models import INDICATOR_LABELS, Application, Indicator, ScoreSnapshot
+from backoffice.applications.models import INDICATOR_LABELS, Application, Indicator
 from backoffice.applications.score_views import score_panel
 from backoffice.cases import facts as facts_module
 from backoffice.cases.models import CASE_STATUS_LABELS, CaseKind, CaseStatus, ReviewCase
@@ -47,7 +47,6 @@ from backoffice.staff.permissions import (
     can_confirm_revocation,
     can_countersign_tip,
     can_publish_list,
-    can_read_area,
     can_see_reporter,
     can_view_tip,
     can_work_tip,

@@ -6,7 +6,6 @@ import csv
 import hashlib
 import io
 import json
-from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 

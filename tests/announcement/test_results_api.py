@@ -5,12 +5,10 @@ import os
 from datetime import date
 
 import pytest
-from sqlalchemy import select
 
 from backoffice.announcement import services
 from backoffice.applications.models import Application
 from backoffice.extensions import db
-from conftest import post_form
 
 
 def test_an_application_reads_its_total_points_rank_and_published_line(published, api, client_for):

@@ -1,7 +1,6 @@
 """Tips (举报) worked by investigators, with the reporter sealed (第五篇 一、2: 严格为举报人保密)."""
 from __future__ import annotations
 
-import csv
 import dataclasses
 import io
 import json

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
 
 
 def _tip_state(live_app, case_id):
