@@ -78,7 +78,6 @@ def test_production_needs_its_own_tip_keys():
 
 
 def test_only_investigators_read_the_reporter(tip, client_for, api):
-    people = tip_world = None  # noqa: F841
     investigator = client_for(_people(tip)["investigator"])
     queue = _html(investigator.get("/admin/queue_tips/"))
     assert f'href="/admin/tip/{tip.id}/"' in queue  # the case number links to the tip workspace
