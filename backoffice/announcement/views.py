@@ -326,8 +326,17 @@ class RevocationsView(ProtectedView):
         revocations = db.session.scalars(select(Revocation).order_by(Revocation.id.desc())).all()
         bars = db.session.scalars(select(ApplicationBar).order_by(ApplicationBar.id.desc())).all()
         referrals = db.session.scalars(select(Referral).order_by(Referral.id.desc())).all()
+        # Tips waiting for a second signature (a score correction or a revocation), for those
+        # who may open tips: city supervisors find their work here (the tips queue is the investigators').
+        awaiting = []
+        if can_view_tip(current_user):
+            awaiting = db.session.scalars(select(ReviewCase).where(
+                ReviewCase.kind == CaseKind.tip, ReviewCase.status == CaseStatus.awaiting_countersign)
+                .order_by(ReviewCase.due_date, ReviewCase.id)).all()
         return self.render(
             "announcement/revocations.html", revocations=revocations, bars=bars, referrals=referrals,
+            awaiting=[(c, tips.latest_resolution(c)) for c in awaiting], outcome_labels=TIP_OUTCOME_LABELS,
+            can_open_tip=bool(can_view_tip(current_user)),
             ground_labels=REVOCATION_GROUND_LABELS, status_labels=REVOCATION_STATUS_LABELS,
             bar_labels=BAR_KIND_LABELS, referral_labels=REFERRAL_TARGET_LABELS, when=beijing_minute, t=text,
             can_confirm=lambda r: r.status == RevocationStatus.proposed and bool(can_confirm_revocation(current_user, r)),

@@ -200,6 +200,11 @@ def test_a_score_correction_is_countersigned_and_rescored_without_moving_admissi
     # Not by the one who decided.
     own = _act(investigator, tip, "countersign", {"decision": "confirm"})
     assert own.status_code == 403
+    # A city supervisor finds it on the revocations page (the tips queue is the investigators').
+    city = client_for(_people(tip)["city_supervisor"])
+    awaiting = _html(city.get("/admin/revocations/"))
+    assert f'data-testid="awaiting-{tip.id}"' in awaiting and "属实·积分更正" in awaiting
+    assert 'data-testid="countersign"' in _html(city.get(_ws(tip)))
     second = client_for(_people(tip)["investigator2"])
     assert 'data-testid="countersign"' in _html(second.get(_ws(tip)))
     assert _act(second, tip, "countersign", {"decision": "confirm"}).status_code == 302
