@@ -8,6 +8,7 @@ import click
 from sqlalchemy import or_, select
 
 from backoffice import cliapp
+from backoffice.announcement.cli import announce as _announce_cmd, qualify as _qualify_cmd, tips as _tips_cmd
 from backoffice.calendar.cli import calendar as _calendar_cmd
 from backoffice.calendar.services import seed_from_package
 from backoffice.settlement.cli import settlement as _settlement_cmd
@@ -123,3 +124,6 @@ main.add_command(_registry_cmd)
 main.add_command(_sweep_cmd)  # turnaround (issue 7)
 main.add_command(_calendar_cmd)  # the official holiday calendar (issue 16 §1)
 main.add_command(_settlement_cmd)  # settlement (第五篇 二)
+main.add_command(_announce_cmd)  # the announcement (第五篇 一): publish, qualify, tips
+main.add_command(_qualify_cmd)
+main.add_command(_tips_cmd)

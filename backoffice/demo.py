@@ -38,6 +38,7 @@ from verifiers.identifiers import USCC_ALPHABET, resident_id_check_char, uscc_ch
 from verifiers.reasons import reason
 from verifiers.routing import queue_for
 from backoffice.settlement.demo import seed_settlement
+from backoffice.announcement.demo import seed_announcement
 
 DEMO_PASSWORD = "demo-password-2021"
 DEMO_DISTRICTS = ("朝阳区", "海淀区", "东城区", "西城区", "丰台区", "通州区", "大兴区", "昌平区")
@@ -50,6 +51,7 @@ LOGINS = (
     ("reviewer", "朝阳审核员", Role.reviewer, "朝阳区"),
     ("reviewer_hd", "海淀审核员", Role.reviewer, "海淀区"),
     ("supervisor", "朝阳主管", Role.supervisor, "朝阳区"),
+    ("supervisor_city", "市级主管", Role.supervisor, None),  # confirms revocations (announcement)
     ("investigator", "市级举报核查员", Role.investigator, None),
     ("admin", "系统管理员", Role.administrator, None),
     ("approver", "市级落户核准员", Role.city_approver, None),
@@ -278,8 +280,9 @@ def seed(year: int = 2021, applicants: int = 300, seed: int = 2021, today: date 
                          reason_code=claim.indicator.value, rng=rng, today=today)
         # (0.80–0.83 once made settlement cases for anyone: they are seed_settlement's now, qualified only.)
         elif 0.83 <= case_roll < 0.85:
+            # Tips target the published list: backoffice/announcement/demo.py files them once
+            # the year is scored and published (below).
             case_seq += 1
-            _ensure_case(summary, application, None, CaseKind.tip, case_seq, received, rng=rng, today=today)
 
     # A real PDF per material slot of the open housing and education cases, for the workspace.
     files = ensure_demo_evidence(year, current_app.config["BACKOFFICE"].upload_dir)
@@ -294,6 +297,9 @@ def seed(year: int = 2021, applicants: int = 300, seed: int = 2021, today: date 
     scored = rescore_batch(seeded_ids, trigger="seed-demo", actor_label="seed-demo")
     if scored.changed:
         summary.created["snapshots"] = scored.changed
+    # The announcement: the published list, open tips, one revocation (backoffice/announcement).
+
+    seed_announcement(summary, year, today)
     if summary.created:
         record("demo.seeded", "year", year, actor_label="seed-demo", after=dict(summary.created))
     db.session.commit()

@@ -1,4 +1,5 @@
 """Imports every module's models so the metadata is complete (Alembic, tests)."""
+from backoffice.announcement import models as _announcement  # noqa: F401
 from backoffice.applications import models as _applications  # noqa: F401
 from backoffice.audit import models as _audit  # noqa: F401
 from backoffice.calendar import models as _calendar  # noqa: F401

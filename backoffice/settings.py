@@ -40,6 +40,11 @@ class Settings:
     # Prefix of our RQ queue names and job ids, so that several databases (test runs, a
     # staging copy) can share one Redis without one's workers running the other's jobs.
     queue_namespace: str = ""
+    # Fernet keys (comma-separated, newest first) sealing tip reporters' identities at rest
+    # (backoffice/announcement/crypto.py). Production refuses to start without them; elsewhere
+    # a key derived from the secret key is used. Rotate: put the new key first, run
+    # `backoffice tips rotate-keys`, then drop the old one.
+    tip_keys: str = ""
 
     ENV_NAMES = {
         "env": "BACKOFFICE_ENV",
@@ -53,6 +58,7 @@ class Settings:
         "login_lock_minutes": "LOGIN_LOCK_MINUTES",
         "embedded_redis_path": "EMBEDDED_REDIS_PATH",
         "queue_namespace": "QUEUE_NAMESPACE",
+        "tip_keys": "TIP_ENCRYPTION_KEYS",
     }
 
     @property
@@ -92,6 +98,33 @@ class Settings:
                 raise SettingsError("production needs DATABASE_URL pointing at PostgreSQL")
             if not self.redis_url:
                 raise SettingsError("production needs REDIS_URL")
+            if not self.tip_keys.strip():
+                raise SettingsError("production needs TIP_ENCRYPTION_KEYS (Fernet keys sealing tip reporters)")
+        if self.tip_keys.strip():
+            from cryptography.fernet import Fernet
+
+            for key in self.tip_key_list():
+                try:
+                    Fernet(key)
+                except (ValueError, TypeError) as exc:
+                    raise SettingsError("TIP_ENCRYPTION_KEYS must be Fernet keys (32 url-safe base64 bytes)") from exc
+
+    def tip_key_list(self) -> list[str]:
+        """The configured Fernet keys, newest (the one that encrypts) first."""
+        return [k.strip() for k in self.tip_keys.split(",") if k.strip()]
+
+    def resolved_tip_keys(self) -> list[str]:
+        """The configured keys; outside production one derived from the secret key."""
+        keys = self.tip_key_list()
+        if keys:
+            return keys
+        if self.production:  # check() refuses this already; never fall back in production
+            raise SettingsError("production needs TIP_ENCRYPTION_KEYS")
+        import base64
+        import hashlib
+
+        digest = hashlib.sha256(b"tip-reporter-key:" + self.resolved_secret_key().encode()).digest()
+        return [base64.urlsafe_b64encode(digest).decode()]
 
     def resolved_secret_key(self) -> str:
         """The configured key; outside production a per-instance generated one."""

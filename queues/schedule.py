@@ -55,6 +55,10 @@ PERIODIC: tuple[Periodic, ...] = (
     # 06:30 Beijing, before the windows open: the day's backlog row and the escalation lists
     # (backoffice/turnaround/sweep.py); idempotent for a day, so a re-run changes nothing.
     Periodic("daily-sweep", "queues.sweep.daily_sweep", cron="30 6 * * *"),
+    # 00:10 Beijing: listed applications of a year whose 7-day announcement ended yesterday
+    # (or earlier) and that are not revoked and have no open tip 取得年度积分落户资格
+    # (backoffice/announcement/services.py); idempotent, so a re-run grants nobody twice.
+    Periodic("announcement-qualify", "queues.announcement.grant_qualifications", cron="10 0 * * *"),
 )
 
 

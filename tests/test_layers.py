@@ -16,7 +16,7 @@ The layers, bottom to top:
    ``backoffice/jobs/services.py`` (what the jobs page reads from RQ).
 4. web and command line — ``backoffice/admin/``, ``*/views.py``, ``*/admin.py``,
    ``*/workspace.py``, ``*/api.py``, ``applications/score_views.py``, ``staff/auth.py``,
-   ``app.py``, ``cli.py``, ``cliapp.py``, ``*/cli.py``, ``server.py``, ``demo.py``,
+   ``app.py``, ``cli.py``, ``cliapp.py``, ``*/cli.py``, ``server.py``, ``demo.py``, ``*/demo.py``,
    ``synth/`` (the demo and synthetic-year generators), ``queues/worker.py``, ``queues/cli.py``.
 
 A function-local import is allowed only for a deliberate reason, marked on its line with
@@ -42,7 +42,7 @@ WEB = {"backoffice.app", "backoffice.cli", "backoffice.cliapp", "backoffice.serv
        "backoffice.__main__", "backoffice.intake.api", "backoffice.staff.auth",
        "backoffice.applications.score_views", "queues.worker", "queues.cli", "backoffice.scoring.cli",
        "backoffice.scoring.__main__"}
-WEB_NAMES = {"views", "admin", "workspace", "cli", "api", "__main__"}  # by file name, in any package
+WEB_NAMES = {"views", "admin", "workspace", "cli", "api", "demo", "__main__"}  # by file name, in any package
 
 
 def _rel(path: pathlib.Path) -> str:

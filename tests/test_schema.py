@@ -95,7 +95,8 @@ def test_production_refuses_to_start_without_a_secret():
         Settings.from_env({"BACKOFFICE_ENV": "production", "DATABASE_URL": "postgresql+psycopg://x/y",
                            "REDIS_URL": "redis://localhost"})
     settings = Settings.from_env({"BACKOFFICE_ENV": "production", "DATABASE_URL": "postgresql+psycopg://x/y",
-                                  "REDIS_URL": "redis://localhost", "SECRET_KEY": "k" * 40})
+                                  "REDIS_URL": "redis://localhost", "SECRET_KEY": "k" * 40,
+                                  "TIP_ENCRYPTION_KEYS": "Z" * 43 + "="})
     assert settings.production and settings.secret_key == "k" * 40
 
 

@@ -108,3 +108,19 @@ assert set(ACTION_EN) == set(RULES)
 def refusal(action: str, year, day: date) -> PhaseRefusal | None:
     """Why ``action`` is refused on ``day`` in ``year``, or None when it is allowed."""
     return RULES[action].refusal(year, day)
+
+
+# 第五篇 一、2: “落户人员名单将在“首都之窗”公示7天。” Both ends are announcement days.
+ANNOUNCEMENT_DAYS = 7
+ANNOUNCEMENT_QUOTE = "落户人员名单将在“首都之窗”公示7天。"
+
+
+def announcement_length_problem(start: date | None, end: date | None) -> str | None:
+    """Why a year's announcement dates are refused (the phase must last 7 days), or None."""
+    if start is None or end is None:
+        return None
+    days = (end - start).days + 1
+    if days == ANNOUNCEMENT_DAYS:
+        return None
+    return (f"{ANNOUNCEMENT_QUOTE}公示期应为7天（含首尾两日），现为{days}天（{start:%Y-%m-%d}至{end:%Y-%m-%d}）。"
+            f" / The announcement lasts 7 days, both ends included; these dates give {days}.")

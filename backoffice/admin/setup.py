@@ -37,6 +37,7 @@ from backoffice.staff.auth import LoginView
 from backoffice.staff.models import Staff
 from backoffice.turnaround.views import TurnaroundView
 from backoffice.settlement.views import SettlementWorkspaceView
+from backoffice.announcement.views import AnnouncementView, RevocationsView, TipWorkspaceView
 
 
 def init_admin(app: Flask) -> Admin:
@@ -80,6 +81,12 @@ def init_admin(app: Flask) -> Admin:
     # The official holiday calendar (backoffice/calendar): administrators enter each year's notice.
     admin.add_view(CalendarView(OfficialDay, name=bi("节假日安排", "Holiday calendar"), endpoint="calendar",
                                 url="/admin/calendar", category=settings_menu))
+
+    # The announcement period (backoffice/announcement): published lists, tips, revocations.
+
+    admin.add_view(AnnouncementView(name=bi("公示名单", "Published lists"), endpoint="announcement", url="/admin/announcement"))
+    admin.add_view(TipWorkspaceView(name=bi("举报核查", "Tip"), endpoint="tip", url="/admin/tip"))
+    admin.add_view(RevocationsView(name=bi("取消资格", "Revocations"), endpoint="revocations", url="/admin/revocations"))
 
     # Supervisors' turnaround dashboard (backoffice/turnaround); hidden from roles that may not see it.
 

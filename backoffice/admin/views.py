@@ -39,6 +39,7 @@ def _text(value):
 from verifiers.identifiers import mask_resident_id
 from backoffice.audit.services import record
 from backoffice.staff.services import end_sessions
+from verifiers.phases import announcement_length_problem
 
 
 def _label(mapping):
@@ -110,6 +111,17 @@ class YearView(ScopedModelView):
         "quota": bi("落户指标", "Quota"),
     }
     column_default_sort = ("year", True)
+
+    def validate_form(self, form):
+        valid = super().validate_form(form)
+        if not hasattr(form, "announcement_start") or not hasattr(form, "announcement_end"):
+            return valid
+
+        problem = announcement_length_problem(form.announcement_start.data, form.announcement_end.data)
+        if problem:
+            form.announcement_end.errors = [*form.announcement_end.errors, problem]
+            return False
+        return valid
 
 
 class EmployerView(ScopedModelView):

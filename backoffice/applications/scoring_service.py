@@ -65,6 +65,7 @@ from backoffice.audit.services import record
 from backoffice.core.db import utcnow
 from backoffice.extensions import db
 from backoffice.scoring import ENGINE_VERSION, ScoreInputError, score
+from backoffice.feed.services import emit
 
 AUDIT_ACTION = "score.changed"
 # Plain JSON text for COPY: our own dicts, never circular (skipping the check saves ~15 %).
@@ -247,6 +248,13 @@ def rescore_application(application_id: int, *, trigger: str, decision_id: int |
     record(AUDIT_ACTION, "application", application_id, district_id=item.district_id,
            before={"total": None if item.total is None else str(item.total)},
            after=_audit_after(outcome, snapshot.id, trigger, decision_id))
+    # The applicants' events feed (GET /api/v1/events): the new total, in words.
+
+    emit(db.session.get(Application, application_id), "score.changed",
+         (f"您的积分已重新计算：{outcome.total}分（原{item.total}分）。" if item.total is not None
+          else f"您的积分已计算：{outcome.total}分。"),
+         {"total": str(outcome.total), "before": None if item.total is None else str(item.total),
+          "snapshot_id": snapshot.id})
     return snapshot
 
 

@@ -221,7 +221,9 @@ def _workspace_url(case_id: int) -> str:
 
 def _number(view, context, model, name):
     if model.queue == "tips":
-        return model.number
+        # Tips are worked in the tip workspace (backoffice/announcement), by investigators.
+        href = url_for("tip.workspace", case_id=model.id)
+        return Markup(f'<a href="{escape(href)}" data-testid="tip-link">{escape(model.number)}</a>')
     href = _workspace_url(model.id)
     # The version the row was shown at goes with the bulk actions' form (form="action_form",
     # Flask-Admin's actions.html): a case someone changed since is refused, not silently claimed.

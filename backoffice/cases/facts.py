@@ -179,7 +179,7 @@ def parse(indicator: str, year: int, raw: Mapping[str, str]) -> tuple[dict, dict
 
     if indicator == "housing" and not errors and values["from"] > values["to"]:
         errors["to"] = "终止年月不能早于起始年月 / the end is before the start"
-    if indicator == "employment" and not errors and values["insurance_from"] > values["insurance_to"]:
+    if indicator == "employment" and not errors and "insurance_from" in values and values["insurance_from"] > values["insurance_to"]:
         errors["insurance_to"] = "终止年月不能早于起始年月 / the end is before the start"
     if indicator == "education" and not errors.get("level") and not errors.get("degree"):
         if values["level"] is None and values["degree"] is None:

@@ -46,6 +46,7 @@ from verifiers.materials import review_type as _review_type
 from verifiers.reasons import REASON_CODES, case_conditions, contest_refusal, reason as _reason
 from verifiers.routing import queue_for
 from verifiers.uploads import UploadRejected, check_pdf, store
+from backoffice.announcement.models import Publication, PublicationRow
 
 STATEMENT_MAX = 2000
 
@@ -80,6 +81,14 @@ def _year(application: Application) -> Year:
     if year is None:  # pragma: no cover - the foreign key makes this impossible
         raise IntakeRefused("year.unknown", f"{application.year}年度未设置", f"year {application.year} is not set up")
     return year
+
+
+def _on_published_list(application: Application) -> bool:
+    """Whether the application is on its year's published list (公示名单)."""
+    return db.session.scalar(
+        select(PublicationRow.id).join(Publication, Publication.id == PublicationRow.publication_id)
+        .where(Publication.year == application.year, PublicationRow.application_id == application.id)
+    ) is not None
 
 
 def check_phase(action: str, year: Year, today: date) -> None:
@@ -406,8 +415,14 @@ def submit_tip(application: Application, *, statement: str, reporter_name: str, 
                reporter_phone: str | None = None, today: date | None = None,
                actor_label: str | None = None) -> ReviewCase:
     """Receive a real-name report against an announced applicant (city-level queue "tips")."""
+
+
     today = _today(today)
     check_phase("tip.submit", _year(application), today)
+    if not _on_published_list(application):
+        # 第五篇 一、2: a tip concerns a person on the published list (公示期间有异议的…).
+        raise IntakeRefused("tip.not_listed", "只能对公示名单中的人员进行举报，该申请人不在本年度公示名单中。",
+                            "Only a person on the published list can be reported; this applicant is not on it.")
     text = _statement(statement, required=True)
     name = (reporter_name or "").strip()
     if not name or len(name) > 64:
@@ -426,7 +441,7 @@ def submit_tip(application: Application, *, statement: str, reporter_name: str, 
     # The reporter's identity stays out of the audit trail (第五篇: 严格为举报人保密): only
     # investigators read TipReport; the event is city-level (no district).
     record("case.received", "review_case", case.id, district_id=None, **_actor(actor_label),
-           after={"number": case.number, "kind": "tip", "queue": queue})
+           after={"number": case.number, "kind": "tip", "queue": queue, "reporter": "举报人信息已保密"})
     return case
 
 

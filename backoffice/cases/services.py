@@ -51,6 +51,8 @@ from verifiers.reasons import (  # one derivation for intake and checklist
     case_conditions,
     decision_reasons,
 )
+from backoffice.cases.models import CASE_KIND_LABELS, OUTCOME_LABELS
+from backoffice.feed.services import emit
 
 CHECKLIST_STATES = ("present", "acceptable", "problem")
 CHECKLIST_STATE_LABELS = {
@@ -416,6 +418,19 @@ def _finalize(case: ReviewCase, decision: Decision, actor) -> None:
     case.status = CaseStatus.closed
     case.closed_at = utcnow()
     _flush()
+    _tell_applicant(case, decision)
+
+
+def _tell_applicant(case: ReviewCase, decision: Decision) -> None:
+    """The applicants' events feed (GET /api/v1/events): the case's result, in words."""
+
+    if case.kind.value == "tip":  # tips are the investigators' work, not told this way
+        return
+    emit(case.application, "case.decided",
+         f"您的{CASE_KIND_LABELS[case.kind]}（案件编号{case.number}）已办结：{OUTCOME_LABELS[decision.outcome]}。"
+         f"{decision.note}"[:1000],
+         {"case": case.number, "kind": case.kind.value, "outcome": decision.outcome.value,
+          "claim_id": case.claim_id})
 
 
 # Countersign ------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, event
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, event, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backoffice.core.db import JSONType, UTCDateTime, utcnow
@@ -33,13 +33,21 @@ class ApplicantEvent(db.Model):
     # The words to show the applicant, in Chinese (the online system's language).
     text: Mapped[str] = mapped_column(String(1000))
     payload: Mapped[dict | None] = mapped_column(JSONType)
+    # The feed position the online system's cursor counts in (GET /api/v1/events): given
+    # after commit, in one writer at a time, so a reader never passes an event that commits
+    # late with a lower id (backoffice/announcement/events.py). NULL until then.
+    position: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
 
 
 Index("ix_applicant_events_application", ApplicantEvent.application_id, ApplicantEvent.id)
+Index("uq_applicant_events_position", ApplicantEvent.position, unique=True)
+Index("ix_applicant_events_unpositioned", ApplicantEvent.id,
+      sqlite_where=text("position IS NULL"), postgresql_where=text("position IS NULL"))
 
 
 @event.listens_for(ApplicantEvent, "before_update")
 def _refuse_update(_mapper, _connection, _target):
+    # The feed position is set by a set-based UPDATE (announcement/events.py), never here.
     raise PermissionError("applicant events are append-only")
 
 

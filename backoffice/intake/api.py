@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from backoffice.intake import ownership
+from backoffice.announcement.results import result_out
 from backoffice.applications.models import Application, EvidenceFile, IndicatorClaim
 from backoffice.cases.intake import (
     IntakeRefused,
@@ -268,6 +269,7 @@ def application_out(application: Application) -> dict:
         "district": {"code": district.code, "name": district.name},
         "submitted_at": _iso(application.submitted_at),
         "claims": [claim_out(c) for c in application.claims],
+        "result": result_out(application),  # backoffice/announcement/results.py
     }
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from backoffice.core.crypto import SealedString
 from backoffice.core.db import JSONType, UTCDateTime, utcnow
 from backoffice.extensions import db
 
@@ -88,12 +89,13 @@ class ClaimDetails(db.Model):
 
 class TipReport(db.Model):
     """The real-name reporter of a tip (举报) and the report; only investigators see it
-    (第五篇: 严格为举报人保密), so it is kept apart from the case row."""
+    (第五篇: 严格为举报人保密), so it is kept apart from the case row. The reporter's
+    fields are sealed at rest (Fernet tokens, backoffice/core/crypto.py)."""
 
     __tablename__ = "tip_reports"
 
     case_id: Mapped[int] = mapped_column(ForeignKey("review_cases.id"), primary_key=True)
-    reporter_name: Mapped[str] = mapped_column(String(64))
-    reporter_id_number: Mapped[str] = mapped_column(String(18))
-    reporter_phone: Mapped[str | None] = mapped_column(String(20))
+    reporter_name: Mapped[str] = mapped_column(SealedString())
+    reporter_id_number: Mapped[str] = mapped_column(SealedString())
+    reporter_phone: Mapped[str | None] = mapped_column(SealedString())
     statement: Mapped[str] = mapped_column(Text)

@@ -25,6 +25,7 @@ SCOPES = {
     "clients:all": "reach every client's records: without it a client reads and changes only the applications, "
                    "claims, cases and files it created itself, and another client's record answers 404 as if it "
                    "did not exist (for the registry departments' client, which records results on every claim)",
+    "events:read": "poll the applicants' events feed (GET /events)",
 }
 
 MATERIAL_SLOTS = tuple(sorted({row.code for t in REVIEW_TYPES for row in t.rows}))
@@ -346,6 +347,11 @@ PATHS: dict[str, dict] = {
 from backoffice.settlement.openapi import merge as _merge_settlement  # noqa: E402
 
 _merge_settlement(SCHEMAS, PATHS, SCOPES, sys.modules[__name__])
+
+# The announcement module's results and events (backoffice/announcement/openapi.py).
+from backoffice.announcement.openapi import extend as _extend_announcement  # noqa: E402
+
+_extend_announcement(sys.modules[__name__])
 
 DOCUMENT: dict = {
     "openapi": "3.1.0",

@@ -26,6 +26,7 @@ from backoffice.intake.schema import FieldError
 from backoffice.outbox.services import request_rank, request_rescore
 from backoffice.reference.models import District, Employer, Year
 from verifiers.identifiers import birth_date_of, mask_resident_id, resident_id_problem, uscc_problem
+from backoffice.announcement.services import bar_for
 
 # Indicators the registries supply whole: one claim per application, facts optional.
 SINGLE = ("employment", "work_residence", "tax", "age", "law_abiding")
@@ -275,6 +276,11 @@ def create_application(data: dict, *, today: date, actor_label: str) -> Applicat
     if errors:
         raise InvalidFields(errors)
     check_phase("application.create", year, today)
+    # 取消其当年及以后5年内的积分落户申请资格 / 当年及以后5年内不受理其积分落户申请事项 (手册 须知).
+
+    bar = bar_for(id_number=id_number, uscc=uscc, year=year.year)
+    if bar is not None:
+        raise IntakeRefused(f"application.barred_{bar.kind.value}", bar.message_zh, bar.message_en)
     applicant = db.session.scalar(select(Applicant).where(Applicant.id_number == id_number))
     if applicant is not None and db.session.scalar(select(Application.id).where(
             Application.applicant_id == applicant.id, Application.year == year.year)) is not None:

@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, exists, func, not_, select, update
 from sqlalchemy.orm import aliased
 
+from backoffice.announcement.models import Publication, listed_ids
 from backoffice.applications.models import Application, IndicatorClaim, RegistryStatus, ScoreSnapshot
 from backoffice.cases.models import CaseKind, CaseStatus, ReviewCase
 from backoffice.audit.services import record
@@ -49,7 +50,7 @@ from backoffice.reference.models import Year
 
 @dataclass(frozen=True)
 class RankResult:
-    cutoff: Decimal | None  # None when nothing of the year is scored
+    cutoff: Decimal | None  # None when nothing of the year is scored (after publication: the published one)
     admitted: int
     ranked: int
     year: int = 0
@@ -126,12 +127,21 @@ def rank_year(year: int, *, actor_label: str | None = None) -> RankResult:
     else:
         cutoff = db.session.scalar(select(func.min(total)).where(scored))
 
+    # Once the year's list is published nobody moves in or out by ranking: a rescore still
+    # changes the total and the rank, admission changes only by revocation (第五篇 二 注意 2:
+    # “经核查取消积分落户资格，或申请人取得落户资格后自行放弃的，落户资格不递补。”).
+    publication = db.session.execute(select(Publication.id, Publication.cutoff).where(Publication.year == year)).first()
+    if publication is not None:
+        admission = case((and_(a.id.in_(listed_ids(year)), a.revoked_at.is_(None)), True), else_=False)
+        cutoff = publication.cutoff
+    elif cutoff is not None:
+        admission = case((and_(total >= cutoff, a.revoked_at.is_(None)), True), else_=False)
     if ranked:
         positions = (
             select(
                 a.id.label("id"),
                 func.rank().over(order_by=total.desc()).label("rank"),
-                case((and_(total >= cutoff, a.revoked_at.is_(None)), True), else_=False).label("admitted"),
+                admission.label("admitted"),
             )
             .where(scored)
             .subquery()

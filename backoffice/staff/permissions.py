@@ -53,6 +53,11 @@ AREAS: dict[str, tuple[frozenset[Role], frozenset[Role]]] = {
     "calendar": (frozenset({Role.supervisor, Role.administrator}), frozenset({Role.administrator})),
     # Settlement (第五篇 二): districts review, the city approves; changes go through services only.
     "settlement": (frozenset({Role.reviewer, Role.supervisor, Role.administrator, Role.city_approver}), frozenset()),
+    # The published list (公示) is public: every role reads it; city administrators publish.
+    "announcement": (frozenset(Role), frozenset({Role.administrator})),
+    # Revocations, bars and referrals: investigators propose, city supervisors confirm.
+    "revocations": (frozenset({Role.investigator, Role.supervisor, Role.administrator}),
+                    frozenset({Role.investigator, Role.supervisor})),
 }
 
 AREA_LABELS = {
@@ -72,6 +77,8 @@ AREA_LABELS = {
     "tips": "举报",
     "calendar": "节假日安排",
     "settlement": "落户办理",
+    "announcement": "公示名单",
+    "revocations": "取消资格",
 }
 
 
@@ -304,4 +311,80 @@ def can_approve_settlement(user, settlement) -> Verdict:
         return deny("只有市人力资源社会保障局的核准人员可以核准 / only city-level approvers approve settlement cases")
     if user.id in settlement.reviewer_ids:
         return deny("不能核准自己审核的案件 / you cannot approve a case you reviewed")
+    return ALLOW
+
+
+# The announcement period (backoffice/announcement) ------------------------------------------
+
+def can_publish_list(user) -> Verdict:
+    """Publishing a year's list: city-level administrators."""
+    verdict = can_write_area(user, "announcement")
+    if not verdict:
+        return verdict
+    if user.district_id is not None:
+        return deny("只有市级管理员可以公示名单 / only city administrators publish the list")
+    return ALLOW
+
+
+def _city_supervisor(user) -> bool:
+    return user.role == Role.supervisor and user.district_id is None
+
+
+def can_view_tip(user, case=None) -> Verdict:
+    """The tip workspace: investigators work tips; city supervisors open them to countersign
+    (without the reporter's identity, see can_see_reporter)."""
+    if not _signed_in(user):
+        return NOT_SIGNED_IN
+    if user.role == Role.investigator or _city_supervisor(user):
+        return ALLOW
+    return deny("只有市级举报核查员和市级主管办理举报 / only city investigators and supervisors handle tips")
+
+
+def can_see_reporter(user) -> Verdict:
+    """第五篇 一、2: “严格为举报人保密” — the reporter's identity is for investigators alone."""
+    if not _signed_in(user):
+        return NOT_SIGNED_IN
+    if user.role == Role.investigator:
+        return ALLOW
+    return deny("举报人信息已保密 / the reporter's identity is sealed")
+
+
+def can_work_tip(user, case) -> Verdict:
+    """Claim, record findings, close: investigators; once claimed, only the assignee."""
+    if not _signed_in(user):
+        return NOT_SIGNED_IN
+    if user.role != Role.investigator:
+        return deny("只有举报核查员可以办理举报 / only investigators work tips")
+    if case is not None and case.assignee_id not in (None, user.id):
+        return deny("该举报已由他人领取 / another investigator has claimed this tip")
+    return ALLOW
+
+
+def can_countersign_tip(user, decided_by_id: int) -> Verdict:
+    """A score correction from a tip: a second investigator or a city supervisor, never the one who decided."""
+    if not _signed_in(user):
+        return NOT_SIGNED_IN
+    if user.role != Role.investigator and not _city_supervisor(user):
+        return deny("只有另一名举报核查员或市级主管可以复核 / a second investigator or a city supervisor countersigns")
+    if user.id == decided_by_id:
+        return deny("不能复核自己作出的决定 / you cannot countersign your own decision")
+    return ALLOW
+
+
+def can_propose_revocation(user) -> Verdict:
+    if not _signed_in(user):
+        return NOT_SIGNED_IN
+    if user.role != Role.investigator:
+        return deny("只有举报核查员可以提出取消资格 / only investigators propose a revocation")
+    return ALLOW
+
+
+def can_confirm_revocation(user, revocation) -> Verdict:
+    """Four eyes: a city supervisor who did not propose it."""
+    if not _signed_in(user):
+        return NOT_SIGNED_IN
+    if not _city_supervisor(user):
+        return deny("只有市级主管可以确认取消资格 / only a city supervisor confirms a revocation")
+    if revocation.proposed_by_id == user.id:
+        return deny("不能确认自己提出的取消资格 / you cannot confirm your own proposal")
     return ALLOW

@@ -27,14 +27,17 @@ from backoffice.turnaround import exports, figures
 from backoffice.turnaround.sql import beijing_today
 from verifiers.routing import QUEUES
 from verifiers.turnaround import DUE_WORKING_DAYS
+from backoffice.staff.permissions import can_view_tip
 
 # Who may be handed a case (the case service checks it again, with the district).
 ASSIGNABLE_ROLES = tuple(CASE_WORKERS)
 
 
 def dashboard_queues(user) -> tuple:
-    """The district queues; the tips queue (reporters' identities) only for those who may read tips."""
-    return tuple(q for q in QUEUES if not q.city_only or can_read_area(user, "tips"))
+    """The district queues; the tips queue only for those who handle tips (investigators, and
+    city supervisors, who countersign them): its counts, never a reporter."""
+
+    return tuple(q for q in QUEUES if not q.city_only or can_read_area(user, "tips") or can_view_tip(user))
 
 
 def default_year() -> int | None:

@@ -15,7 +15,7 @@ ZHAO = "130102199002200056"  # 赵刚, 刘敏's husband
 CHEN = "110105198008080068"  # 陈静
 EMPLOYER_USCC = "91110105MA00000012"  # owns the dormitory of real_estate.csv
 ALL_SCOPES = ("applications:write", "applications:read", "registry:write", "reviews:write", "appeals:write",
-              "tips:write", "cases:read", "settlement:write")
+              "tips:write", "cases:read", "settlement:write", "events:read")
 
 
 def phase_dates(phase: str, today) -> dict:

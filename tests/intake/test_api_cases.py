@@ -251,6 +251,21 @@ def test_tips_only_during_the_announcement(api, year_in, district):
     refused = api.post(f"/applications/{app_id}/tips", json=tip)
     assert refused.status_code == 409 and "公示期内" in refused.get_json()["error"]["message_zh"]
     year_in("announcement")
+    # 第五篇 一、2: a tip concerns a person on the published list.
+    unlisted = api.post(f"/applications/{app_id}/tips", json=tip)
+    assert unlisted.status_code == 409 and "公示名单" in unlisted.get_json()["error"]["message_zh"]
+    from decimal import Decimal
+
+    from backoffice.announcement.services import publish
+    from backoffice.applications.models import Application
+
+    from datetime import datetime, time, timezone
+
+    listed = db.session.get(Application, app_id)
+    # Scored and submitted in the application phase: ranked, so listed.
+    listed.total = Decimal("80.00")
+    listed.submitted_at = datetime.combine(listed.year_ref.application_start, time(2), tzinfo=timezone.utc)
+    publish(2021, actor_label="test")
     response = api.post(f"/applications/{app_id}/tips", json=tip)
     assert response.status_code == 201
     case = db.session.scalar(select(ReviewCase).where(ReviewCase.number == response.get_json()["number"]))
