@@ -3,6 +3,7 @@ from backoffice.applications import models as _applications  # noqa: F401
 from backoffice.audit import models as _audit  # noqa: F401
 from backoffice.cases import models as _cases  # noqa: F401
 from backoffice.intake import models as _intake  # noqa: F401
+from backoffice.notices import models as _notices  # noqa: F401
 from backoffice.core.db import Base
 from backoffice.feed import models as _feed  # noqa: F401
 from backoffice.outbox import models as _outbox  # noqa: F401

@@ -53,6 +53,11 @@ def init_admin(app: Flask) -> Admin:
     add_queue_views(admin, bi("工作队列", "Queues"))
     admin.add_view(CaseWorkspaceView(name=bi("案件办理", "Case"), endpoint="case", url="/admin/case"))
 
+    # Printing notices (告知书) from the workspace (backoffice/notices).
+    from backoffice.notices.views import NoticeView
+
+    admin.add_view(NoticeView(name=bi("告知书", "Notices"), endpoint="notices", url="/admin/notices"))
+
     records = bi("申报数据", "Filings")
     # The applications' view with the latest score on its details page, and the simulator (backoffice/applications).
     from backoffice.applications.score_views import ApplicationScoreView, SimulatorView

@@ -30,6 +30,7 @@ from backoffice.cases.intake import case_conditions  # one derivation for intake
 from backoffice.cases.models import CaseStatus, Countersignature, Decision, Outcome, ReviewCase
 from backoffice.core.db import utcnow
 from backoffice.extensions import db
+from backoffice.notices.services import notify_decision
 from backoffice.outbox.services import request_rescore
 from backoffice.staff.permissions import (
     can_be_assigned,
@@ -327,6 +328,8 @@ def decide(case: ReviewCase, *, actor, outcome: str, reason_code: str, note: str
     _flush()
     if case.status == CaseStatus.in_review:
         _finalize(case, decision, actor)
+    elif case.status == CaseStatus.awaiting_materials:
+        notify_decision(case, decision, actor=actor)  # 补正材料告知书, in this transaction
     _audit("case.decided", case, actor, before=before, after={
         "decision_id": decision.id, "outcome": outcome, "reason_code": reason_code,
         "changes_score": changes, "status": case.status, "corrected_facts": facts,
@@ -349,6 +352,7 @@ def _finalize(case: ReviewCase, decision: Decision, actor) -> None:
     case.status = CaseStatus.closed
     case.closed_at = utcnow()
     _flush()
+    notify_decision(case, decision, actor=actor)  # the result notice (告知书) and its delivery, same transaction
 
 
 # Countersign ------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from backoffice.cases.admin import case_reason_text, forget_queue_counts
 from backoffice.cases.models import CASE_KIND_LABELS, CASE_STATUS_LABELS, CaseStatus, ReviewCase
 from backoffice.extensions import db
 from backoffice.i18n import is_english, text
+from backoffice.notices.views import notices_for_workspace
 from backoffice.staff.models import Role, Staff
 from backoffice.staff.permissions import (
     can_be_assigned,
@@ -364,6 +365,7 @@ class CaseWorkspaceView(ProtectedView):
             # In the handbook's order (a JSONB breakdown does not keep its keys' order).
             indicator_labels={str(k.value): v for k, v in INDICATOR_LABELS.items()},
             english=english, t=text,
+            notices=notices_for_workspace(case),  # 告知书 with print links (backoffice/notices)
         )
 
 

@@ -215,3 +215,25 @@ def can_view_dashboard(user, district_id: int | None = None) -> Verdict:
     if district_id is not None:
         return can_see_district(user, district_id)
     return ALLOW
+
+
+def can_print_notice(user, notice) -> Verdict:
+    """A notice (告知书) is printed at the window from the case workspace: whoever may open
+    the case (its district's reviewers and supervisors; city level: all)."""
+    return can_open_case(user, notice.case)
+
+
+STATISTICS_ROLES = frozenset({Role.supervisor, Role.administrator})
+
+
+def can_view_statistics(user, district_id: int | None = None) -> Verdict:
+    """The year statistics: supervisors and administrators; a district's staff see their own
+    district's figures only, city-level users the city's or any one district's.
+    `district_id`: a district asked for in the URL."""
+    if not _signed_in(user):
+        return NOT_SIGNED_IN
+    if user.role not in STATISTICS_ROLES:
+        return deny(f"{user.role.label}无权查看年度统计 / your role may not view the year statistics")
+    if district_id is not None:
+        return can_see_district(user, district_id)
+    return ALLOW
