@@ -43,7 +43,10 @@ class JobsView(ProtectedView):
             overview = services.overview(connection, settings)
         except OSError as exc:  # the embedded server could not even be started
             overview = services.Overview([], [], redis_error=str(exc))
+        from backoffice.notices.services import delivery_problems
+
         return self.render("jobs/index.html", overview=overview, backlog=services.outbox_backlog(),
+                           notice_problems=delivery_problems(),
                            may_retry=bool(can_write_area(current_user, self.area)), when=_beijing)
 
     @expose("/retry", methods=["POST"])

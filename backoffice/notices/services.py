@@ -287,3 +287,28 @@ def issue_notice(case, decision, kind: str, *, actor=None) -> Notice:
 
 def notices_of_case(case_id: int) -> list[Notice]:
     return list(db.session.scalars(select(Notice).where(Notice.case_id == case_id).order_by(Notice.id)))
+
+
+@dataclass
+class DeliveryProblem:
+    number: str
+    channel: str
+    recipient: str  # masked
+    attempts: int
+    last_error: str
+    created_at: datetime
+
+
+def delivery_problems(limit: int = 50) -> list[DeliveryProblem]:
+    """Undelivered channels that have failed at least once, for the jobs page."""
+    from backoffice.notices.models import CHANNEL_LABELS
+
+    rows = db.session.execute(
+        select(Notice.number, NotificationOutbox.channel, NotificationOutbox.recipient, NotificationOutbox.attempts,
+               NotificationOutbox.last_error, NotificationOutbox.created_at)
+        .join(Notice, Notice.id == NotificationOutbox.notice_id)
+        .where(NotificationOutbox.delivered_at.is_(None), NotificationOutbox.last_error.is_not(None))
+        .order_by(NotificationOutbox.id.desc()).limit(limit)
+    ).all()
+    return [DeliveryProblem(r.number, CHANNEL_LABELS.get(r.channel, r.channel), mask_phone(r.recipient),
+                            r.attempts, r.last_error, r.created_at) for r in rows]
