@@ -86,4 +86,9 @@ def init_admin(app: Flask) -> Admin:
     from backoffice.turnaround.views import TurnaroundView
 
     admin.add_view(TurnaroundView(name=bi("办理时效", "Turnaround"), endpoint="turnaround", url="/admin/turnaround"))
+
+    # The year statistics (backoffice/yearstats); hidden from roles that may not see it.
+    from backoffice.yearstats.views import YearStatisticsView
+
+    admin.add_view(YearStatisticsView(name=bi("年度统计", "Year statistics"), endpoint="yearstats", url="/admin/yearstats"))
     return admin
