@@ -202,7 +202,8 @@ def build_context(case, decision, kind: str, number: str, issued: datetime) -> d
         "indicator_label": indicator_label,
         "received_on": cn_date(case.received_on),
         "outcome": outcome_code,
-        "outcome_label": OUTCOME_LABELS.get(Outcome(outcome_code)) if outcome_code in Outcome._value2member_map_ else (outcome_code or ""),
+        # Outcome is a str enum: its labels are found by the plain code too.
+        "outcome_label": OUTCOME_LABELS.get(outcome_code, outcome_code or ""),
         "reason_text": _decision_reason_text(decision),
         "registry_text": _registry_text(case),
         "note": (getattr(decision, "note", None) or "").strip(),
