@@ -10,5 +10,6 @@ from backoffice.outbox import models as _outbox  # noqa: F401
 from backoffice.reference import models as _reference  # noqa: F401
 from backoffice.staff import models as _staff  # noqa: F401
 from backoffice.turnaround import models as _turnaround  # noqa: F401
+from backoffice.yearstats import models as _yearstats  # noqa: F401
 
 metadata = Base.metadata

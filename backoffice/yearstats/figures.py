@@ -82,13 +82,53 @@ def _admitted():
     return sql_case((Application.admitted.is_(True), 1), else_=0)
 
 
-# Applications and admissions -------------------------------------------------------------
-def district_table(scope: Scope, names: dict[int, str]) -> tuple[Table, Table]:
-    """Applications, admissions and revocations per district: one GROUP BY."""
-    stmt = (select(Application.district_id, func.count(), func.sum(_admitted()),
-                   func.sum(sql_case((Application.revoked_at.is_not(None), 1), else_=0)))
-            .where(scope.applications()).group_by(Application.district_id))
-    found = {d: (n, int(a or 0), int(r or 0)) for d, n, a, r in _run(stmt)}
+# Applications and admissions ---------------------------------------------------------------
+def _score_bin(column):
+    """The lower bound of the score's bin, computed by the database (totals are never negative)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return cast(column / SCORE_BIN, Integer) * SCORE_BIN  # SQLite's CAST truncates
+    return cast(func.floor(column / SCORE_BIN), Integer) * SCORE_BIN
+
+
+@dataclass
+class ApplicationCounts:
+    """The scope's applications counted once (one GROUP BY by district, score bin, admitted,
+    revoked and qualified): the district, revocation and score tables and the qualified count."""
+
+    per_district: dict[int, list[int]]  # district -> [applications, admitted, revoked, qualified]
+    per_bin: dict[int, list[int]]  # bin's lower bound -> [applications, admitted]
+    lowest_admitted: Decimal | None  # the scope's lowest admitted total
+
+
+def application_counts(scope: Scope) -> ApplicationCounts:
+    bin_ = sql_case((Application.total.is_(None), None), else_=_score_bin(Application.total)).label("bin")
+    revoked = Application.revoked_at.is_not(None)
+    qualified = and_(Application.qualified_at.is_not(None), Application.revoked_at.is_(None))
+    stmt = (select(Application.district_id, bin_, Application.admitted, revoked, qualified, func.count(),
+                   func.min(Application.total))
+            .where(scope.applications())
+            .group_by(Application.district_id, bin_, Application.admitted, revoked, qualified))
+    per_district: dict[int, list[int]] = {}
+    per_bin: dict[int, list[int]] = {}
+    lowest = None
+    for district_id, low, admitted, is_revoked, is_qualified, n, minimum in _run(stmt):
+        d = per_district.setdefault(district_id, [0, 0, 0, 0])
+        d[0] += n
+        d[1] += n if admitted else 0
+        d[2] += n if is_revoked else 0
+        d[3] += n if is_qualified else 0
+        if low is not None:
+            b = per_bin.setdefault(int(low), [0, 0])
+            b[0] += n
+            b[1] += n if admitted else 0
+        if admitted and minimum is not None and (lowest is None or minimum < lowest):
+            lowest = minimum
+    return ApplicationCounts(per_district, per_bin, Decimal(lowest) if lowest is not None else None)
+
+
+def district_table(scope: Scope, names: dict[int, str], counts: ApplicationCounts) -> tuple[Table, Table]:
+    """Applications, admissions and revocations per district."""
+    found = counts.per_district
     order = sorted(found, key=lambda d: (-found[d][0], names.get(d, "")))
     rows = [[names.get(d, str(d)), found[d][0], found[d][1], _share(found[d][1], found[d][0])] for d in order]
     total_n, total_a = sum(r[1] for r in rows), sum(r[2] for r in rows)
@@ -124,18 +164,18 @@ def district_table(scope: Scope, names: dict[int, str]) -> tuple[Table, Table]:
 
 
 def employer_table(scope: Scope, names: dict[int, str], *, limit: int | None = EMPLOYERS_SHOWN) -> Table:
-    """Applications and admissions per employer, most applications first."""
-    count = func.count().label("n")
-    grouped = (select(Application.employer_id, count, func.sum(_admitted()).label("a"))
+    """Applications and admissions per employer, most applications first; one aggregate (the
+    number of employers comes with the rows, by a window function)."""
+    grouped = (select(Application.employer_id, func.count().label("n"), func.sum(_admitted()).label("a"))
                .where(scope.applications()).group_by(Application.employer_id).subquery())
-    stmt = (select(Employer.name, Employer.district_id, grouped.c.n, grouped.c.a)
+    stmt = (select(Employer.name, Employer.district_id, grouped.c.n, grouped.c.a, func.count().over())
             .join(grouped, grouped.c.employer_id == Employer.id)
             .order_by(grouped.c.n.desc(), grouped.c.a.desc(), Employer.name))
-    total = None
     if limit is not None:
-        total = _run(select(func.count()).select_from(grouped))[0][0]
         stmt = stmt.limit(limit)
-    rows = [[name, names.get(d, str(d)), n, int(a or 0), _share(int(a or 0), n)] for name, d, n, a in _run(stmt)]
+    found = _run(stmt)
+    rows = [[name, names.get(d, str(d)), n, int(a or 0), _share(int(a or 0), n)] for name, d, n, a, _all in found]
+    total = found[0][4] if found else 0
     return Table(
         key="employers",
         title=text("各用人单位申报与落户人数", "Applications and admissions by employer"),
@@ -148,18 +188,11 @@ def employer_table(scope: Scope, names: dict[int, str], *, limit: int | None = E
         chart={"type": "bar", "labels": [r[0] for r in rows[:10]], "datasets": [
             {"label": text("申报人数", "Applications"), "data": [r[2] for r in rows[:10]], "color": "#6c757d"},
             {"label": text("取得资格人数", "Admitted"), "data": [r[3] for r in rows[:10]], "color": "#28a745"}]},
-        total_rows=total,
+        total_rows=total if limit is not None else None,
     )
 
 
 # Scores and cut-offs ----------------------------------------------------------------------
-def _score_bin(column):
-    """The lower bound of the score's bin, computed by the database (totals are never negative)."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        return cast(column / SCORE_BIN, Integer) * SCORE_BIN  # SQLite's CAST truncates
-    return cast(func.floor(column / SCORE_BIN), Integer) * SCORE_BIN
-
-
 def city_cutoff(year: int) -> Decimal | None:
     """The year's cut-off: the lowest total admitted by the latest ranking (the city's)."""
     value = _run(select(func.min(Application.total))
@@ -167,16 +200,13 @@ def city_cutoff(year: int) -> Decimal | None:
     return Decimal(value).quantize(Decimal("0.01")) if value is not None else None
 
 
-def score_tables(scope: Scope) -> tuple[Table, Table]:
-    bin_ = _score_bin(Application.total).label("bin")
-    stmt = (select(bin_, func.count(), func.sum(_admitted()))
-            .where(scope.applications(), Application.total.is_not(None))
-            .group_by(bin_).order_by(bin_))
-    cutoff = city_cutoff(scope.year)
-    rows = []
-    for low, n, a in _run(stmt):
-        low = int(low)
-        rows.append([f"{low}–{low + SCORE_BIN}", n, int(a or 0)])
+def score_tables(scope: Scope, counts: ApplicationCounts) -> tuple[Table, Table]:
+    # The cut-off is the city's: in the city's scope it is the lowest admitted total counted above.
+    if scope.district_id is None:
+        cutoff = counts.lowest_admitted.quantize(Decimal("0.01")) if counts.lowest_admitted is not None else None
+    else:
+        cutoff = city_cutoff(scope.year)
+    rows = [[f"{low}–{low + SCORE_BIN}", n, a] for low, (n, a) in sorted(counts.per_bin.items())]
     scores = Table(
         key="scores",
         title=text("积分分布", "Score distribution"),
@@ -253,19 +283,33 @@ def _latest_decisions():
             .group_by(Decision.case_id).subquery())
 
 
+def case_indicator(kind: str, reason_code: str | None) -> str | None:
+    """The indicator a contest is about, from the case itself: an appeal's reason code is its
+    indicator; a 复查's is the registry reason contested, whose indicator the rules name."""
+    if not reason_code:
+        return None
+    if kind == CaseKind.appeal.value:
+        return reason_code
+    try:
+        return registry_reason(reason_code).indicator
+    except (UnknownCode, KeyError):
+        return None
+
+
 def contest_counts(scope: Scope):
-    """One GROUP BY: (kind, indicator, district, closed?, outcome of the latest decision, n)."""
+    """One GROUP BY: (kind, reason code, district, closed?, outcome of the latest decision, n),
+    without reading the claims (the indicator follows from the reason code)."""
     latest = _latest_decisions()
-    indicator = func.coalesce(IndicatorClaim.indicator, ReviewCase.reason_code)
     closed = ReviewCase.status == CaseStatus.closed
-    stmt = (select(ReviewCase.kind, indicator, ReviewCase.district_id, closed, Decision.outcome, func.count())
+    stmt = (select(ReviewCase.kind, ReviewCase.reason_code, ReviewCase.district_id, closed, Decision.outcome,
+                   func.count())
             .select_from(ReviewCase)
-            .outerjoin(IndicatorClaim, IndicatorClaim.id == ReviewCase.claim_id)
             .outerjoin(latest, latest.c.case_id == ReviewCase.id)
             .outerjoin(Decision, Decision.id == latest.c.decision_id)
             .where(scope.cases(ReviewCase.kind.in_(CONTEST_KINDS)))
-            .group_by(ReviewCase.kind, indicator, ReviewCase.district_id, closed, Decision.outcome))
-    return _run(stmt)
+            .group_by(ReviewCase.kind, ReviewCase.reason_code, ReviewCase.district_id, closed, Decision.outcome))
+    return [(kind, case_indicator(kind, code), district_id, is_closed, outcome, n)
+            for kind, code, district_id, is_closed, outcome, n in _run(stmt)]
 
 
 def _contest_table(key: str, title: str, first: Column, grouped: dict, labels: dict) -> Table:
@@ -348,13 +392,12 @@ def tip_table(scope: Scope) -> Table:
 
 
 # Settlement -----------------------------------------------------------------------------------
-def settlement_rows(scope: Scope) -> list[list]:
+def settlement_rows(scope: Scope, counts: ApplicationCounts) -> list[list]:
     """Settlement progress and lapses: [label, count] rows. The settlement module (落户办理) is
     built separately; this counts what exists today — applications that obtained the
     qualification, and settlement-queue cases by status. Lapses (2 years after the list) and
     settlements completed belong here once that module records them: adjust this one function."""
-    qualified = _run(select(func.count()).where(scope.applications(), Application.qualified_at.is_not(None),
-                                                Application.revoked_at.is_(None)))[0][0]
+    qualified = sum(d[3] for d in counts.per_district.values())
     rows = [[text("取得积分落户资格", "Qualified"), qualified]]
     stmt = (select(ReviewCase.status, func.count())
             .where(scope.cases(ReviewCase.queue == "settlement")).group_by(ReviewCase.status))
@@ -364,8 +407,8 @@ def settlement_rows(scope: Scope) -> list[list]:
     return rows
 
 
-def settlement_table(scope: Scope) -> Table:
-    rows = settlement_rows(scope)
+def settlement_table(scope: Scope, counts: ApplicationCounts) -> Table:
+    rows = settlement_rows(scope, counts)
     return Table(
         key="settlement",
         title=text("落户办理进度", "Settlement progress"),
@@ -381,19 +424,21 @@ def build(scope: Scope, only: str | None = None, *, full: bool = False) -> dict[
     """The tables of the page (or just `only`, for an export); `full`: the employers' table whole."""
     names = _district_names()
     tables: dict[str, Table] = {}
-    want = (lambda key: only is None or only == key)
-    if want("districts") or want("revocations"):
-        tables["districts"], tables["revocations"] = district_table(scope, names)
+    want = (lambda *keys: only is None or only in keys)
+    counts = (application_counts(scope) if want("districts", "revocations", "scores", "cutoffs", "settlement")
+              else None)
+    if want("districts", "revocations"):
+        tables["districts"], tables["revocations"] = district_table(scope, names, counts)
     if want("employers"):
         tables["employers"] = employer_table(scope, names, limit=None if full else EMPLOYERS_SHOWN)
-    if want("scores") or want("cutoffs"):
-        tables["scores"], tables["cutoffs"] = score_tables(scope)
+    if want("scores", "cutoffs"):
+        tables["scores"], tables["cutoffs"] = score_tables(scope, counts)
     if want("invalid"):
         tables["invalid"] = invalid_table(scope)
-    if want("contests_indicator") or want("contests_district"):
+    if want("contests_indicator", "contests_district"):
         tables["contests_indicator"], tables["contests_district"] = contest_tables(scope, names)
     if want("tips"):
         tables["tips"] = tip_table(scope)
     if want("settlement"):
-        tables["settlement"] = settlement_table(scope)
+        tables["settlement"] = settlement_table(scope, counts)
     return tables

@@ -64,7 +64,7 @@ def year(make):
         case.closed_at = NOW if status == CaseStatus.closed else None
         db.session.flush()
 
-    # 复查 and 异议申诉:
+    # 复查 and 异议申诉 (reason code as intake sets it: the registry reason contested, or the appeal's indicator):
     c1 = make.case(apps[1], district=CY, claim=claims[1])  # review, 朝阳, housing: returned, then upheld
     decide(c1, "returned", "upheld")
     c2 = make.case(apps[3], district=CY, claim=claims[3])  # review, 朝阳, housing: rejected
@@ -73,7 +73,10 @@ def year(make):
     decide(c3, "returned", status=CaseStatus.awaiting_materials)
     c4 = make.case(apps[6], district=HD, claim=claims[6], queue="appeals", kind="appeal")  # appeal, 海淀: corrected
     decide(c4, "corrected")
-    make.case(apps[8], district=HD, claim=claims[8])  # review, 海淀, housing: open, undecided
+    c5 = make.case(apps[8], district=HD, claim=claims[8])  # review, 海淀, housing: open, undecided
+    for case, code in ((c1, "housing_listing_invalid"), (c2, "housing_listing_invalid"), (c3, "edu_date_after_cutoff"),
+                       (c4, "housing"), (c5, "housing_listing_invalid")):
+        case.reason_code = code
     # Tips: one proven (朝阳, app 2), one open (海淀).
     t1 = make.case(apps[2], district=CY, queue="tips", kind="tip")
     decide(t1, "upheld")
