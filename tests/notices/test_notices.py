@@ -22,6 +22,8 @@ from backoffice.turnaround.sql import beijing_today
 from support import csrf_token_from
 
 OWN, OTHER = "朝阳区", "海淀区"
+# 第四篇 一、须知, quoted in the appeal result notice.
+APPEAL_QUOTE = "异议申诉处理结果将以短信方式和在线方式告知申请人，并用于计算年度总积分。"
 PHONE = "13812345678"
 FACTS = {"facts-type": "own", "facts-from": "2015-03", "facts-to": "2020-12", "facts-district": "朝阳区"}
 TICKED = {"checklist-owner_identity-state": "acceptable", "checklist-ownership_certificate-state": "acceptable"}
@@ -154,7 +156,7 @@ def test_an_appeal_result_says_how_the_result_is_told(make, client_for):
     assert "处理结果：不予支持。" in text
     assert "理由：经核实，相关部门核查结果无误，维持原结果。" in text
     assert "原审核结果：无效(房源无效)" in text
-    assert "异议申诉处理结果将以短信方式和在线方式告知申请人，并用于计算年度总积分。" in text
+    assert APPEAL_QUOTE in text
     # No phone on file: the feed only.
     notice = db.session.scalar(select(Notice).where(Notice.case_id == case.id))
     assert [r.channel for r in notice.deliveries] == ["feed"]
@@ -240,3 +242,16 @@ def test_applicants_phone_numbers_are_masked_on_their_page(world, client_for, ma
     db.session.commit()
     html = client_for(admin).get(f"/admin/applicants/details/?id={world.applicant.id}").get_data(as_text=True)
     assert "138****5678" in html and PHONE not in html
+
+
+def test_the_appeal_notice_quotes_the_handbook_verbatim():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    candidates = [base / "shared" / "handbook" / "points-handbook-2021.txt" for base in (root.parent, root.parent.parent)]
+    handbook = next((c for c in candidates if c.exists()), None)
+    if handbook is None:
+        pytest.skip("the handbook (shared/handbook) is not beside this checkout")
+    assert APPEAL_QUOTE in handbook.read_text(encoding="utf-8")
+    template = root / "templates" / "notices" / "appeal_result.txt"
+    assert APPEAL_QUOTE in template.read_text(encoding="utf-8")
