@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backoffice.core.db import JSONType, UTCDateTime, utcnow
+from backoffice.core.db import UTCDateTime, utcnow
 from backoffice.extensions import db
 
 # The kinds of notice, each with its template in templates/notices/<kind>.txt.
@@ -85,7 +85,6 @@ class NotificationOutbox(db.Model):
     external_id: Mapped[str | None] = mapped_column(String(100))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
-    payload: Mapped[dict | None] = mapped_column(JSONType)
 
     notice: Mapped[Notice] = relationship(back_populates="deliveries")
 

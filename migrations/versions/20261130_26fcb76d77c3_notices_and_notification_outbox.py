@@ -7,7 +7,6 @@ Create Date: 2026-11-30 12:04:18.758988
 from alembic import op
 import sqlalchemy as sa
 import backoffice.core.db
-from sqlalchemy.dialects import postgresql
 
 revision = '26fcb76d77c3'
 down_revision = '72cf783cae6f'
@@ -55,7 +54,6 @@ def upgrade() -> None:
     sa.Column('external_id', sa.String(length=100), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.ForeignKeyConstraint(['notice_id'], ['notices.id'], name=op.f('fk_notification_outbox_notice_id_notices')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notification_outbox')),
     sa.UniqueConstraint('notice_id', 'channel', name=op.f('uq_notification_outbox_notice_id_channel'))
