@@ -51,7 +51,7 @@ from backoffice.settings import Settings
 log = logging.getLogger(__name__)
 
 # Queues named by purpose, most urgent first: a worker drains them in this order.
-PURPOSES = ("rescore", "rank", "maintenance")
+PURPOSES = ("rescore", "rank", "notify", "maintenance")  # notify: notices to applicants (queues/notify.py)
 
 # Statuses in which a job has not begun reading the database: a new request with the
 # same key is satisfied by it.

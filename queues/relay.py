@@ -46,6 +46,7 @@ from backoffice.settings import Settings
 from queues import jobs
 from queues.connection import redis_url
 from queues.schedule import enqueue_due
+from queues.notify import deliver_notice
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +178,10 @@ def send(connection, settings: Settings, row, now: datetime) -> str:
         return jobs.submit(connection, settings, jobs.rescore_year, key=row.job_key,
                            kwargs={"year": int(payload["year"]), "trigger": payload.get("trigger") or "request"},
                            again_suffix=f"o{row.id}")
+    if row.topic == "deliver_notice":  # notices to applicants (queues/notify.py)
+
+        return jobs.submit(connection, settings, deliver_notice, key=row.job_key,
+                           kwargs={"notice_id": int(payload["notice_id"])}, again_suffix=f"o{row.id}")
     raise ValueError(f"unknown outbox topic {row.topic!r}")
 
 

@@ -217,6 +217,30 @@ class Factory:
         self.db.session.flush()
         return claim
 
+    def evidence(self, case, *slots: str):
+        """A one-page PDF in each of the case's slots, stored as the intake stores uploads
+        (nothing is 已提供 or 合格, and no claim upheld, without its file)."""
+        from io import BytesIO
+
+        from pypdf import PdfWriter
+
+        from backoffice.applications.models import EvidenceFile
+        from verifiers.uploads import store
+
+        rows = []
+        for slot in slots:
+            writer = PdfWriter()
+            writer.add_blank_page(width=595, height=842)
+            writer.add_metadata({"/Title": f"{case.number} {slot}"})
+            buffer = BytesIO()
+            writer.write(buffer)
+            info = store(buffer.getvalue(), self.app.config["BACKOFFICE"].upload_dir)
+            rows.append(EvidenceFile(case_id=case.id, material_slot=slot, sha256=info.sha256, size=info.size,
+                                     pages=info.pages))
+        self.db.session.add_all(rows)
+        self.db.session.flush()
+        return rows
+
     def case(self, application=None, district: str = "朝阳区", claim=None, queue: str = "housing",
              kind: str = "review", received: date | None = None, number: str | None = None, status: str = "open"):
         from backoffice.cases.clock import add_working_days

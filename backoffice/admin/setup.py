@@ -38,6 +38,8 @@ from backoffice.staff.models import Staff
 from backoffice.turnaround.views import TurnaroundView
 from backoffice.settlement.views import SettlementWorkspaceView
 from backoffice.announcement.views import AnnouncementView, RevocationsView, TipWorkspaceView
+from backoffice.notices.views import NoticeView
+from backoffice.yearstats.views import YearStatisticsView
 
 
 def init_admin(app: Flask) -> Admin:
@@ -56,6 +58,9 @@ def init_admin(app: Flask) -> Admin:
 
     admin.add_view(SettlementWorkspaceView(name=bi("落户办理", "Settlement"), endpoint="settlement",
                                            url="/admin/settlement"))
+    # Printing notices (告知书) from the workspace (backoffice/notices).
+
+    admin.add_view(NoticeView(name=bi("告知书", "Notices"), endpoint="notices", url="/admin/notices"))
 
     records = bi("申报数据", "Filings")
     # The applications' view with the latest score on its details page, and the simulator (backoffice/applications).
@@ -91,4 +96,8 @@ def init_admin(app: Flask) -> Admin:
     # Supervisors' turnaround dashboard (backoffice/turnaround); hidden from roles that may not see it.
 
     admin.add_view(TurnaroundView(name=bi("办理时效", "Turnaround"), endpoint="turnaround", url="/admin/turnaround"))
+
+    # The year statistics (backoffice/yearstats); hidden from roles that may not see it.
+
+    admin.add_view(YearStatisticsView(name=bi("年度统计", "Year statistics"), endpoint="yearstats", url="/admin/yearstats"))
     return admin

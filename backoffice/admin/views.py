@@ -40,6 +40,7 @@ from verifiers.identifiers import mask_resident_id
 from backoffice.audit.services import record
 from backoffice.staff.services import end_sessions
 from verifiers.phases import announcement_length_problem
+from backoffice.notices.services import mask_phone
 
 
 def _label(mapping):
@@ -135,6 +136,11 @@ class EmployerView(ScopedModelView):
     }
 
 
+def _masked_phone(view, context, model, name):
+
+    return mask_phone(getattr(model, name))
+
+
 class ApplicantView(ScopedModelView):
     area = "applicants"
     # An applicant is visible to the districts of their applications.
@@ -148,7 +154,8 @@ class ApplicantView(ScopedModelView):
     column_export_list = ("id_number", "name", "birth_date")
     column_formatters = {"id_number": _masked}
     column_formatters_export = {"id_number": _masked}
-    column_formatters_detail = {"id_number": _masked}
+    # Phone numbers are masked on every page (138****5678), as ID numbers are.
+    column_formatters_detail = {"id_number": _masked, "phone": _masked_phone}
     column_searchable_list = ("id_last4", "name")
     column_labels = {
         "id_number": bi("身份证号", "ID number"),

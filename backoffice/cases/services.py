@@ -34,6 +34,7 @@ from backoffice.cases import facts as facts_module
 from backoffice.cases.models import CASE_STATUS_LABELS, CaseStatus, Countersignature, Decision, Outcome, ReviewCase
 from backoffice.core.db import utcnow
 from backoffice.extensions import db
+from backoffice.notices.services import notify_decision
 from backoffice.outbox.services import request_rescore
 from backoffice.staff.permissions import (
     can_be_assigned,
@@ -396,6 +397,8 @@ def decide(case: ReviewCase, *, actor, outcome: str, reason_code: str, note: str
     _flush()
     if case.status == CaseStatus.in_review:
         _finalize(case, decision, actor)
+    elif case.status == CaseStatus.awaiting_materials:
+        notify_decision(case, decision, actor=actor)  # 补正材料告知书, in this transaction
     _audit("case.decided", case, actor, before=before, after={
         "decision_id": decision.id, "outcome": outcome, "reason_code": reason_code,
         "changes_score": changes, "status": case.status, "corrected_facts": facts,
@@ -419,6 +422,7 @@ def _finalize(case: ReviewCase, decision: Decision, actor) -> None:
     case.closed_at = utcnow()
     _flush()
     _tell_applicant(case, decision)
+    notify_decision(case, decision, actor=actor)  # the result notice (告知书) and its delivery, same transaction
 
 
 def _tell_applicant(case: ReviewCase, decision: Decision) -> None:

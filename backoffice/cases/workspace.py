@@ -13,6 +13,7 @@ from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import or_, select
 
+from backoffice.settlement.models import SettlementCase
 from backoffice.admin.base import ProtectedView
 from backoffice.applications.models import (
     INDICATOR_LABELS,
@@ -27,6 +28,7 @@ from backoffice.cases.admin import case_reason_text, forget_queue_counts
 from backoffice.cases.models import CASE_KIND_LABELS, CASE_STATUS_LABELS, CaseStatus, ReviewCase
 from backoffice.extensions import db
 from backoffice.i18n import is_english, text
+from backoffice.notices.views import notices_for_workspace
 from backoffice.staff.models import Staff
 from backoffice.staff.permissions import (
     CASE_WORKERS,
@@ -109,7 +111,7 @@ class CaseWorkspaceView(ProtectedView):
 
                 record_refusal("review_case", case.id, target_district_id=case.district_id)
             abort(404)
-        if case.queue == "settlement" and request.method == "POST":
+        if case.queue == "settlement" and request.method == "POST" and db.session.get(SettlementCase, case.id):
             abort(404)  # settlement cases are worked in backoffice/settlement (two levels, letters)
         return case
 
@@ -127,7 +129,8 @@ class CaseWorkspaceView(ProtectedView):
     @expose("/<int:case_id>/")
     def workspace(self, case_id: int):
         case = self._case(case_id)
-        if case.queue == "settlement":  # its checklist, review and approval: backoffice/settlement
+        if case.queue == "settlement" and db.session.get(SettlementCase, case.id) is not None:
+            # Its checklist, review and approval: backoffice/settlement.
             return redirect(url_for("settlement.workspace", case_id=case_id))
         return self._render(case)
 
@@ -379,6 +382,7 @@ class CaseWorkspaceView(ProtectedView):
             can_reassign=case.status != CaseStatus.closed and bool(can_reassign(user, case)),
             assignees=eligible_assignees(case) if can_reassign(user, case) else [],
             english=english, t=text,
+            notices=notices_for_workspace(case),  # 告知书 with print links (backoffice/notices)
         )
 
 

@@ -16,6 +16,7 @@ from backoffice.jobs import services
 from backoffice.outbox.services import pending_rescore
 from backoffice.staff.permissions import can_write_area
 from queues.relay import relay_client
+from backoffice.notices.services import delivery_problems
 
 
 def _beijing(moment) -> str:
@@ -42,7 +43,9 @@ class JobsView(ProtectedView):
             overview = services.overview(connection, settings)
         except OSError as exc:  # the embedded server could not even be started
             overview = services.Overview([], [], redis_error=str(exc))
+
         return self.render("jobs/index.html", overview=overview, backlog=services.outbox_backlog(),
+                           notice_problems=delivery_problems(),
                            may_retry=bool(can_write_area(current_user, self.area)), when=_beijing)
 
     @expose("/retry", methods=["POST"])

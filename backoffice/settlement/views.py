@@ -17,6 +17,7 @@ from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
 
+from backoffice.notices.views import notices_for_workspace
 from backoffice.admin.base import ProtectedView
 from backoffice.applications.models import EvidenceFile
 from backoffice.audit.services import record
@@ -206,6 +207,7 @@ class SettlementWorkspaceView(ProtectedView):
         return self.render(
             "settlement/workspace.html",
             s=s, case=case, application=application, applicant=application.applicant,
+            notices=notices_for_workspace(case),  # 告知书 with print links (backoffice/notices)
             stage=stage_label(s.stage), status_label=CASE_STATUS_LABELS.get(case.status, case.status),
             place=rules.PLACES.get(s.place, ("", ""))[1 if english else 0] if s.place else "",
             children=children, checklist=checklist, checks=services.checks(s),

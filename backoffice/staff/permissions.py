@@ -267,6 +267,8 @@ def can_edit_calendar(user) -> Verdict:
     """Entering or correcting the official calendar moves open cases' due dates: the city's
     administrators only (administrators are always city level, staff/models.py)."""
     return can_write_area(user, "calendar")
+
+
 # Settlement (第五篇 二 3: "上述材料经区指定部门审核无误后报市人力资源社会保障局核准") ----------------
 SETTLEMENT_WORKERS = frozenset({Role.reviewer, Role.supervisor, Role.city_approver})
 CITY_APPROVERS = frozenset({Role.city_approver, Role.supervisor})
@@ -387,4 +389,26 @@ def can_confirm_revocation(user, revocation) -> Verdict:
         return deny("只有市级主管可以确认取消资格 / only a city supervisor confirms a revocation")
     if revocation.proposed_by_id == user.id:
         return deny("不能确认自己提出的取消资格 / you cannot confirm your own proposal")
+    return ALLOW
+
+
+def can_print_notice(user, notice) -> Verdict:
+    """A notice (告知书) is printed at the window from the case workspace: whoever may open
+    the case (its district's reviewers and supervisors; city level: all)."""
+    return can_open_case(user, notice.case)
+
+
+STATISTICS_ROLES = frozenset({Role.supervisor, Role.administrator})
+
+
+def can_view_statistics(user, district_id: int | None = None) -> Verdict:
+    """The year statistics: supervisors and administrators; a district's staff see their own
+    district's figures only, city-level users the city's or any one district's.
+    `district_id`: a district asked for in the URL."""
+    if not _signed_in(user):
+        return NOT_SIGNED_IN
+    if user.role not in STATISTICS_ROLES:
+        return deny(f"{user.role.label}无权查看年度统计 / your role may not view the year statistics")
+    if district_id is not None:
+        return can_see_district(user, district_id)
     return ALLOW

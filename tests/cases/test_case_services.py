@@ -18,7 +18,9 @@ FACT_FORM = {"type": "own", "from": "2015-03", "to": "2020-12", "district": "朝
 
 
 def _outbox_count():
-    return db.session.scalar(select(func.count()).select_from(OutboxMessage))
+    """Rescoring requests (a decision also queues its notice's delivery: backoffice/notices)."""
+    return db.session.scalar(select(func.count()).select_from(OutboxMessage)
+                             .where(OutboxMessage.topic == "rescore_application"))
 
 
 def _events(case, action):
@@ -289,7 +291,8 @@ def test_a_correction_waits_for_a_second_signature_from_another_supervisor(make,
     services.countersign(case, actor=people["supervisor2"], confirm=True, version=case.version)
     assert case.status == CaseStatus.closed
     assert case.claim.verified == CORRECTED and case.claim.verified_by_decision_id == decision.id
-    message = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc())).first()
+    message = db.session.scalars(select(OutboxMessage).where(OutboxMessage.topic == "rescore_application")
+                                 .order_by(OutboxMessage.id.desc())).first()
     assert _outbox_count() == before + 1
     assert message.topic == "rescore_application"
     assert message.payload["application_id"] == case.application_id

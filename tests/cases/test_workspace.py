@@ -35,7 +35,9 @@ def _version(html: str) -> str:
 
 
 def _outbox():
-    return db.session.scalar(select(func.count()).select_from(OutboxMessage))
+    """Rescoring requests (a decision also queues its notice's delivery: backoffice/notices)."""
+    return db.session.scalar(select(func.count()).select_from(OutboxMessage)
+                             .where(OutboxMessage.topic == "rescore_application"))
 
 
 @pytest.fixture

@@ -1,0 +1,446 @@
+"""The year statistics, every table aggregated by the database (GROUP BY) in a few queries;
+Python only labels the grouped rows. Tables are `turnaround.figures.Table`s, so the page,
+the CSV and the XLSX exports share the dashboard's rendering and export code.
+
+Scope: a year, and the whole city or one district (the application's district, which owns
+its cases). The cut-off is the city's (one ranking per year) in either scope.
+
+Definitions:
+
+* applications: filed in the year; admitted: `Application.admitted` (at or above the cut-off
+  in the latest ranking); revoked: `Application.revoked_at` set (经核查取消积分落户资格);
+* invalid registry results: indicator claims whose registry status is invalid, by the reason
+  the registry gave (the handbook's text, `verifiers/reasons.py`);
+* 复查 and 异议申诉: cases of those kinds received for the year; their outcome is the latest
+  decision of a closed case; "supported" = upheld or corrected (the contest succeeded);
+* tips: tip cases of the year, open or by the outcome of their latest decision;
+* settlement: see `settlement_rows` (the settlement module counts there).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import Integer, and_, case as sql_case, cast, func, select
+
+from backoffice.applications.models import INDICATOR_LABELS, Application, Indicator, IndicatorClaim, RegistryStatus
+from backoffice.cases.models import CASE_KIND_LABELS, CASE_STATUS_LABELS, CaseKind, CaseStatus, Decision, Outcome, \
+    OUTCOME_LABELS, ReviewCase
+from backoffice.extensions import db
+from backoffice.i18n import text
+from backoffice.reference.models import District, Employer
+from backoffice.turnaround.figures import Column, Table
+from backoffice.yearstats.data import PUBLISHED_CUTOFFS
+from verifiers.indicators import UnknownCode
+from verifiers.reasons import reason as registry_reason
+
+SCORE_BIN = 5  # points per bar of the score distribution
+EMPLOYERS_SHOWN = 20  # employers on the page; the export has them all
+TABLE_KEYS = ("districts", "employers", "scores", "cutoffs", "invalid", "contests_indicator",
+              "contests_district", "tips", "revocations", "settlement")
+
+
+@dataclass(frozen=True)
+class Scope:
+    year: int
+    district_id: int | None = None
+
+    def applications(self):
+        out = [Application.year == self.year]
+        if self.district_id is not None:
+            out.append(Application.district_id == self.district_id)
+        return and_(*out)
+
+    def cases(self, *clauses):
+        out = [ReviewCase.year == self.year, *clauses]
+        if self.district_id is not None:
+            out.append(ReviewCase.district_id == self.district_id)
+        return and_(*out)
+
+
+def _run(stmt):
+    """Core rows (plain tuples): cheaper than ORM rows on a big GROUP BY."""
+    return db.session.connection().execute(stmt).all()
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _indicator_label(code) -> str:
+    try:
+        return INDICATOR_LABELS[Indicator(code)]
+    except ValueError:
+        return str(code or "—")
+
+
+def _district_names() -> dict[int, str]:
+    return dict(_run(select(District.id, District.name)))
+
+
+def _admitted():
+    return sql_case((Application.admitted.is_(True), 1), else_=0)
+
+
+# Applications and admissions ---------------------------------------------------------------
+def _score_bin(column):
+    """The lower bound of the score's bin, computed by the database (totals are never negative)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return cast(column / SCORE_BIN, Integer) * SCORE_BIN  # SQLite's CAST truncates
+    # div() is numeric integer division (truncating, so the floor of a non-negative total):
+    # cheaper than floor(total / 5), which divides to full precision first (bench/README.md).
+    return cast(func.div(column, SCORE_BIN), Integer) * SCORE_BIN
+
+
+@dataclass
+class ApplicationCounts:
+    """The scope's applications counted once (one GROUP BY by district, score bin, admitted,
+    revoked and qualified): the district, revocation and score tables and the qualified count."""
+
+    per_district: dict[int, list[int]]  # district -> [applications, admitted, revoked, qualified]
+    per_bin: dict[int, list[int]]  # bin's lower bound -> [applications, admitted]
+    lowest_admitted: Decimal | None  # the scope's lowest admitted total
+
+
+def application_counts(scope: Scope) -> ApplicationCounts:
+    bin_ = sql_case((Application.total.is_(None), None), else_=_score_bin(Application.total)).label("bin")
+    revoked = Application.revoked_at.is_not(None)
+    qualified = and_(Application.qualified_at.is_not(None), Application.revoked_at.is_(None))
+    stmt = (select(Application.district_id, bin_, Application.admitted, revoked, qualified, func.count(),
+                   func.min(Application.total))
+            .where(scope.applications())
+            .group_by(Application.district_id, bin_, Application.admitted, revoked, qualified))
+    per_district: dict[int, list[int]] = {}
+    per_bin: dict[int, list[int]] = {}
+    lowest = None
+    for district_id, low, admitted, is_revoked, is_qualified, n, minimum in _run(stmt):
+        d = per_district.setdefault(district_id, [0, 0, 0, 0])
+        d[0] += n
+        d[1] += n if admitted else 0
+        d[2] += n if is_revoked else 0
+        d[3] += n if is_qualified else 0
+        if low is not None:
+            b = per_bin.setdefault(int(low), [0, 0])
+            b[0] += n
+            b[1] += n if admitted else 0
+        if admitted and minimum is not None and (lowest is None or minimum < lowest):
+            lowest = minimum
+    return ApplicationCounts(per_district, per_bin, Decimal(lowest) if lowest is not None else None)
+
+
+def district_table(scope: Scope, names: dict[int, str], counts: ApplicationCounts) -> tuple[Table, Table]:
+    """Applications, admissions and revocations per district."""
+    found = counts.per_district
+    order = sorted(found, key=lambda d: (-found[d][0], names.get(d, "")))
+    rows = [[names.get(d, str(d)), found[d][0], found[d][1], _share(found[d][1], found[d][0])] for d in order]
+    total_n, total_a = sum(r[1] for r in rows), sum(r[2] for r in rows)
+    body = list(rows)
+    rows.append([text("合计", "Total"), total_n, total_a, _share(total_a, total_n)])
+    districts = Table(
+        key="districts",
+        title=text("各区申报与落户人数", "Applications and admissions by district"),
+        columns=[Column("district", text("区", "District"), "text"),
+                 Column("applications", text("申报人数", "Applications")),
+                 Column("admitted", text("取得资格人数", "Admitted")),
+                 Column("rate", text("落户比例", "Admission rate"), "pct")],
+        rows=rows,
+        chart={"type": "bar", "labels": [r[0] for r in body], "datasets": [
+            {"label": text("申报人数", "Applications"), "data": [r[1] for r in body], "color": "#6c757d"},
+            {"label": text("取得资格人数", "Admitted"), "data": [r[2] for r in body], "color": "#28a745"}]},
+        note=text("取得资格人数：最近一次排名中达到落户分值的申报（含其后被取消资格的）。",
+                  "Admitted: at or above the cut-off in the latest ranking (including those later revoked)."),
+    )
+    revoked = [[names.get(d, str(d)), found[d][2]] for d in order if found[d][2]]
+    revoked_total = sum(r[1] for r in revoked)
+    revocations = Table(
+        key="revocations",
+        title=text("取消积分落户资格", "Qualifications revoked"),
+        columns=[Column("district", text("区", "District"), "text"),
+                 Column("revoked", text("取消资格人数", "Revoked"))],
+        rows=revoked + [[text("合计", "Total"), revoked_total]],
+        chart={"type": "bar", "labels": [r[0] for r in revoked], "datasets": [
+            {"label": text("取消资格人数", "Revoked"), "data": [r[1] for r in revoked], "color": "#dc3545"}]},
+        note=text("经核查取消积分落户资格的，名额不递补。", "Revoked places are not refilled."),
+    )
+    return districts, revocations
+
+
+def employer_table(scope: Scope, names: dict[int, str], *, limit: int | None = EMPLOYERS_SHOWN) -> Table:
+    """Applications and admissions per employer, most applications first; one aggregate (the
+    number of employers comes with the rows, by a window function)."""
+    grouped = (select(Application.employer_id, func.count().label("n"), func.sum(_admitted()).label("a"))
+               .where(scope.applications()).group_by(Application.employer_id).subquery())
+    stmt = (select(Employer.name, Employer.district_id, grouped.c.n, grouped.c.a, func.count().over())
+            .join(grouped, grouped.c.employer_id == Employer.id)
+            .order_by(grouped.c.n.desc(), grouped.c.a.desc(), Employer.name))
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    found = _run(stmt)
+    rows = [[name, names.get(d, str(d)), n, int(a or 0), _share(int(a or 0), n)] for name, d, n, a, _all in found]
+    total = found[0][4] if found else 0
+    return Table(
+        key="employers",
+        title=text("各用人单位申报与落户人数", "Applications and admissions by employer"),
+        columns=[Column("employer", text("用人单位", "Employer"), "text"),
+                 Column("district", text("业务办理区", "Business district"), "text"),
+                 Column("applications", text("申报人数", "Applications")),
+                 Column("admitted", text("取得资格人数", "Admitted")),
+                 Column("rate", text("落户比例", "Admission rate"), "pct")],
+        rows=rows,
+        chart={"type": "bar", "labels": [r[0] for r in rows[:10]], "datasets": [
+            {"label": text("申报人数", "Applications"), "data": [r[2] for r in rows[:10]], "color": "#6c757d"},
+            {"label": text("取得资格人数", "Admitted"), "data": [r[3] for r in rows[:10]], "color": "#28a745"}]},
+        total_rows=total if limit is not None else None,
+    )
+
+
+# Scores and cut-offs ----------------------------------------------------------------------
+def city_cutoff(year: int) -> Decimal | None:
+    """The year's cut-off: the lowest total admitted by the latest ranking (the city's)."""
+    value = _run(select(func.min(Application.total))
+                 .where(Application.year == year, Application.admitted.is_(True)))[0][0]
+    return Decimal(value).quantize(Decimal("0.01")) if value is not None else None
+
+
+def score_tables(scope: Scope, counts: ApplicationCounts) -> tuple[Table, Table]:
+    # The cut-off is the city's: in the city's scope it is the lowest admitted total counted above.
+    if scope.district_id is None:
+        cutoff = counts.lowest_admitted.quantize(Decimal("0.01")) if counts.lowest_admitted is not None else None
+    else:
+        cutoff = city_cutoff(scope.year)
+    rows = [[f"{low}–{low + SCORE_BIN}", n, a] for low, (n, a) in sorted(counts.per_bin.items())]
+    scores = Table(
+        key="scores",
+        title=text("积分分布", "Score distribution"),
+        columns=[Column("range", text("积分区间（含下限）", "Points (from, inclusive)"), "text"),
+                 Column("applications", text("申报人数", "Applications")),
+                 Column("admitted", text("取得资格人数", "Admitted"))],
+        rows=rows,
+        chart={"type": "bar", "labels": [r[0] for r in rows], "datasets": [
+            {"label": text("申报人数", "Applications"), "data": [r[1] for r in rows], "color": "#6c757d"},
+            {"label": text("取得资格人数", "Admitted"), "data": [r[2] for r in rows], "color": "#28a745"}]},
+        note=(text(f"{scope.year}年度落户分值：{cutoff}分（全市）。", f"Cut-off {scope.year}: {cutoff} (city-wide).")
+              if cutoff is not None else text("本年度尚未排名。", "The year is not ranked yet.")),
+    )
+    years = sorted(set(PUBLISHED_CUTOFFS) | ({scope.year} if cutoff is not None else set()))
+    cut_rows = []
+    for y in years:
+        if y == scope.year and cutoff is not None:
+            cut_rows.append([str(y), cutoff, text("本系统排名", "This system's ranking")])
+        elif y in PUBLISHED_CUTOFFS:
+            cut_rows.append([str(y), PUBLISHED_CUTOFFS[y], text("已公布", "Published")])
+    cutoffs = Table(
+        key="cutoffs",
+        title=text("历年落户分值", "Cut-offs by year"),
+        columns=[Column("year", text("年度", "Year"), "text"),
+                 Column("cutoff", text("落户分值", "Cut-off"), "score"),
+                 Column("source", text("来源", "Source"), "text")],
+        rows=cut_rows,
+        chart={"type": "line", "labels": [r[0] for r in cut_rows], "datasets": [
+            {"label": text("落户分值", "Cut-off"), "data": [float(r[1]) for r in cut_rows], "color": "#007bff"}]},
+    )
+    return scores, cutoffs
+
+
+# Registry results -------------------------------------------------------------------------
+def invalid_table(scope: Scope) -> Table:
+    stmt = (select(IndicatorClaim.indicator, IndicatorClaim.registry_reason, func.count())
+            .join(Application, Application.id == IndicatorClaim.application_id)
+            .where(scope.applications(), IndicatorClaim.registry_status == RegistryStatus.invalid)
+            .group_by(IndicatorClaim.indicator, IndicatorClaim.registry_reason))
+    order = {i: n for n, i in enumerate(Indicator)}
+    rows = []
+    for indicator, reason_code, n in _run(stmt):
+        indicator = Indicator(indicator)
+        try:
+            words = registry_reason(reason_code).text(year=scope.year, tax_year=scope.year - 1)
+        except (UnknownCode, KeyError, ValueError):
+            words = reason_code or text("（未注明原因）", "(no reason given)")
+        rows.append([order[indicator], INDICATOR_LABELS[indicator], words, n])
+    rows.sort(key=lambda r: (r[0], -r[3], r[2]))
+    rows = [r[1:] for r in rows]
+    per_indicator: dict[str, int] = {}
+    for label, _words, n in rows:
+        per_indicator[label] = per_indicator.get(label, 0) + n
+    return Table(
+        key="invalid",
+        title=text("相关部门核查无效结果（按原因和指标）", "Invalid registry results by reason and indicator"),
+        columns=[Column("indicator", text("指标", "Indicator"), "text"),
+                 Column("reason", text("无效原因", "Reason"), "text"),
+                 Column("count", text("条数", "Results"))],
+        rows=rows + [[text("合计", "Total"), "", sum(per_indicator.values())]],
+        chart={"type": "bar", "labels": list(per_indicator), "datasets": [
+            {"label": text("无效结果", "Invalid results"), "data": list(per_indicator.values()), "color": "#dc3545"}]},
+    )
+
+
+# 复查 and 异议申诉 ----------------------------------------------------------------------------
+CONTEST_KINDS = (CaseKind.review, CaseKind.appeal)
+SUPPORTED = (Outcome.upheld.value, Outcome.corrected.value)
+
+
+def _latest_decisions():
+    """Each case's latest decision id (a later decision supersedes)."""
+    return (select(Decision.case_id, func.max(Decision.id).label("decision_id"))
+            .group_by(Decision.case_id).subquery())
+
+
+def case_indicator(kind: str, reason_code: str | None) -> str | None:
+    """The indicator a contest is about, from the case itself: an appeal's reason code is its
+    indicator; a 复查's is the registry reason contested, whose indicator the rules name."""
+    if not reason_code:
+        return None
+    if kind == CaseKind.appeal.value:
+        return reason_code
+    try:
+        return registry_reason(reason_code).indicator
+    except (UnknownCode, KeyError):
+        return None
+
+
+def contest_counts(scope: Scope):
+    """One GROUP BY: (kind, reason code, district, closed?, outcome of the latest decision, n),
+    without reading the claims (the indicator follows from the reason code)."""
+    latest = _latest_decisions()
+    closed = ReviewCase.status == CaseStatus.closed
+    stmt = (select(ReviewCase.kind, ReviewCase.reason_code, ReviewCase.district_id, closed, Decision.outcome,
+                   func.count())
+            .select_from(ReviewCase)
+            .outerjoin(latest, latest.c.case_id == ReviewCase.id)
+            .outerjoin(Decision, Decision.id == latest.c.decision_id)
+            .where(scope.cases(ReviewCase.kind.in_(CONTEST_KINDS)))
+            .group_by(ReviewCase.kind, ReviewCase.reason_code, ReviewCase.district_id, closed, Decision.outcome))
+    return [(kind, case_indicator(kind, code), district_id, is_closed, outcome, n)
+            for kind, code, district_id, is_closed, outcome, n in _run(stmt)]
+
+
+def _contest_table(key: str, title: str, first: Column, grouped: dict, labels: dict) -> Table:
+    rows = []
+    for (kind, group), c in sorted(grouped.items(), key=lambda kv: (kv[0][0], labels.get(kv[0], ""))):
+        closed = c["upheld"] + c["corrected"] + c["rejected"]
+        rows.append([CASE_KIND_LABELS[CaseKind(kind)], labels[(kind, group)], c["received"], c["open"],
+                     c["returned"], c["upheld"], c["corrected"], c["rejected"],
+                     _share(c["upheld"] + c["corrected"], closed)])
+    chart_rows = [r for r in rows]
+    return Table(
+        key=key, title=title,
+        columns=[Column("kind", text("类型", "Kind"), "text"), first,
+                 Column("received", text("受理", "Received")),
+                 Column("open", text("在办", "Open")),
+                 Column("awaiting", text("其中待补正", "of which awaiting materials")),
+                 Column("upheld", text(OUTCOME_LABELS[Outcome.upheld], "Upheld")),
+                 Column("corrected", text(OUTCOME_LABELS[Outcome.corrected], "Corrected")),
+                 Column("rejected", text(OUTCOME_LABELS[Outcome.rejected], "Rejected")),
+                 Column("supported", text("支持率（办结中）", "Supported (of closed)"), "pct")],
+        rows=rows,
+        chart={"type": "bar", "percent": True, "labels": [f"{r[0]}·{r[1]}" for r in chart_rows], "datasets": [
+            {"label": text("支持率", "Supported"), "data": [round(r[8] * 100, 1) if r[8] is not None else None
+                                                            for r in chart_rows], "color": "#17a2b8"}]},
+        note=text("支持率：办结案件中予以支持或核实后更正的比例；在办含待补正材料的案件。",
+                  "Supported: upheld or corrected among closed cases; open includes cases awaiting materials."),
+    )
+
+
+def contest_tables(scope: Scope, names: dict[int, str]) -> tuple[Table, Table]:
+    by_indicator: dict = {}
+    by_district: dict = {}
+    for kind, indicator, district_id, closed, outcome, n in contest_counts(scope):
+        for grouped, key in ((by_indicator, (kind, indicator)), (by_district, (kind, district_id))):
+            c = grouped.setdefault(key, {"received": 0, "open": 0, "returned": 0, "upheld": 0, "corrected": 0,
+                                         "rejected": 0})
+            c["received"] += n
+            if closed and outcome in ("upheld", "corrected", "rejected"):
+                c[outcome] += n
+            else:
+                c["open"] += n
+                if outcome == "returned":
+                    c["returned"] += n
+    indicator_labels = {k: _indicator_label(k[1]) for k in by_indicator}
+    district_labels = {k: names.get(k[1], str(k[1])) for k in by_district}
+    return (
+        _contest_table("contests_indicator", text("复查与异议申诉（按指标）", "Reviews and appeals by indicator"),
+                       Column("indicator", text("指标", "Indicator"), "text"), by_indicator, indicator_labels),
+        _contest_table("contests_district", text("复查与异议申诉（按区）", "Reviews and appeals by district"),
+                       Column("district", text("区", "District"), "text"), by_district, district_labels),
+    )
+
+
+# Tips ---------------------------------------------------------------------------------------
+def tip_table(scope: Scope) -> Table:
+    latest = _latest_decisions()
+    stmt = (select(ReviewCase.status, Decision.outcome, func.count())
+            .select_from(ReviewCase)
+            .outerjoin(latest, latest.c.case_id == ReviewCase.id)
+            .outerjoin(Decision, Decision.id == latest.c.decision_id)
+            .where(scope.cases(ReviewCase.kind == CaseKind.tip))
+            .group_by(ReviewCase.status, Decision.outcome))
+    counts: dict[str, int] = {}
+    for status, outcome, n in _run(stmt):
+        if CaseStatus(status) == CaseStatus.closed and outcome:
+            label = text("已办结：", "Closed: ") + OUTCOME_LABELS[Outcome(outcome)]
+        else:
+            label = text("在办：", "Open: ") + CASE_STATUS_LABELS[CaseStatus(status)]
+        counts[label] = counts.get(label, 0) + n
+    rows = sorted(([k, v] for k, v in counts.items()), key=lambda r: r[0])
+    return Table(
+        key="tips",
+        title=text("举报及核查结果", "Tips and their outcomes"),
+        columns=[Column("state", text("状态或结果", "State or outcome"), "text"),
+                 Column("tips", text("举报件数", "Tips"))],
+        rows=rows + [[text("合计", "Total"), sum(counts.values())]],
+        chart={"type": "bar", "labels": [r[0] for r in rows], "datasets": [
+            {"label": text("举报件数", "Tips"), "data": [r[1] for r in rows], "color": "#fd7e14"}]},
+    )
+
+
+# Settlement -----------------------------------------------------------------------------------
+def settlement_rows(scope: Scope, counts: ApplicationCounts) -> list[list]:
+    """Settlement progress and lapses: [label, count] rows. The settlement module (落户办理) is
+    built separately; this counts what exists today — applications that obtained the
+    qualification, and settlement-queue cases by status. Lapses (2 years after the list) and
+    settlements completed belong here once that module records them: adjust this one function."""
+    qualified = sum(d[3] for d in counts.per_district.values())
+    rows = [[text("取得积分落户资格", "Qualified"), qualified]]
+    stmt = (select(ReviewCase.status, func.count())
+            .where(scope.cases(ReviewCase.queue == "settlement")).group_by(ReviewCase.status))
+    found = {CaseStatus(s): n for s, n in _run(stmt)}
+    for status in CaseStatus:
+        rows.append([text("落户材料审核：", "Settlement materials: ") + CASE_STATUS_LABELS[status], found.get(status, 0)])
+    return rows
+
+
+def settlement_table(scope: Scope, counts: ApplicationCounts) -> Table:
+    rows = settlement_rows(scope, counts)
+    return Table(
+        key="settlement",
+        title=text("落户办理进度", "Settlement progress"),
+        columns=[Column("state", text("事项", "Item"), "text"), Column("count", text("人数/件数", "Count"))],
+        rows=rows,
+        chart={"type": "bar", "labels": [r[0] for r in rows], "datasets": [
+            {"label": text("人数/件数", "Count"), "data": [r[1] for r in rows], "color": "#20c997"}]},
+    )
+
+
+# All -----------------------------------------------------------------------------------------
+def build(scope: Scope, only: str | None = None, *, full: bool = False) -> dict[str, Table]:
+    """The tables of the page (or just `only`, for an export); `full`: the employers' table whole."""
+    names = _district_names()
+    tables: dict[str, Table] = {}
+    want = (lambda *keys: only is None or only in keys)
+    counts = (application_counts(scope) if want("districts", "revocations", "scores", "cutoffs", "settlement")
+              else None)
+    if want("districts", "revocations"):
+        tables["districts"], tables["revocations"] = district_table(scope, names, counts)
+    if want("employers"):
+        tables["employers"] = employer_table(scope, names, limit=None if full else EMPLOYERS_SHOWN)
+    if want("scores", "cutoffs"):
+        tables["scores"], tables["cutoffs"] = score_tables(scope, counts)
+    if want("invalid"):
+        tables["invalid"] = invalid_table(scope)
+    if want("contests_indicator", "contests_district"):
+        tables["contests_indicator"], tables["contests_district"] = contest_tables(scope, names)
+    if want("tips"):
+        tables["tips"] = tip_table(scope)
+    if want("settlement"):
+        tables["settlement"] = settlement_table(scope, counts)
+    return tables
