@@ -5,6 +5,7 @@ from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
+from backoffice.core.timefmt import beijing_minute
 from backoffice.security.headers import csp_nonce
 from backoffice.admin.home import HomeView
 from backoffice.admin.views import (
@@ -38,6 +39,8 @@ from backoffice.turnaround.views import TurnaroundView
 
 
 def init_admin(app: Flask) -> Admin:
+    # The one timestamp formatter for templates: {{ moment|beijing }} (Beijing time, to the minute).
+    app.add_template_filter(beijing_minute, "beijing")
     admin = Admin(
         app,
         name="积分落户审核",
