@@ -32,9 +32,10 @@ from backoffice.extensions import db
 from backoffice.staff.permissions import Verdict, can_read_area, can_write_area
 from backoffice.i18n import bi
 from backoffice.security.refusals import record_refusal
-from verifiers.identifiers import mask_resident_id
+from verifiers.identifiers import is_valid_resident_id, mask_resident_id
 
-# A full resident ID number (18 characters) standing alone in a cell: never leaves in an export.
+# A full resident ID number (18 characters, a valid birth date and check character) standing
+# alone in a cell never leaves in an export, whatever a view's formatters forgot.
 FULL_ID_RE = re.compile(r"(?<![0-9A-Za-z])[1-9][0-9]{16}[0-9Xx](?![0-9A-Za-z])")
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -251,7 +252,14 @@ def _export_cell(value):
         return value
     if isinstance(value, Markup):
         value = value.striptags()
-    return FULL_ID_RE.sub(lambda m: mask_resident_id(m.group(0)), str(value))
+    return FULL_ID_RE.sub(_mask_if_resident_id, str(value))
+
+
+def _mask_if_resident_id(match) -> str:
+    found = match.group(0)
+    if is_valid_resident_id(found.upper()):
+        return mask_resident_id(found)
+    return found
 
 
 def _district_of(row) -> int | None:
