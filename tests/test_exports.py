@@ -161,6 +161,30 @@ def test_an_export_that_fails_is_not_a_success(app, make, client_for, world, mon
     assert response.status_code == 500
 
 
+def test_a_generated_body_that_fails_is_an_error_not_a_200(app, make, client_for, world, monkeypatch):  # noqa: F811
+    """Any view answering with a generator: the body is completed inside the request."""
+    from flask import Response, stream_with_context
+
+    import backoffice.admin.views as admin_views
+
+    def half_a_file(evidence):
+        def body():
+            yield b"%PDF-1.7 first part"
+            raise RuntimeError("the rest could not be read")
+
+        return Response(stream_with_context(body()), mimetype="application/pdf")
+
+    monkeypatch.setattr(admin_views, "send_evidence", half_a_file)
+    client = client_for(make.staff("reviewer", OWN))
+    app.config["PROPAGATE_EXCEPTIONS"], before = False, app.config.get("PROPAGATE_EXCEPTIONS")
+    try:
+        response = client.get(f"/admin/evidence/download/{world['own']['evidence'][0]}")
+    finally:
+        app.config["PROPAGATE_EXCEPTIONS"] = before
+    assert response.status_code == 500
+    assert b"first part" not in response.get_data()
+
+
 # Beijing time ----------------------------------------------------------------------------
 
 AT_UTC = datetime(2021, 5, 10, 10, 43, 27, 123456, tzinfo=timezone.utc)  # 18:43 in Beijing

@@ -41,6 +41,7 @@ from backoffice.turnaround.views import TurnaroundView
 def init_admin(app: Flask) -> Admin:
     # The one timestamp formatter for templates: {{ moment|beijing }} (Beijing time, to the minute).
     app.add_template_filter(beijing_minute, "beijing")
+    _complete_bodies_inside_the_request(app)
     admin = Admin(
         app,
         name="积分落户审核",
@@ -83,3 +84,16 @@ def init_admin(app: Flask) -> Admin:
 
     admin.add_view(TurnaroundView(name=bi("办理时效", "Turnaround"), endpoint="turnaround", url="/admin/turnaround"))
     return admin
+
+
+def _complete_bodies_inside_the_request(app: Flask) -> None:
+    """A body produced by a generator runs after the status line has gone out, logged as 200:
+    if it fails half-way the user gets a cut-off file and the log a success (the exports did,
+    with DetachedInstanceError). Every generated body is completed here, inside the request,
+    so a failure is an error response and logged as one. Files (send_file: direct_passthrough)
+    stream as they are."""
+    @app.after_request
+    def _complete(response):
+        if response.is_streamed and not response.direct_passthrough:
+            response.make_sequence()
+        return response
