@@ -221,3 +221,16 @@ def test_case_pages_say_beijing_time_once(make, client_for, world):  # noqa: F81
     workspace = client.get(f"/admin/case/{case_id}/").get_data(as_text=True)
     assert workspace.count("北京时间") == 1
     assert client.get("/admin/queue_housing/").get_data(as_text=True).count("北京时间") == 1
+
+
+def test_an_english_users_export_has_the_english_labels(make, client_for, world):  # noqa: F811
+    user = make.staff("reviewer", OWN)
+    user.locale = "en"
+    db.session.commit()
+    client = client_for(user)
+    for kind, read in (("csv", _csv_rows), ("xlsx", _xlsx_rows)):
+        rows = read(client.get(f"/admin/decisions/export/{kind}/"))
+        assert rows[0] == ["No.", "Case", "Outcome", "Reason", "Note", "Decided by", "Decided at"]
+        assert [r[4] for r in rows[1:]] == [world["own"]["decisions"][1]]
+        # The decision time as the page shows it: Beijing time, to the minute, no seconds.
+        assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", r[6]) for r in rows[1:]), rows
