@@ -95,6 +95,15 @@ def _scoped_views(app):
     return [v for v in admin._views if isinstance(v, ScopedModelView) and v.can_export]
 
 
+def test_every_model_view_is_scoped(app):
+    """The export above (and the district rule) live in ScopedModelView: no list escapes them."""
+    from flask_admin.model import BaseModelView
+
+    admin = app.extensions["admin"][0]
+    loose = [v.endpoint for v in admin._views if isinstance(v, BaseModelView) and not isinstance(v, ScopedModelView)]
+    assert loose == []
+
+
 @pytest.mark.parametrize("role,district", USERS, ids=[f"{r}-{d or 'city'}" for r, d in USERS])
 def test_every_export_equals_its_list(app, make, client_for, world, role, district):  # noqa: F811
     user = make.staff(role, district)

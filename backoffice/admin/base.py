@@ -93,6 +93,10 @@ class ScopedModelView(PermissionMixin, ModelView):
 
     def __init__(self, model, **kwargs):
         super().__init__(model, db, **kwargs)
+        if self.column_default_sort is None:
+            # A stable order: LIMIT/OFFSET pages never repeat or skip a row, and an export lists
+            # the rows in the order the pages showed them.
+            self.column_default_sort = (self._primary_key, False)
 
     def _can_write(self) -> bool:
         return self.writable and bool(can_write_area(current_user, self.area))
