@@ -243,3 +243,19 @@ def test_an_english_users_export_has_the_english_labels(make, client_for, world)
         assert [r[4] for r in rows[1:]] == [world["own"]["decisions"][1]]
         # The decision time as the page shows it: Beijing time, to the minute, no seconds.
         assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", r[6]) for r in rows[1:]), rows
+
+
+def test_staff_and_outbox_lists_show_beijing_time(make, client_for):
+    from backoffice.outbox.models import OutboxMessage
+
+    colleague = make.staff("reviewer", OWN)
+    colleague.last_login_at = AT_UTC
+    message = OutboxMessage(created_at=AT_UTC, topic="rank_year", payload={}, job_key="beijing-time-test",
+                            delivered_at=AT_UTC, job_id="beijing-time-test")
+    db.session.add(message)
+    db.session.commit()
+    client = client_for(make.staff("administrator"))
+    for url in ("/admin/staff/", "/admin/outbox/", f"/admin/outbox/details/?id={message.id}"):
+        page = client.get(url).get_data(as_text=True)
+        assert "2021-05-10 18:43" in page, url
+        assert "2021-05-10 10:43" not in page and "18:43:27" not in page, url
