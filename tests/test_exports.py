@@ -259,3 +259,15 @@ def test_staff_and_outbox_lists_show_beijing_time(make, client_for):
         page = client.get(url).get_data(as_text=True)
         assert "2021-05-10 18:43" in page, url
         assert "2021-05-10 10:43" not in page and "18:43:27" not in page, url
+
+
+def test_typed_text_never_runs_as_a_formula(make, client_for):
+    name = '=HYPERLINK("http://example.invalid","点此")'
+    make.application(OWN, applicant=make.applicant(name=name))
+    db.session.commit()
+    client = client_for(make.staff("reviewer", OWN))
+    csv_names = [r[1] for r in _csv_rows(client.get("/admin/applicants/export/csv/"))[1:]]
+    assert csv_names == ["'" + name]
+    sheet = load_workbook(io.BytesIO(client.get("/admin/applicants/export/xlsx/").get_data())).worksheets[0]
+    cell = sheet.cell(row=2, column=2)
+    assert cell.data_type == "s" and cell.value == "'" + name

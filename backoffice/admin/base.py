@@ -157,6 +157,9 @@ class ScopedModelView(PermissionMixin, ModelView):
     # as 200) and then died on DetachedInstanceError. Here the whole body is built inside the
     # request, from the same scoped query, filters, search and order as the list: a failure
     # is an ordinary error response, never a 200 with a cut-off body.
+    # `_export_data` and `_export_columns` are Flask-Admin's own (the list's query, filters,
+    # search and order); pyproject pins Flask-Admin below 2.3 and tests/test_exports.py reads
+    # every export against its list.
     def export_table(self) -> tuple[list[str], list[list]]:
         """The list's column labels and, per row, the cell texts the page shows (no HTML)."""
         _count, rows = self._export_data()
@@ -256,7 +259,23 @@ def _export_cell(value):
         return value
     if isinstance(value, Markup):
         value = value.striptags()
-    return FULL_ID_RE.sub(_mask_if_resident_id, str(value))
+    text = FULL_ID_RE.sub(_mask_if_resident_id, str(value))
+    # Text someone typed (a name, a note) must not run as a spreadsheet formula (OWASP "CSV
+    # injection"); openpyxl would even store "=..." as a formula. A number stays a number.
+    if text[:1] in FORMULA_STARTS and not _is_number(text):
+        return "'" + text
+    return text
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _mask_if_resident_id(match) -> str:
