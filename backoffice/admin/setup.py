@@ -5,6 +5,7 @@ from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
+from backoffice.core.timefmt import beijing_minute
 from backoffice.security.headers import csp_nonce
 from backoffice.admin.home import HomeView
 from backoffice.admin.views import (
@@ -43,6 +44,9 @@ from backoffice.yearstats.views import YearStatisticsView
 
 
 def init_admin(app: Flask) -> Admin:
+    # The one timestamp formatter for templates: {{ moment|beijing }} (Beijing time, to the minute).
+    app.add_template_filter(beijing_minute, "beijing")
+    _complete_bodies_inside_the_request(app)
     admin = Admin(
         app,
         name="积分落户审核",
@@ -101,3 +105,16 @@ def init_admin(app: Flask) -> Admin:
 
     admin.add_view(YearStatisticsView(name=bi("年度统计", "Year statistics"), endpoint="yearstats", url="/admin/yearstats"))
     return admin
+
+
+def _complete_bodies_inside_the_request(app: Flask) -> None:
+    """A body produced by a generator runs after the status line has gone out, logged as 200:
+    if it fails half-way the user gets a cut-off file and the log a success (the exports did,
+    with DetachedInstanceError). Every generated body is completed here, inside the request,
+    so a failure is an error response and logged as one. Files (send_file: direct_passthrough)
+    stream as they are."""
+    @app.after_request
+    def _complete(response):
+        if response.is_streamed and not response.direct_passthrough:
+            response.make_sequence()
+        return response

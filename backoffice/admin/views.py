@@ -241,6 +241,7 @@ class EvidenceView(ScopedModelView):
         )
     )
     column_list = ("id", "case_id", "material_slot", "pages", "size", "sha256", "uploaded_at", "download")
+    column_export_list = column_list[:-1]  # the file link is for the page, not the spreadsheet
     column_formatters = {
         "download": lambda v, c, m, n: Markup(
             f'<a href="{escape(v.get_url(".download", id=m.id))}" target="_blank">'

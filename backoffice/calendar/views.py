@@ -8,7 +8,6 @@ ordinals follow, and open cases whose working days changed get their new due dat
 from __future__ import annotations
 
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from flask import flash, g
 from flask_admin import expose
@@ -18,6 +17,7 @@ from wtforms import SelectField
 from wtforms.validators import ValidationError
 
 from backoffice.admin.base import ScopedModelView
+from backoffice.core.timefmt import beijing_minute
 from backoffice.calendar import services
 from backoffice.calendar.models import KIND_LABELS, KINDS, OfficialDay
 from backoffice.extensions import db
@@ -38,8 +38,7 @@ def _weekday(view, context, model, name):
 
 
 def _updated_at(view, context, model, name):
-    moment = model.updated_at
-    return moment.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M") if moment else ""
+    return beijing_minute(model.updated_at)
 
 
 def _updated_by(view, context, model, name):

@@ -1,9 +1,6 @@
 """The jobs page (后台任务), administrators only: a Flask-Admin BaseView."""
 from __future__ import annotations
 
-from datetime import timezone
-from zoneinfo import ZoneInfo
-
 from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
@@ -12,20 +9,12 @@ from markupsafe import Markup, escape
 from backoffice.admin.base import ProtectedView
 from backoffice.extensions import db
 from backoffice.i18n import text
+from backoffice.core.timefmt import beijing_minute
 from backoffice.jobs import services
 from backoffice.outbox.services import pending_rescore
 from backoffice.staff.permissions import can_write_area
 from queues.relay import relay_client
 from backoffice.notices.services import delivery_problems
-
-
-def _beijing(moment) -> str:
-    """Times as the windows read them: Beijing time, 2021-04-16 09:30:00."""
-    if moment is None:
-        return ""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _connection():
@@ -46,7 +35,7 @@ class JobsView(ProtectedView):
 
         return self.render("jobs/index.html", overview=overview, backlog=services.outbox_backlog(),
                            notice_problems=delivery_problems(),
-                           may_retry=bool(can_write_area(current_user, self.area)), when=_beijing)
+                           may_retry=bool(can_write_area(current_user, self.area)), when=beijing_minute)
 
     @expose("/retry", methods=["POST"])
     def retry(self):
