@@ -4,6 +4,7 @@ from backoffice.audit import models as _audit  # noqa: F401
 from backoffice.cases import models as _cases  # noqa: F401
 from backoffice.intake import models as _intake  # noqa: F401
 from backoffice.core.db import Base
+from backoffice.eligibility import models as _eligibility  # noqa: F401
 from backoffice.feed import models as _feed  # noqa: F401
 from backoffice.outbox import models as _outbox  # noqa: F401
 from backoffice.reference import models as _reference  # noqa: F401

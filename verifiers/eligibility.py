@@ -374,16 +374,16 @@ assert set(OBJECTION_MATERIALS) == set(CONDITION_CODES)
 @dataclass(frozen=True)
 class ObjectionReason:
     code: str
-    outcome: str  # upheld | rejected | returned
+    outcome: str  # corrected (in the applicant's favour, with the corrected facts) | returned | rejected
     label_zh: str
     label_en: str
 
 
 OBJECTION_REASONS: tuple[ObjectionReason, ...] = (
-    ObjectionReason("elig_registry_incomplete", "upheld", "登记信息未同步，申请人提交的凭证证明满足该项资格条件",
+    ObjectionReason("elig_registry_incomplete", "corrected", "登记信息未同步，申请人提交的凭证证明满足该项资格条件",
                     "The registry was out of date; the documents show the condition is met"),
-    ObjectionReason("elig_record_not_applicant", "upheld", "所查记录不属于申请人本人", "The record found is not the applicant's"),
-    ObjectionReason("elig_post_corrected", "upheld", "经核实岗位类别为管理岗，按女干部(管理岗人员)年龄条件认定",
+    ObjectionReason("elig_record_not_applicant", "corrected", "所查记录不属于申请人本人", "The record found is not the applicant's"),
+    ObjectionReason("elig_post_corrected", "corrected", "经核实岗位类别为管理岗，按女干部(管理岗人员)年龄条件认定",
                     "The post is managerial; the cadre limit applies"),
     ObjectionReason("elig_materials_missing", "returned", "凭证材料不齐全或不清晰，请补正",
                     "Documents incomplete or illegible; please complete them"),

@@ -246,6 +246,10 @@ def case_reason_text(case) -> str:
         return f"{INDICATOR_LABELS[r.indicator]}：{r.text(year=case.year, tax_year=case.year - 1)}"
     if code in INDICATOR_CODES:
         return INDICATOR_LABELS[code]
+    from verifiers.eligibility import CONDITION_CODES, condition
+
+    if code in CONDITION_CODES:
+        return "资格条件：" + condition(code).title[2:]
     return code or ""
 
 

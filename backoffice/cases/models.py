@@ -14,7 +14,7 @@ from backoffice.reference.models import District
 from backoffice.staff.models import Staff
 from verifiers.reasons import OUTCOMES
 
-QUEUE_CODES = ("housing", "education", "awards", "tax", "appeals", "settlement", "tips")
+QUEUE_CODES = ("housing", "education", "awards", "tax", "appeals", "settlement", "tips", "eligibility")
 
 
 class CaseKind(str, enum.Enum):
@@ -22,6 +22,8 @@ class CaseKind(str, enum.Enum):
     appeal = "appeal"  # 异议申诉 in the result-query phase
     settlement = "settlement"  # 落户办理材料
     tip = "tip"  # 举报 during the announcement
+    eligibility_objection = "eligibility_objection"  # 资格异议 of an eligibility refusal (第一篇)
+    employer_registration = "employer_registration"  # 单位注册: an employer's licence upload (第二篇)
 
 
 class CaseStatus(str, enum.Enum):
@@ -44,6 +46,8 @@ CASE_KIND_LABELS = {
     CaseKind.appeal: "异议申诉",
     CaseKind.settlement: "落户材料审核",
     CaseKind.tip: "举报核查",
+    CaseKind.eligibility_objection: "资格异议",
+    CaseKind.employer_registration: "单位注册",
 }
 CASE_STATUS_LABELS = {
     CaseStatus.open: "待领取",

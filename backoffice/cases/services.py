@@ -27,7 +27,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from backoffice.audit.services import record
 from backoffice.cases import facts as facts_module
 from backoffice.cases.intake import case_conditions  # one derivation for intake and checklist
-from backoffice.cases.models import CaseStatus, Countersignature, Decision, Outcome, ReviewCase
+from backoffice.cases.models import CaseKind, CaseStatus, Countersignature, Decision, Outcome, ReviewCase
 from backoffice.core.db import utcnow
 from backoffice.extensions import db
 from backoffice.outbox.services import request_rescore
@@ -132,12 +132,19 @@ def checklist_rows(case: ReviewCase):
 
 
 def reasons_for_case(case: ReviewCase, outcome: str):
+    if case.kind == CaseKind.eligibility_objection:
+        from verifiers.eligibility import objection_reasons
+
+        return objection_reasons(outcome)
     return decision_reasons(outcome, case.review_type)
 
 
 def _changes_score(case: ReviewCase, outcome: str) -> bool:
     """Corrected facts change a score; so does upholding a claim that does not count yet
     (an invalid registry result) or whose verified facts differ from the claim as filed."""
+    if case.kind == CaseKind.eligibility_objection:
+        # Deciding an objection in the applicant's favour re-runs eligibility: four eyes.
+        return outcome in (Outcome.upheld.value, Outcome.corrected.value)
     claim = case.claim
     if claim is None:
         return False
@@ -288,7 +295,12 @@ def decide(case: ReviewCase, *, actor, outcome: str, reason_code: str, note: str
     errors.update(checklist_errors)
 
     facts = None
-    if outcome == Outcome.corrected.value:
+    if outcome == Outcome.corrected.value and case.kind == CaseKind.eligibility_objection:
+        from backoffice.eligibility.services import parse_corrections
+
+        facts, fact_errors = parse_corrections(case.reason_code, corrected_facts or {})
+        errors.update({f"facts.{k}": v for k, v in fact_errors.items()})
+    elif outcome == Outcome.corrected.value:
         if case.claim is None:
             errors["outcome"] = "该案件没有可更正的指标 / this case has no claim to correct"
         else:
@@ -338,6 +350,10 @@ def _finalize(case: ReviewCase, decision: Decision, actor) -> None:
     """The final decision: supersede the claim's verified facts, request rescoring (outbox,
     same transaction), close the case. A rejection leaves the registry result standing."""
     claim = case.claim
+    if case.kind == CaseKind.eligibility_objection and decision.outcome == Outcome.corrected:
+        from backoffice.eligibility.services import apply_objection
+
+        apply_objection(case, decision, actor)
     if claim is not None and decision.outcome in (Outcome.upheld, Outcome.corrected):
         before = {"verified": claim.verified, "verified_by_decision_id": claim.verified_by_decision_id}
         claim.verified = dict(decision.corrected_facts) if decision.outcome == Outcome.corrected else dict(claim.claimed)

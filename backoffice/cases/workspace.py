@@ -24,7 +24,7 @@ from backoffice.audit.models import AuditEvent
 from backoffice.cases import facts as facts_module
 from backoffice.cases import services
 from backoffice.cases.admin import case_reason_text, forget_queue_counts
-from backoffice.cases.models import CASE_KIND_LABELS, CASE_STATUS_LABELS, CaseStatus, ReviewCase
+from backoffice.cases.models import CASE_KIND_LABELS, CASE_STATUS_LABELS, CaseKind, CaseStatus, ReviewCase
 from backoffice.extensions import db
 from backoffice.i18n import is_english, text
 from backoffice.staff.models import Role, Staff
@@ -58,7 +58,11 @@ def _decision_reason_label(code: str) -> str:
     try:
         d = decision_reason(code)
     except KeyError:
-        return code
+        from verifiers.eligibility import OBJECTION_REASONS
+
+        d = next((r for r in OBJECTION_REASONS if r.code == code), None)
+        if d is None:
+            return code
     return d.label_en if is_english() else d.label_zh
 
 
@@ -332,6 +336,12 @@ class CaseWorkspaceView(ProtectedView):
         form_values = dict(form or {})
         fact_fields = facts_module.fields_for(indicator, case.year) if indicator else ()
         fact_values = facts_module.form_values(indicator, case.year, (claim.verified or claim.claimed)) if claim else {}
+        eligibility = None
+        if case.kind == CaseKind.eligibility_objection:
+            from backoffice.eligibility.views import objection_panel
+
+            eligibility = objection_panel(case, english)
+            fact_fields = eligibility["fields"]
         fact_values.update(facts_from_form(form or {}))
         reasons = {o.code: services.reasons_for_case(case, o.code) for o in OUTCOMES}
 
@@ -363,6 +373,7 @@ class CaseWorkspaceView(ProtectedView):
             assignees=eligible_assignees(case) if user.role == Role.supervisor else [],
             # In the handbook's order (a JSONB breakdown does not keep its keys' order).
             indicator_labels={str(k.value): v for k, v in INDICATOR_LABELS.items()},
+            eligibility=eligibility,
             english=english, t=text,
         )
 

@@ -60,7 +60,10 @@ SCHEMAS: dict[str, dict] = {
             "fields": {"type": "array", "items": _ref("FieldError")},
         }, required=("code", "message_zh", "message_en", "fields")),
     }, required=("error",)),
-    "ApplicantIn": _obj({"id_number": _ID_NUMBER, "name": _NAME, "phone": _PHONE}, required=("id_number", "name")),
+    "ApplicantIn": _obj({"id_number": _ID_NUMBER, "name": _NAME, "phone": _PHONE,
+                         "post": {"type": "string", "enum": ["worker", "cadre"],
+                                  "description": "岗位类别: 工人 or 干部(管理岗人员); the retirement limit of women (第一篇 二)"}},
+                        required=("id_number", "name")),
     "EmployerIn": _obj({
         "uscc": _USCC, "name": {"type": "string", "minLength": 1, "maxLength": 200},
         "district": {"type": "string", "minLength": 1, "maxLength": 32,

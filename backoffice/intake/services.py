@@ -167,7 +167,10 @@ def _add_claim(application: Application, indicator: str, facts: dict, filed: dic
 
 
 def create_claim(application: Application, data: dict, *, today: date, actor_label: str) -> IndicatorClaim:
+    from backoffice.eligibility.services import require_eligible
+
     check_phase("claim.create", application.year_ref, today)
+    require_eligible(application)
     indicator, facts, filed, errors = _prepare_claim(application, data)
     if errors:
         raise InvalidFields(errors)
@@ -271,24 +274,22 @@ def create_application(data: dict, *, today: date, actor_label: str) -> Applicat
                            "not a valid unified social credit code (18 characters, check character per GB 32100)"))
     else:
         employer = db.session.scalar(select(Employer).where(Employer.uscc == uscc))
-        district = _district(e["district"].strip()) if e.get("district") else None
-        if employer is None and district is None:
-            errors.append(_err("employer.district", "district", "新用人单位须填写积分落户业务办理区（如朝阳区或110105）",
-                               "a new employer needs its business district (e.g. 朝阳区 or 110105)"))
     if errors:
         raise InvalidFields(errors)
     check_phase("application.create", year, today)
+    # 第二篇: only a registered Beijing unit with a tax registration, not barred; never created here.
+    from backoffice.eligibility import services as eligibility
+
+    if employer is None:
+        raise eligibility.refuse_employer(uscc, "该单位尚未完成单位注册")
+    problem = eligibility.employer_refusal(uscc, year=year.year)
+    if problem:
+        raise eligibility.refuse_employer(uscc, problem)
     applicant = db.session.scalar(select(Applicant).where(Applicant.id_number == id_number))
     if applicant is not None and db.session.scalar(select(Application.id).where(
             Application.applicant_id == applicant.id, Application.year == year.year)) is not None:
         raise IntakeRefused("application.exists", f"申请人{mask_resident_id(id_number)}已有{year.year}年度的申请。",
                             f"The applicant already has an application for {year.year}.")
-    if employer is None:
-        employer = Employer(uscc=uscc, name=e["name"].strip(), district_id=district.id)
-        db.session.add(employer)
-        db.session.flush()
-        record("employer.created", "employer", employer.id, district_id=employer.district_id, actor_label=actor_label,
-               after={"uscc": uscc, "name": employer.name})
     if applicant is None:
         applicant = Applicant(id_number=id_number, name=a["name"].strip(), birth_date=birth_date_of(id_number),
                               phone=a.get("phone"))
@@ -297,10 +298,18 @@ def create_application(data: dict, *, today: date, actor_label: str) -> Applicat
         record("applicant.created", "applicant", applicant.id, district_id=employer.district_id,
                actor_label=actor_label, after={"id_number": mask_resident_id(id_number), "name": applicant.name})
     application = Application(applicant_id=applicant.id, year=year.year, employer_id=employer.id,
-                              district_id=employer.district_id,
-                              submitted_at=utcnow() if data.get("submitted") else None)
+                              district_id=employer.district_id, submitted_at=None)
     db.session.add(application)
     db.session.flush()
+    # 第一篇: the four conditions as of 31 December of Y-1; a failure refuses the application with
+    # the condition's prompt ("如不满足资格条件，系统将自动提示原因").
+    result = eligibility.check_application(application, post=a.get("post"), actor_label=actor_label)
+    if not result.eligible:
+        raise eligibility.refusal(result)
+    eligibility.request_link(application)
+    if data.get("submitted"):
+        eligibility.require_confirmed_link(application)
+        application.submitted_at = utcnow()
     record("application.created", "application", application.id, district_id=application.district_id,
            actor_label=actor_label, after={"year": year.year, "applicant": mask_resident_id(id_number),
                                            "employer": uscc, "submitted": bool(data.get("submitted"))})
@@ -329,6 +338,11 @@ def update_application(application: Application, data: dict, *, today: date, act
     if "phone" in data:
         applicant.phone = data["phone"]
     if "submitted" in data and data["submitted"] != before["submitted"]:
+        if data["submitted"]:
+            from backoffice.eligibility.services import require_confirmed_link, require_eligible
+
+            require_eligible(application)
+            require_confirmed_link(application)
         application.submitted_at = utcnow() if data["submitted"] else None
     after = {"name": applicant.name, "phone": applicant.phone, "submitted": application.submitted_at is not None}
     if after != before:
