@@ -314,7 +314,8 @@ class CaseWorkspaceView(ProtectedView):
             "d": d,
             "outcome": _outcome_label(d.outcome.value),
             "reason": _decision_reason_label(d.reason_code),
-            "facts": facts_module.describe(indicator, case.year, d.corrected_facts, english) if indicator else [],
+            "facts": (facts_module.describe(indicator, case.year, d.corrected_facts, english) if indicator else
+                      _objection_facts(case, d.corrected_facts) if case.kind == CaseKind.eligibility_objection else []),
             "checklist": d.checklist or {},
         } for d in case.decisions]
 
@@ -363,7 +364,9 @@ class CaseWorkspaceView(ProtectedView):
             outcomes=OUTCOMES, reasons=reasons, fact_fields=fact_fields, fact_values=fact_values,
             form=form_values, error=error, pending=pending,
             pending_facts=(facts_module.describe(indicator, case.year, pending.corrected_facts, english)
-                           if pending is not None and indicator else []),
+                           if pending is not None and indicator else
+                           eligibility["describe"](pending.corrected_facts) if pending is not None and eligibility
+                           else []),
             can_claim=case.status == CaseStatus.open and bool(can_claim_case(user, case)),
             can_release=case.status == CaseStatus.in_review and bool(can_release_case(user, case)),
             can_decide=case.status == CaseStatus.in_review and bool(can_decide(user, case)),
@@ -376,6 +379,12 @@ class CaseWorkspaceView(ProtectedView):
             eligibility=eligibility,
             english=english, t=text,
         )
+
+
+def _objection_facts(case: ReviewCase, facts) -> list[tuple[str, str]]:
+    from backoffice.eligibility.views import describe_corrections
+
+    return describe_corrections(case.reason_code, facts)
 
 
 def _decide_hint(case: ReviewCase, user) -> str:

@@ -46,6 +46,19 @@ def objection_fields(condition: str) -> tuple[FactField, ...]:
     return tuple(fields)
 
 
+def describe_corrections(condition: str, facts) -> list[tuple[str, str]]:
+    """The window's corrected facts of an objection, labelled (for the decision and the countersign)."""
+    labels = dict(rules.CORRECTABLE.get(condition, ()))
+    rows = []
+    for key, value in (facts or {}).items():
+        if key == "post":
+            value = rules.POSTS.get(value, value)
+        elif isinstance(value, list):
+            value = "、".join(value) or "—"
+        rows.append((labels.get(key, key), str(value)))
+    return rows
+
+
 def objection_panel(case, english: bool = False) -> dict:
     result = latest_result(case.application)
     conditions = [dict(c, facts_rows=facts_rows(c["facts"], english)) for c in (result.conditions if result else [])]
@@ -55,4 +68,5 @@ def objection_panel(case, english: bool = False) -> dict:
         "checked_at": result.checked_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") if result else "—",
         "materials": [m.label_en if english else m.label_zh for m in rules.OBJECTION_MATERIALS[case.reason_code]],
         "fields": objection_fields(case.reason_code),
+        "describe": lambda facts: describe_corrections(case.reason_code, facts),
     }

@@ -570,3 +570,5 @@ def init_api(app) -> None:
             return http_error(exc)
         return previous(exc) if previous is not None else exc
 
+
+from backoffice.eligibility import api as _eligibility_api  # noqa: E402,F401 (its routes join this blueprint)

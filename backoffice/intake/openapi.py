@@ -327,6 +327,10 @@ PATHS: dict[str, dict] = {
     },
 }
 
+from backoffice.eligibility.openapi import extend as _eligibility  # noqa: E402 (uses the helpers above)
+
+_eligibility(SCHEMAS, PATHS, __import__(__name__, fromlist=["_op"]))
+
 DOCUMENT: dict = {
     "openapi": "3.1.0",
     "info": {

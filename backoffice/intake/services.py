@@ -254,7 +254,9 @@ def _district(value: str) -> District | None:
     return db.session.scalar(select(District).where(or_(District.name == value, District.code == value)))
 
 
-def create_application(data: dict, *, today: date, actor_label: str) -> Application:
+def create_application(data: dict, *, today: date, actor_label: str, keep_ineligible: bool = False) -> Application:
+    """A new application; refused (with the condition's prompt) when the applicant does not meet
+    the eligibility conditions, unless ``keep_ineligible`` (an objection keeps it, refused)."""
     errors: list[FieldError] = []
     year = db.session.get(Year, data["year"])
     if year is None:
@@ -304,9 +306,12 @@ def create_application(data: dict, *, today: date, actor_label: str) -> Applicat
     # 第一篇: the four conditions as of 31 December of Y-1; a failure refuses the application with
     # the condition's prompt ("如不满足资格条件，系统将自动提示原因").
     result = eligibility.check_application(application, post=a.get("post"), actor_label=actor_label)
-    if not result.eligible:
+    if not result.eligible and not keep_ineligible:
         raise eligibility.refusal(result)
     eligibility.request_link(application)
+    if not result.eligible:  # kept for an objection: no claims, never submitted
+        db.session.refresh(application)
+        return application
     if data.get("submitted"):
         eligibility.require_confirmed_link(application)
         application.submitted_at = utcnow()

@@ -43,13 +43,12 @@ schema = schemathesis.openapi.from_dict(document())
 
 
 @pytest.fixture
-def known(app, make, token_for, beijing_today):
+def known(app, make, token_for, beijing_today, district):
     """Real rows for some requests to hit: an application with an invalid housing claim, a
     review case; today in the application phase."""
     from backoffice.cases.intake import submit_review
     from backoffice.intake import services
 
-    make.district("朝阳区")
     make.year(2021, **phase_dates("application", beijing_today))
     application = services.create_application(application_body(claims=[
         {"indicator": "housing", "facts": {"type": "own", "from": "2014-08", "to": "2017-12", "district": "朝阳区"},
@@ -63,7 +62,7 @@ def known(app, make, token_for, beijing_today):
 
     case = submit_review(first, files={"owner_identity": make_pdf("x")}, today=beijing_today - timedelta(days=1))
     return {"application_id": application.id, "claim_id": second.id, "number": case.number,
-            "token": token_for()}
+            "uscc": application.employer.uscc, "token": token_for()}
 
 
 @schema.parametrize()

@@ -260,7 +260,7 @@ def _tax(claimed, filed, person, year, registries, _employer):
     return _r(status, code, message, verified if status == "valid" else None, details)
 
 
-def _employment(claimed, filed, person, year, registries, _employer):
+def _employment(claimed, filed, person, year, registries, employer_uscc):
     records = registries.social_insurance.insurance(person.id_number)
     if not records:
         return _r("invalid", None, "未查询到本市社会保险缴费记录", None, {"在京缴纳社会保险": MISSING})
