@@ -126,6 +126,7 @@ from backoffice.scoring.cli import score as _score_cmd; main.add_command(_score_
 from backoffice.ranking.cli import rank as _rank_cmd; main.add_command(_rank_cmd)
 # commands: synthetic year and rescoring (issue 5)
 from backoffice.synth.cli import synth as _synth_cmd; main.add_command(_synth_cmd)
+from backoffice.eligibility.cli import eligibility as _eligibility_cmd; main.add_command(_eligibility_cmd)
 from queues.cli import rescore as _rescore_cmd; main.add_command(_rescore_cmd)
 # commands: intake
 from backoffice.intake.cli import create_token as _token_cmd, registry as _registry_cmd; main.add_command(_token_cmd); main.add_command(_registry_cmd)

@@ -317,3 +317,83 @@ def apply_objection(case, decision, actor) -> EligibilityResult:
                           else "经复核，仍不满足资格条件：" + result.failing[0]["prompt"]),
          {"case": case.number, "eligible": result.eligible})
     return result
+
+
+# A whole year at once --------------------------------------------------------------------------
+def check_year(year: int, *, chunk: int = 4000, progress=None, actor_label: str = "cli") -> dict[str, int]:
+    """Re-run the four conditions for every application of ``year`` in chunks (one query per
+    registry per chunk, results written in bulk), e.g. after the registries were reloaded: "此项资格
+    条件贯穿积分落户全程". A result is stored only where it differs from the application's latest;
+    the insurance history is the one the engine reads (the employment claim's verified facts, else
+    the registry's rows). The caller commits. Returns counts."""
+    from sqlalchemy import func
+
+    from backoffice.applications.models import Applicant, IndicatorClaim
+    from backoffice.intake.models import RegistryRecord
+    from backoffice.synth import Bulk
+
+    session = db.session
+    ids = session.scalars(select(Application.id).where(Application.year == year).order_by(Application.id)).all()
+    bulk = Bulk(session)
+    next_id = (session.scalar(select(func.max(EligibilityResult.id))) or 0) + 1
+    counts = {"applications": len(ids), "eligible": 0, "refused": 0, "stored": 0}
+    now = utcnow()
+    for start in range(0, len(ids), chunk):
+        part = ids[start:start + chunk]
+        people = session.execute(select(Application.id, Applicant.id_number, Applicant.birth_date)
+                                 .join(Applicant, Applicant.id == Application.applicant_id)
+                                 .where(Application.id.in_(part))).all()
+        numbers = [p.id_number for p in people]
+        insurance = {a: (v or c) for a, v, c in session.execute(
+            select(IndicatorClaim.application_id, IndicatorClaim.verified, IndicatorClaim.claimed)
+            .where(IndicatorClaim.application_id.in_(part), IndicatorClaim.indicator == "employment"))}
+        records: dict[tuple[str, str], list[dict]] = {}
+        for dataset, number, data in session.execute(
+                select(RegistryRecord.dataset, RegistryRecord.id_number, RegistryRecord.data)
+                .where(RegistryRecord.dataset.in_(("residence_permits", "criminal_records", "social_insurance")),
+                       RegistryRecord.id_number.in_(numbers))):
+            records.setdefault((dataset, number), []).append(data)
+        latest_ids = select(func.max(EligibilityResult.id)).where(
+            EligibilityResult.application_id.in_(part)).group_by(EligibilityResult.application_id)
+        latest = {r.application_id: r for r in session.execute(
+            select(EligibilityResult.application_id, EligibilityResult.eligible, EligibilityResult.post,
+                   EligibilityResult.corrections, EligibilityResult.conditions)
+            .where(EligibilityResult.id.in_(latest_ids)))}
+        rows = []
+        for app_id, number, born in people:
+            before = latest.get(app_id)
+            history = (insurance.get(app_id) or {}).get("insurance")
+            if not history:
+                from verifiers.registry.adapters import InsuranceRecord
+
+                history = rules.insurance_history(
+                    InsuranceRecord(d["insurance_type"], d["from"], d["to"], tuple(d.get("back_paid") or ()), d["district"])
+                    for d in records.get(("social_insurance", number), ()))
+            facts = rules.Facts(
+                year=year, sex=sex_of(number), birth_date=born, post=before.post if before else None,
+                permits=tuple(rules.Permit(d["permit_no"], date.fromisoformat(d["applied_on"]), d["status"])
+                              for d in records.get(("residence_permits", number), ())),
+                insurance=history,
+                criminal_records=tuple(rules.CriminalRecord(d["source"], d["document_no"],
+                                                            date.fromisoformat(d["decided_on"]), d.get("summary") or "")
+                                       for d in records.get(("criminal_records", number), ())))
+            if before is not None and before.corrections:
+                facts = facts.with_corrections(before.corrections)
+            results = rules.evaluate(facts)
+            ok = rules.eligible(results)
+            counts["eligible" if ok else "refused"] += 1
+            conditions = [r.as_dict() for r in results]
+            if before is not None and before.eligible == ok and before.conditions == conditions:
+                continue
+            rows.append({"id": next_id, "application_id": app_id, "eligible": ok,
+                         "post": before.post if before else None, "conditions": conditions,
+                         "corrections": before.corrections if before else None, "case_id": None,
+                         "source": "local", "checked_at": now})
+            next_id += 1
+        bulk.insert(EligibilityResult, rows)
+        counts["stored"] += len(rows)
+        if progress is not None:
+            progress(len(part))
+    bulk.move_sequences(EligibilityResult)
+    record("eligibility.year_checked", "year", year, actor_label=actor_label, after=counts)
+    return counts
