@@ -284,6 +284,11 @@ def seed(year: int = 2021, applicants: int = 300, seed: int = 2021, today: date 
     files = ensure_demo_evidence(year, current_app.config["BACKOFFICE"].upload_dir)
     if files:
         summary.created["evidence files"] = files
+    from backoffice.eligibility.demo import seed_eligibility
+
+    eligibility_cases = seed_eligibility(year, today, current_app.config["BACKOFFICE"].upload_dir)
+    if eligibility_cases:
+        summary.created["eligibility cases"] = eligibility_cases
 
     # Each application's first snapshot (none again on a second run: nothing changed).
     scored = rescore_batch(seeded_ids, trigger="seed-demo", actor_label="seed-demo")

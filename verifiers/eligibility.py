@@ -466,3 +466,20 @@ def facts_from_registries(registries, *, id_number: str, sex: str, birth_date: d
         criminal_records=tuple(CriminalRecord(c.source, c.document_no, date.fromisoformat(c.decided_on), c.summary or "")
                                for c in crimes),
     )
+
+
+# 单位注册 by licence: the window's reasons ----------------------------------------------------
+LICENCE_REASONS: tuple[ObjectionReason, ...] = (
+    ObjectionReason("licence_accepted", "upheld", "证照核验无误，该单位在北京市行政区域内登记注册并已进行税务登记",
+                    "The licence checks out: a Beijing-registered, tax-registered unit"),
+    ObjectionReason("licence_unclear", "returned", "证照不清晰或不完整，请重新上传", "Licence illegible or incomplete"),
+    ObjectionReason("licence_not_beijing", "rejected", "该单位未在北京市行政区域内登记注册或已注销",
+                    "Not registered in Beijing, or deregistered"),
+    ObjectionReason("licence_no_tax", "rejected", "该单位在京未进行税务登记", "No tax registration in Beijing"),
+    ObjectionReason("licence_mismatch", "rejected", "证照中的统一社会信用代码或单位名称与填报不一致",
+                    "The licence's credit code or name differs from what was filed"),
+)
+
+
+def licence_reasons(outcome: str) -> tuple[ObjectionReason, ...]:
+    return tuple(r for r in LICENCE_REASONS if r.outcome == outcome)

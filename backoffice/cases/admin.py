@@ -234,6 +234,8 @@ def _number(view, context, model, name):
 
 
 def _applicant(view, context, model, name):
+    if model.application is None:  # a unit's licence case (单位注册) concerns no applicant
+        return "—"
     applicant = model.application.applicant
     return f"{applicant.name} {mask_resident_id(applicant.id_number)}"
 
@@ -426,7 +428,7 @@ class CaseView(ScopedModelView):
         def with_people(q):
             # Many-to-one joins: the applicant and the assignee arrive with the page's rows.
             return (
-                q.join(ReviewCase.application).join(Application.applicant).outerjoin(ReviewCase.assignee)
+                q.outerjoin(ReviewCase.application).outerjoin(Application.applicant).outerjoin(ReviewCase.assignee)
                 .options(contains_eager(ReviewCase.application).contains_eager(Application.applicant),
                          contains_eager(ReviewCase.assignee))
             )

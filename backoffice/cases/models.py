@@ -84,12 +84,15 @@ class ReviewCase(db.Model):
         CheckConstraint(
             "(status = 'closed') = (closed_at IS NOT NULL)", name="closed_at_iff_closed"
         ),
+        CheckConstraint("application_id IS NOT NULL OR kind = 'employer_registration'",
+                        name="application_unless_registration"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
     year: Mapped[int] = mapped_column(ForeignKey("years.year"), index=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    # None only for a unit's licence case (单位注册), which concerns no application.
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"), index=True)
     claim_id: Mapped[int | None] = mapped_column(ForeignKey("indicator_claims.id"), index=True)
     queue: Mapped[str] = mapped_column(String(16))
     kind: Mapped[CaseKind] = mapped_column(_enum(CaseKind))
@@ -109,7 +112,7 @@ class ReviewCase(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    application: Mapped[Application] = relationship()
+    application: Mapped[Application | None] = relationship()
     claim: Mapped[IndicatorClaim | None] = relationship()
     district: Mapped[District] = relationship()
     assignee: Mapped[Staff | None] = relationship()

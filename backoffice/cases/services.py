@@ -136,6 +136,10 @@ def reasons_for_case(case: ReviewCase, outcome: str):
         from verifiers.eligibility import objection_reasons
 
         return objection_reasons(outcome)
+    if case.kind == CaseKind.employer_registration:
+        from verifiers.eligibility import licence_reasons
+
+        return licence_reasons(outcome)
     return decision_reasons(outcome, case.review_type)
 
 
@@ -354,6 +358,10 @@ def _finalize(case: ReviewCase, decision: Decision, actor) -> None:
         from backoffice.eligibility.services import apply_objection
 
         apply_objection(case, decision, actor)
+    if case.kind == CaseKind.employer_registration and decision.outcome == Outcome.upheld:
+        from backoffice.eligibility.services import accept_licence
+
+        accept_licence(case, decision, actor)
     if claim is not None and decision.outcome in (Outcome.upheld, Outcome.corrected):
         before = {"verified": claim.verified, "verified_by_decision_id": claim.verified_by_decision_id}
         claim.verified = dict(decision.corrected_facts) if decision.outcome == Outcome.corrected else dict(claim.claimed)

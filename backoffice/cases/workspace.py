@@ -343,13 +343,18 @@ class CaseWorkspaceView(ProtectedView):
 
             eligibility = objection_panel(case, english)
             fact_fields = eligibility["fields"]
+        registration = None
+        if case.kind == CaseKind.employer_registration:
+            from backoffice.eligibility.views import registration_panel
+
+            registration = registration_panel(case)
         fact_values.update(facts_from_form(form or {}))
         reasons = {o.code: services.reasons_for_case(case, o.code) for o in OUTCOMES}
 
         countersign_verdict = can_countersign(user, pending) if pending is not None else None
         return self.render(
             "cases/workspace.html",
-            case=case, application=application, applicant=application.applicant, claim=claim,
+            case=case, application=application, applicant=application.applicant if application else None, claim=claim,
             indicator_label=INDICATOR_LABELS.get(indicator, "") if indicator else "",
             kind_label=CASE_KIND_LABELS.get(case.kind, case.kind),
             status_label=CASE_STATUS_LABELS.get(case.status, case.status),
@@ -376,7 +381,7 @@ class CaseWorkspaceView(ProtectedView):
             assignees=eligible_assignees(case) if user.role == Role.supervisor else [],
             # In the handbook's order (a JSONB breakdown does not keep its keys' order).
             indicator_labels={str(k.value): v for k, v in INDICATOR_LABELS.items()},
-            eligibility=eligibility,
+            eligibility=eligibility, registration=registration,
             english=english, t=text,
         )
 

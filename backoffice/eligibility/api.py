@@ -139,3 +139,50 @@ def create_objection():
     case = services.file_objection(application, condition=data["condition"], statement=data["statement"],
                                    today=today(), actor_label=client_label())
     return case_out(case), 201
+
+
+@bp.post("/employers/licence")
+@scoped("applications:write")
+@idempotent
+def upload_employer_licence():
+    """单位注册 by licence: multipart with uscc, name, district and one PDF ``licence``."""
+    from flask import request
+
+    from backoffice.cases.intake import Upload
+    from backoffice.eligibility.services import submit_licence
+
+    if request.mimetype != "multipart/form-data":
+        raise ApiError(415, "body.media_type", "请求体应为multipart/form-data，证照为一个PDF文件。",
+                       "The body must be multipart/form-data with one PDF licence.")
+    errors: list[FieldError] = []
+    values = {}
+    for key in request.form:
+        if key not in ("uscc", "name", "district"):
+            errors.append(FieldError(key, "unknown_field", "不认识的字段", "unknown field"))
+        else:
+            values[key] = (request.form.get(key) or "").strip()
+    for key in request.files:
+        if key != "licence":
+            errors.append(FieldError(f"files.{key}", "unknown_slot", "不认识的材料项", "unknown material slot"))
+        elif len(request.files.getlist(key)) > 1:
+            errors.append(FieldError("files.licence", "one_file", "请将所有凭证材料保存在一个PDF文件中",
+                                     "all documents in one PDF"))
+    uscc = values.get("uscc", "").upper()
+    problem = uscc_problem(uscc)
+    if problem:
+        errors.append(FieldError("uscc", "uscc", problem, "not a valid unified social credit code"))
+    if not 0 < len(values.get("name", "")) <= 200:
+        errors.append(FieldError("name", "required", "请填写单位名称", "the unit's name is required"))
+    district = intake_services._district(values["district"]) if values.get("district") else None
+    if district is None:
+        errors.append(FieldError("district", "district", "请选择积分落户业务办理区(一般为单位社保缴费区)",
+                                 "choose the business district"))
+    if "licence" not in request.files:
+        errors.append(FieldError("files.licence", "required", "请上传相关凭证材料（一个PDF文件，不超过1M）",
+                                 "upload the licence (one PDF of at most 1 MB)"))
+    if errors:
+        raise ApiError(422, "fields", "有字段不符合要求。", "Some fields are not valid.", errors)
+    part = request.files["licence"]
+    case = submit_licence(uscc=uscc, name=values["name"], district=district,
+                          licence=Upload(part.read(), part.filename), today=today(), actor_label=client_label())
+    return case_out(case), 201

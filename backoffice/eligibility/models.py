@@ -92,6 +92,26 @@ class EmployerFiling(db.Model):
     employer: Mapped[Employer] = relationship()
 
 
+class EmployerRegistration(db.Model):
+    """单位注册 by licence (第二篇 一 2): a unit the registries did not admit uploads its licence
+    (one PDF ≤ 1 MB containing its credit code); a case in its district's eligibility queue
+    accepts (the unit is registered) or refuses it with a reason."""
+
+    __tablename__ = "employer_registrations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("review_cases.id"), unique=True)
+    uscc: Mapped[str] = mapped_column(String(18), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
+    # Why the registries did not admit it (the prompt the unit saw).
+    refusal: Mapped[str | None] = mapped_column(Text)
+    employer_id: Mapped[int | None] = mapped_column(ForeignKey("employers.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    employer: Mapped[Employer | None] = relationship()
+
+
 @event.listens_for(EligibilityResult, "before_update")
 @event.listens_for(EmployerFiling, "before_update")
 def _refuse_update(_mapper, _connection, target):

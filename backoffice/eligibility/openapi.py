@@ -10,7 +10,17 @@ def extend(schemas: dict, paths: dict, h) -> None:
     obj, ref = h._obj, h._ref
     schemas["Case"]["properties"]["kind"]["enum"] = list(schemas["Case"]["properties"]["kind"]["enum"]) + [
         "eligibility_objection", "employer_registration"]
+    schemas["Case"]["properties"]["application_id"] = {
+        "type": ["integer", "null"], "description": "null for a unit's licence case (单位注册)"}
     schemas.update({
+        "LicenceForm": {
+            "type": "object", "required": ["uscc", "name", "district", "licence"], "additionalProperties": False,
+            "properties": {"uscc": h._USCC, "name": {"type": "string", "minLength": 1, "maxLength": 200},
+                           "district": {"type": "string", "minLength": 1, "maxLength": 32},
+                           "licence": {"type": "string", "contentMediaType": "application/pdf",
+                                       "description": "营业执照、事业单位法人证书、统一社会信用代码证书、社会团体法人登记证书"
+                                                      "等: one PDF of at most 1 MB containing the credit code"}},
+        },
         "EmployerRegister": obj({
             "uscc": h._USCC, "name": {"type": "string", "minLength": 1, "maxLength": 200},
             "district": {"type": "string", "minLength": 1, "maxLength": 32,
@@ -59,6 +69,12 @@ def extend(schemas: dict, paths: dict, h) -> None:
             "post": h._op("registerEmployer", "单位注册: a Beijing-registered, tax-registered unit", write,
                           {**h._ok("Employer", 201), **h._error_responses(*auth, 409, 415, 422)},
                           body=h._json_body("EmployerRegister"), post=True),
+        },
+        "/employers/licence": {
+            "post": h._op("uploadEmployerLicence", "单位注册 by licence when the registries do not admit the unit: "
+                          "a case in the district's eligibility queue", write,
+                          {**h._ok("Case", 201), **h._error_responses(*auth, 409, 413, 415, 422)},
+                          body=h._multipart("LicenceForm"), post=True),
         },
         "/employers/{uscc}": {
             "get": h._op("getEmployer", "A unit with its contact and filed changes", h._READ_APP,

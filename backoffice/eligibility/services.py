@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from backoffice.applications.models import Application
 from backoffice.audit.services import record
@@ -326,8 +326,6 @@ def check_year(year: int, *, chunk: int = 4000, progress=None, actor_label: str 
     条件贯穿积分落户全程". A result is stored only where it differs from the application's latest;
     the insurance history is the one the engine reads (the employment claim's verified facts, else
     the registry's rows). The caller commits. Returns counts."""
-    from sqlalchemy import func
-
     from backoffice.applications.models import Applicant, IndicatorClaim
     from backoffice.intake.models import RegistryRecord
     from backoffice.synth import Bulk
@@ -397,3 +395,85 @@ def check_year(year: int, *, chunk: int = 4000, progress=None, actor_label: str 
     bulk.move_sequences(EligibilityResult)
     record("eligibility.year_checked", "year", year, actor_label=actor_label, after=counts)
     return counts
+
+
+# 单位注册 by licence ---------------------------------------------------------------------------
+LICENCE_SLOT = "licence"
+
+
+def submit_licence(*, uscc: str, name: str, district, licence, today: date, actor_label: str,
+                   upload_dir: str | None = None):
+    """如用人单位符合申报要求仍不能进入系统，请上传相关证照凭证: one PDF of at most 1 MB containing the
+    unit's credit code becomes a 单位注册 case in the district's eligibility queue."""
+    from backoffice.applications.models import EvidenceFile
+    from backoffice.cases.intake import _due, _upload_dir
+    from backoffice.cases.models import OPEN_STATUSES, CaseKind, CaseStatus, ReviewCase
+    from backoffice.core.pdf import extract_text
+    from backoffice.eligibility.models import EmployerRegistration
+    from backoffice.reference.models import Year
+    from verifiers.routing import queue_for
+    from verifiers.uploads import UploadRejected, check_pdf, store
+
+    if db.session.scalar(select(Employer.id).where(Employer.uscc == uscc)) is not None:
+        raise IntakeRefused("employer.registered", "该单位已完成注册。", "This unit is already registered.")
+    if not rules.registered_in_beijing(uscc):
+        raise refuse_employer(uscc, rules.employer_problem(uscc, rules.TAX_REGISTERED))
+    pending = db.session.scalar(select(ReviewCase.number).join(EmployerRegistration, EmployerRegistration.case_id == ReviewCase.id)
+                                .where(EmployerRegistration.uscc == uscc, ReviewCase.status.in_(OPEN_STATUSES)))
+    if pending is not None:
+        raise IntakeRefused("employer.licence_open", f"该单位的注册凭证正在审核中（{pending}）。",
+                            f"This unit's licence is already under review ({pending}).")
+    try:
+        info = check_pdf(licence.data)
+    except UploadRejected as exc:
+        raise IntakeRefused(f"upload.{exc.rule}", exc.message_zh, exc.message_en, status=422,
+                            field=f"files.{LICENCE_SLOT}") from None
+    if uscc not in extract_text(licence.data).replace(" ", "").upper():
+        raise IntakeRefused("upload.no_uscc", "证照中必须含有统一社会信用代码：上传的PDF中未找到" + uscc + "。",
+                            f"The licence must show the unit's credit code; {uscc} is not in the PDF.",
+                            status=422, field=f"files.{LICENCE_SLOT}")
+    # The year under way (the latest whose application phase has begun), else the latest set up.
+    year = (db.session.scalar(select(func.max(Year.year)).where(Year.application_start <= today))
+            or db.session.scalar(select(func.max(Year.year))))
+    if year is None:
+        raise IntakeRefused("year.none", "尚未设置申报年度。", "No application year is set up.")
+    queue = queue_for(None, "employer_registration")
+    case = ReviewCase(number=f"new-{uscc}-{utcnow().timestamp():.0f}"[:32], year=year, application_id=None,
+                      claim_id=None, queue=queue, kind=CaseKind.employer_registration, review_type=None,
+                      reason_code=None, applicant_statement=f"{name}（{uscc}）", district_id=district.id,
+                      status=CaseStatus.open, received_on=today, due_date=_due(queue, today))
+    db.session.add(case)
+    db.session.flush()
+    case.number = f"{year}-{district.code}-{case.id:06d}"
+    stored = store(licence.data, _upload_dir(upload_dir))
+    db.session.add(EvidenceFile(case_id=case.id, material_slot=LICENCE_SLOT, sha256=stored.sha256, size=stored.size,
+                                pages=stored.pages, original_name=(licence.filename or "")[:255] or None))
+    registration = EmployerRegistration(case_id=case.id, uscc=uscc, name=name, district_id=district.id,
+                                        refusal=employer_refusal(uscc))
+    db.session.add(registration)
+    db.session.flush()
+    record("case.received", "review_case", case.id, district_id=district.id, actor_label=actor_label,
+           after={"number": case.number, "kind": "employer_registration", "queue": queue, "uscc": uscc,
+                  "sha256": info.sha256})
+    return case
+
+
+def registration_of(case):
+    from backoffice.eligibility.models import EmployerRegistration
+
+    return db.session.scalar(select(EmployerRegistration).where(EmployerRegistration.case_id == case.id))
+
+
+def accept_licence(case, decision, actor) -> Employer:
+    """The window accepted the licence: the unit is registered in the case's district."""
+    registration = registration_of(case)
+    employer = db.session.scalar(select(Employer).where(Employer.uscc == registration.uscc))
+    if employer is None:
+        employer = Employer(uscc=registration.uscc, name=registration.name, district_id=registration.district_id)
+        db.session.add(employer)
+        db.session.flush()
+        record("employer.created", "employer", employer.id, district_id=employer.district_id, actor=actor,
+               after={"uscc": employer.uscc, "name": employer.name, "case": case.number})
+    registration.employer_id = employer.id
+    db.session.flush()
+    return employer

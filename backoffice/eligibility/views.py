@@ -70,3 +70,18 @@ def objection_panel(case, english: bool = False) -> dict:
         "fields": objection_fields(case.reason_code),
         "describe": lambda facts: describe_corrections(case.reason_code, facts),
     }
+
+
+def registration_panel(case) -> dict:
+    from backoffice.eligibility.services import registration_of
+    from backoffice.reference.models import District
+    from backoffice.extensions import db
+
+    r = registration_of(case)
+    return {
+        "uscc": r.uscc, "name": r.name, "district": db.session.get(District, r.district_id).name,
+        "division": rules.division_code(r.uscc), "refusal": r.refusal,
+        "employer": r.employer.name if r.employer else None,
+        "requirement": "证照中必须含有统一社会信用代码,可以是:" + "、".join(rules.LICENCE_KINDS) + "等单位证照。",
+        "prompt": rules.EMPLOYER_REFUSAL,
+    }

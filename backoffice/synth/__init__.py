@@ -201,11 +201,11 @@ def eligibility_records(rng: random.Random, year: int, id_number: str) -> list[t
     else:
         applied = None
     if applied is not None:
-        number = f"京居{applied.year}{id_number[-8:]}"
+        number = f"京居{applied.year}{id_number}"
         rows.append(("residence_permits", number, {"permit_no": number, "id_number": id_number,
                                                    "applied_on": applied.isoformat(), "status": "有效"}))
     if rng.random() < 0.002:
-        document = f"({year - 1 - rng.randint(0, 8)})京{rng.randint(101, 117):04d}刑初{rng.randint(1, 9999)}号-{id_number[-4:]}"
+        document = f"({year - 1 - rng.randint(0, 8)})京{rng.randint(101, 117):04d}刑初{rng.randint(1, 9999)}号-{id_number}"
         rows.append(("criminal_records", document, {
             "id_number": id_number, "source": "judgment", "document_no": document,
             "decided_on": date(year - 2, rng.randint(1, 12), rng.randint(1, 28)).isoformat(), "summary": "盗窃罪"}))

@@ -479,8 +479,8 @@ def _case_list(scope: Scope, key: str, title: str, where, note: str, limit: int 
                Applicant.id_number, ReviewCase.received_on, ReviewCase.due_date, ReviewCase.status,
                assignee.full_name, escalated)
         .join(District, District.id == ReviewCase.district_id)
-        .join(Application, Application.id == ReviewCase.application_id)
-        .join(Applicant, Applicant.id == Application.applicant_id)
+        .outerjoin(Application, Application.id == ReviewCase.application_id)
+        .outerjoin(Applicant, Applicant.id == Application.applicant_id)
         .outerjoin(assignee, assignee.id == ReviewCase.assignee_id)
         .where(base)
         .order_by(ReviewCase.due_date, ReviewCase.id)
@@ -492,7 +492,8 @@ def _case_list(scope: Scope, key: str, title: str, where, note: str, limit: int 
     for cid, version, number, code, district, name, id_number, received, due, status, assignee_name, esc in _run(stmt):
         ids.append(cid)
         versions.append(version)
-        rows.append([number, labels[code], district, f"{name} {mask_resident_id(id_number)}", received, due,
+        rows.append([number, labels[code], district, f"{name} {mask_resident_id(id_number)}" if id_number else "—",
+                     received, due,
                      working_days_between(due, scope.today), CASE_STATUS_LABELS[CaseStatus(status)],
                      assignee_name or nobody, esc])
     return Table(

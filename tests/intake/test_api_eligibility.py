@@ -266,3 +266,83 @@ def test_an_objection_overturns_a_refusal_with_a_countersign(api, year_in, perso
     rows = db.session.scalars(select(EligibilityResult).where(EligibilityResult.application_id == app_id)
                               .order_by(EligibilityResult.id)).all()
     assert [r.eligible for r in rows] == [False, True] and rows[1].case_id == case.id
+
+
+# 单位注册 by licence -------------------------------------------------------------------------
+def _licence(uscc: str, name: str = "北京新注册科技有限公司") -> bytes:
+    from backoffice.core.pdf import Document, render
+
+    return render(Document(title="营业执照", paragraphs=[f"统一社会信用代码 {uscc}", f"名称 {name}",
+                                                          "住所 北京市朝阳区测试路1号"]))
+
+
+def _upload(api, uscc, pdf: bytes, name="北京新注册科技有限公司", district="朝阳区"):
+    import io
+
+    return api.post("/employers/licence", data={"uscc": uscc, "name": name, "district": district,
+                                               "licence": (io.BytesIO(pdf), "营业执照.pdf")},
+                    headers={"Content-Type": "multipart/form-data"})
+
+
+NEW_UNIT = "91110105MA0000005X"  # Beijing, unknown to the tax-registration dataset
+
+
+def test_a_unit_the_registries_refuse_uploads_its_licence_and_the_window_accepts_it(api, year_in, district, make,
+                                                                                  client_for):
+    from verifiers.identifiers import uscc_check_char
+
+    unit = NEW_UNIT[:17] + uscc_check_char(NEW_UNIT[:17])
+    year_in("application")
+    refused = api.post("/employers", json={"uscc": unit, "name": "北京新注册科技有限公司", "district": "朝阳区"})
+    assert refused.status_code == 409 and "未查询到该单位在京的税务登记" in refused.get_json()["error"]["message_zh"]
+    # The licence must show the credit code, in one PDF of at most 1 MB; a Shanghai code is refused.
+    wrong = _upload(api, unit, _licence(EMPLOYER_USCC))
+    assert wrong.status_code == 422 and wrong.get_json()["error"]["fields"][0]["path"] == "files.licence"
+    assert "证照中必须含有统一社会信用代码" in wrong.get_json()["error"]["message_zh"]
+    assert _upload(api, unit, b"%PDF-1.4 " + b"x" * (1024 * 1024 + 1) + b"%%EOF").status_code in (413, 422)
+    shanghai = _upload(api, SHANGHAI, _licence(SHANGHAI))
+    assert shanghai.status_code == 409 and "310115" in shanghai.get_json()["error"]["message_zh"]
+    made = _upload(api, unit, _licence(unit))
+    assert made.status_code == 201, made.get_json()
+    case_out = made.get_json()
+    assert case_out["kind"] == "employer_registration" and case_out["queue"] == "eligibility"
+    assert case_out["application_id"] is None and case_out["evidence"][0]["slot"] == "licence"
+
+    case = db.session.scalar(select(ReviewCase).where(ReviewCase.number == case_out["number"]))
+    reviewer = make.staff("reviewer", "朝阳区")
+    db.session.commit()
+    window = client_for(reviewer)
+    worklist = window.get("/admin/queue_eligibility/").get_data(as_text=True)
+    assert case.number in worklist and "单位注册" in worklist
+    page = _page(window, case.id)
+    assert 'data-testid="employer-registration"' in page and unit in page and "北京新注册科技有限公司" in page
+    assert "未查询到该单位在京的税务登记" in page
+    assert _post(window, case.id, "claim").status_code == 302
+    response = _post(window, case.id, "decide", outcome="upheld", reason_code="licence_accepted",
+                     note="营业执照与税务登记证明核验无误")
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    db.session.expire_all()
+    assert case.status == CaseStatus.closed  # no score changes: no countersign
+    employer = db.session.scalar(select(Employer).where(Employer.uscc == unit))
+    assert employer is not None and employer.district.name == "朝阳区"
+    assert api.get(f"/cases/{case.number}").get_json()["decision"]["outcome"] == "upheld"
+
+
+def test_the_window_refuses_a_licence_with_a_reason(api, year_in, district, make, client_for):
+    from verifiers.identifiers import uscc_check_char
+
+    unit = "91110105MA0000006" + uscc_check_char("91110105MA0000006")
+    year_in("application")
+    case_out = _upload(api, unit, _licence(unit)).get_json()
+    case = db.session.scalar(select(ReviewCase).where(ReviewCase.number == case_out["number"]))
+    reviewer = make.staff("reviewer", "朝阳区")
+    db.session.commit()
+    window = client_for(reviewer)
+    _post(window, case.id, "claim")
+    assert _post(window, case.id, "decide", outcome="rejected", reason_code="licence_no_tax",
+                 note="无在京税务登记").status_code == 302
+    db.session.expire_all()
+    assert case.status == CaseStatus.closed
+    assert db.session.scalar(select(Employer).where(Employer.uscc == unit)) is None
+    decision = api.get(f"/cases/{case.number}").get_json()["decision"]
+    assert decision["outcome"] == "rejected" and decision["note"] == "无在京税务登记"

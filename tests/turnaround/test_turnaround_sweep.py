@@ -41,6 +41,7 @@ def test_sweep_records_the_backlog_of_each_district_and_queue(world, today):
     assert _backlog(world.today, own) == {
         "housing": (2, 1, 1, 0), "education": (1, 0, 0, 1), "appeals": (1, 0, 0, 0),
         "awards": (0, 0, 0, 0), "tax": (0, 0, 0, 0), "settlement": (0, 0, 0, 0), "tips": (0, 0, 0, 0),
+        "eligibility": (0, 0, 0, 0),
     }
     assert _backlog(world.today, other)["housing"] == (1, 1, 0, 0)
     # Every district gets its rows, zeros included: a day the sweep ran is told from one it did not.
