@@ -251,7 +251,9 @@ def case_reason_text(case) -> str:
     from verifiers.eligibility import CONDITION_CODES, condition
 
     if code in CONDITION_CODES:
-        return "资格条件：" + condition(code).title[2:]
+        return "资格异议 · 资格条件：" + condition(code).title[2:]
+    if getattr(case.kind, "value", case.kind) == "employer_registration":
+        return "单位注册：" + (case.applicant_statement or "")
     return code or ""
 
 

@@ -47,10 +47,19 @@ def latest_result(application: Application) -> EligibilityResult | None:
 
 
 def facts_for(application: Application, post: str | None, registries=None) -> rules.Facts:
+    """The registries' facts; the insurance history is the one the engine reads — the employment
+    claim's verified facts when it has them, else the social-insurance registry's rows."""
+    from dataclasses import replace
+
     applicant = application.applicant
-    return rules.facts_from_registries(registries or _registries(), id_number=applicant.id_number,
-                                       sex=sex_of(applicant.id_number), birth_date=applicant.birth_date,
-                                       year=application.year, post=post)
+    facts = rules.facts_from_registries(registries or _registries(), id_number=applicant.id_number,
+                                        sex=sex_of(applicant.id_number), birth_date=applicant.birth_date,
+                                        year=application.year, post=post)
+    verified = next((c.verified for c in application.claims
+                     if c.indicator.value == "employment" and c.verified and c.verified.get("insurance")), None)
+    if verified:
+        facts = replace(facts, insurance=verified["insurance"])
+    return facts
 
 
 def check_application(application: Application, *, post: str | None = None, registries=None,
@@ -325,7 +334,7 @@ def check_year(year: int, *, chunk: int = 4000, progress=None, actor_label: str 
     registry per chunk, results written in bulk), e.g. after the registries were reloaded: "此项资格
     条件贯穿积分落户全程". A result is stored only where it differs from the application's latest;
     the insurance history is the one the engine reads (the employment claim's verified facts, else
-    the registry's rows). The caller commits. Returns counts."""
+    the registry's rows) — as ``facts_for``. The caller commits. Returns counts."""
     from backoffice.applications.models import Applicant, IndicatorClaim
     from backoffice.intake.models import RegistryRecord
     from backoffice.synth import Bulk
@@ -342,8 +351,8 @@ def check_year(year: int, *, chunk: int = 4000, progress=None, actor_label: str 
                                  .join(Applicant, Applicant.id == Application.applicant_id)
                                  .where(Application.id.in_(part))).all()
         numbers = [p.id_number for p in people]
-        insurance = {a: (v or c) for a, v, c in session.execute(
-            select(IndicatorClaim.application_id, IndicatorClaim.verified, IndicatorClaim.claimed)
+        insurance = {a: v for a, v in session.execute(
+            select(IndicatorClaim.application_id, IndicatorClaim.verified)
             .where(IndicatorClaim.application_id.in_(part), IndicatorClaim.indicator == "employment"))}
         records: dict[tuple[str, str], list[dict]] = {}
         for dataset, number, data in session.execute(
