@@ -300,6 +300,8 @@ class CaseWorkspaceView(ProtectedView):
             "files": [f for f in files if f.material_slot == r.code],
         } for r in rows]
         slot_labels = {r.code: (r.label_en if english else r.label_zh) for r in rows}
+        if case.kind == CaseKind.employer_registration:
+            slot_labels["licence"] = text("单位证照（营业执照等）", "Unit licence")
         evidence = [{
             "id": f.id,
             "slot": f.material_slot,

@@ -7,6 +7,7 @@ against it, so the document cannot silently drift from the code.
 from __future__ import annotations
 
 import copy
+import sys
 
 from verifiers.indicators import INDICATOR_CODES
 from verifiers.materials import REVIEW_TYPE_CODES, REVIEW_TYPES
@@ -329,7 +330,7 @@ PATHS: dict[str, dict] = {
 
 from backoffice.eligibility.openapi import extend as _eligibility  # noqa: E402 (uses the helpers above)
 
-_eligibility(SCHEMAS, PATHS, __import__(__name__, fromlist=["_op"]))
+_eligibility(SCHEMAS, PATHS, sys.modules[__name__])
 
 DOCUMENT: dict = {
     "openapi": "3.1.0",
