@@ -343,7 +343,8 @@ def check_year(year: int, *, chunk: int = 4000, progress=None, actor_label: str 
     ids = session.scalars(select(Application.id).where(Application.year == year).order_by(Application.id)).all()
     bulk = Bulk(session)
     next_id = (session.scalar(select(func.max(EligibilityResult.id))) or 0) + 1
-    counts = {"applications": len(ids), "eligible": 0, "refused": 0, "stored": 0}
+    counts = {"applications": len(ids), "eligible": 0, "refused": 0, "stored": 0, "lost": 0}
+    lost: list[tuple[int, list[str]]] = []
     now = utcnow()
     for start in range(0, len(ids), chunk):
         part = ids[start:start + chunk]
@@ -392,6 +393,8 @@ def check_year(year: int, *, chunk: int = 4000, progress=None, actor_label: str 
             conditions = [r.as_dict() for r in results]
             if before is not None and before.eligible == ok and before.conditions == conditions:
                 continue
+            if before is not None and before.eligible and not ok:
+                lost.append((app_id, [r.code for r in results if not r.passed]))
             rows.append({"id": next_id, "application_id": app_id, "eligible": ok,
                          "post": before.post if before else None, "conditions": conditions,
                          "corrections": before.corrections if before else None, "case_id": None,
@@ -402,6 +405,11 @@ def check_year(year: int, *, chunk: int = 4000, progress=None, actor_label: str 
         if progress is not None:
             progress(len(part))
     bulk.move_sequences(EligibilityResult)
+    # "此项资格条件贯穿积分落户全程": an application that met the conditions and no longer does is
+    # named in the audit trail (the announcement and settlement work revoke or stop it from there).
+    for app_id, codes in lost:
+        record("eligibility.lost", "application", app_id, actor_label=actor_label, after={"failing": codes})
+    counts["lost"] = len(lost)
     record("eligibility.year_checked", "year", year, actor_label=actor_label, after=counts)
     return counts
 
