@@ -346,3 +346,15 @@ def test_the_window_refuses_a_licence_with_a_reason(api, year_in, district, make
     assert db.session.scalar(select(Employer).where(Employer.uscc == unit)) is None
     decision = api.get(f"/cases/{case.number}").get_json()["decision"]
     assert decision["outcome"] == "rejected" and decision["note"] == "无在京税务登记"
+
+
+def test_a_barred_unit_is_refused(api, year_in, district, monkeypatch):
+    """An employer barred for fraud (第五篇) takes no part: registration and applications are refused."""
+    from backoffice.eligibility import services
+
+    year_in("application")
+    monkeypatch.setattr(services, "is_barred", lambda uscc, year=None: uscc == EMPLOYER_USCC)
+    refused = api.post("/applications", json=application_body())
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "employer.not_eligible"
+    assert "被限制参加积分落户申报" in refused.get_json()["error"]["message_zh"]
+    assert _applications() == 0
