@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from backoffice.security import init_security
 import backoffice.announcement.api  # noqa: F401  (GET /events joins the API blueprint before init_api registers it)
+import backoffice.eligibility.api  # noqa: F401  (units, links and objections join the API blueprint)
 import backoffice.settlement.api  # noqa: F401  (its routes join the API blueprint before init_api registers it)
 from backoffice.calendar.services import install as install_calendar
 from backoffice.admin.setup import init_admin

@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from backoffice import cliapp
 from backoffice.announcement.cli import announce as _announce_cmd, qualify as _qualify_cmd, tips as _tips_cmd
 from backoffice.calendar.cli import calendar as _calendar_cmd
+from backoffice.eligibility.cli import eligibility as _eligibility_cmd
 from backoffice.calendar.services import seed_from_package
 from backoffice.settlement.cli import settlement as _settlement_cmd
 from backoffice.demo import DEMO_PASSWORD, seed as load_demo
@@ -127,3 +128,4 @@ main.add_command(_settlement_cmd)  # settlement (第五篇 二)
 main.add_command(_announce_cmd)  # the announcement (第五篇 一): publish, qualify, tips
 main.add_command(_qualify_cmd)
 main.add_command(_tips_cmd)
+main.add_command(_eligibility_cmd)  # eligibility (第一篇): re-check a year

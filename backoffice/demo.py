@@ -39,6 +39,7 @@ from verifiers.reasons import reason
 from verifiers.routing import queue_for
 from backoffice.settlement.demo import seed_settlement
 from backoffice.announcement.demo import seed_announcement
+from backoffice.eligibility.demo import seed_eligibility
 
 DEMO_PASSWORD = "demo-password-2021"
 DEMO_DISTRICTS = ("朝阳区", "海淀区", "东城区", "西城区", "丰台区", "通州区", "大兴区", "昌平区")
@@ -288,6 +289,10 @@ def seed(year: int = 2021, applicants: int = 300, seed: int = 2021, today: date 
     files = ensure_demo_evidence(year, current_app.config["BACKOFFICE"].upload_dir)
     if files:
         summary.created["evidence files"] = files
+
+    eligibility_cases = seed_eligibility(year, today, current_app.config["BACKOFFICE"].upload_dir)
+    if eligibility_cases:
+        summary.created["eligibility cases"] = eligibility_cases
 
     # Settlement cases, for qualified applicants of earlier years only (backoffice/settlement/demo.py).
 

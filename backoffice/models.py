@@ -7,6 +7,7 @@ from backoffice.cases import models as _cases  # noqa: F401
 from backoffice.intake import models as _intake  # noqa: F401
 from backoffice.notices import models as _notices  # noqa: F401
 from backoffice.core.db import Base
+from backoffice.eligibility import models as _eligibility  # noqa: F401
 from backoffice.feed import models as _feed  # noqa: F401
 from backoffice.outbox import models as _outbox  # noqa: F401
 from backoffice.reference import models as _reference  # noqa: F401

@@ -74,7 +74,8 @@ def world(app, make, settings):
 # Endpoints whose rows belong to no district (reference data, accounts, the outbox).
 CITY_ENDPOINTS = {"districts": "reference", "years": "reference", "staff": "staff", "outbox": "outbox",
                   "calendar": "calendar"}
-QUEUES_WITHOUT_ROWS = {"queue_education", "queue_awards", "queue_tax", "queue_appeals", "queue_settlement"}
+QUEUES_WITHOUT_ROWS = {"queue_education", "queue_awards", "queue_tax", "queue_appeals", "queue_settlement",
+                       "queue_eligibility"}
 
 USERS = [
     ("reviewer", OWN),

@@ -10,7 +10,10 @@ The district windows split their work by indicator type (DESIGN.md, Queues):
 * an 异议申诉 (``appeal``) of any of the nine indicators (第四篇) goes to appeals;
 * settlement materials of admitted applicants (第五篇 二) go to settlement;
 * a 举报 (``tip``) received during the announcement goes to tips, which only
-  city-level staff (市人社局) work.
+  city-level staff (市人社局) work;
+* an objection to an eligibility refusal (资格异议, 第一篇/第二篇 二 2: "对提示原因有异议的，可向所在区
+  积分落户服务窗口提出") and an employer's licence upload (单位注册, 第二篇 一 2) go to the
+  district's eligibility queue; neither names an indicator.
 
 Pure data: no Flask, SQLAlchemy or RQ.
 """
@@ -48,6 +51,7 @@ QUEUES: tuple[Queue, ...] = (
     Queue("appeals", "异议申诉", "Appeals"),
     Queue("settlement", "落户材料", "Settlement materials"),
     Queue("tips", "举报", "Tips (reports)", city_only=True),
+    Queue("eligibility", "资格异议与单位注册", "Eligibility objections and employer registration"),
 )
 QUEUE_CODES: tuple[str, ...] = tuple(q.code for q in QUEUES)
 
@@ -56,6 +60,8 @@ KINDS: dict[str, str] = {
     "appeal": "异议申诉",
     "settlement": "落户办理",
     "tip": "举报",
+    "eligibility_objection": "资格异议",
+    "employer_registration": "单位注册",
 }
 
 # 复查: indicator -> queue. An indicator missing here has no 复查 in the handbook.
@@ -72,6 +78,8 @@ _KIND_QUEUES: dict[str, str] = {
     "appeal": "appeals",
     "settlement": "settlement",
     "tip": "tips",
+    "eligibility_objection": "eligibility",
+    "employer_registration": "eligibility",
 }
 
 # An appeal is always of one indicator (第四篇: 选择要申诉的指标类型); settlement

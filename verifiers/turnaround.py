@@ -24,6 +24,7 @@ DUE_WORKING_DAYS: dict[str, int] = {
     "appeals": 10,
     "settlement": 10,
     "tips": 10,
+    "eligibility": 10,
 }
 
 # A case is "due soon" when its due date is at most this many working days ahead.

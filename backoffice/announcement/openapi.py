@@ -54,7 +54,7 @@ def extend(m) -> None:
     }, required=("events", "next_cursor"))
     params = [
         {"name": "after", "in": "query", "required": False,
-         "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+         "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},  # the app-wide query range
          "description": "the last cursor read (0 or absent: from the beginning)"},
         {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
     ]

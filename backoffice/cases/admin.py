@@ -42,6 +42,7 @@ from verifiers.indicators import INDICATOR_CODES
 from verifiers.reasons import REASON_CODES, REASONS, reason as registry_reason
 from verifiers.routing import QUEUES, REVIEW_QUEUES, queue as routing_queue
 from verifiers.turnaround import DUE_SOON_WORKING_DAYS
+from verifiers.eligibility import CONDITION_CODES, condition
 
 # The list's count stops this many pages past the page shown.
 COUNT_LOOKAHEAD_PAGES = 10
@@ -232,6 +233,8 @@ def _number(view, context, model, name):
 
 
 def _applicant(view, context, model, name):
+    if model.application is None:  # a unit's licence case (单位注册) concerns no applicant
+        return "—"
     applicant = model.application.applicant
     return f"{applicant.name} {mask_resident_id(applicant.id_number)}"
 
@@ -244,6 +247,11 @@ def case_reason_text(case) -> str:
         return f"{INDICATOR_LABELS[r.indicator]}：{r.text(year=case.year, tax_year=case.year - 1)}"
     if code in INDICATOR_CODES:
         return INDICATOR_LABELS[code]
+
+    if code in CONDITION_CODES:
+        return "资格异议 · 资格条件：" + condition(code).title[2:]
+    if getattr(case.kind, "value", case.kind) == "employer_registration":
+        return "单位注册：" + (case.applicant_statement or "")
     return code or ""
 
 
@@ -425,7 +433,7 @@ class CaseView(ScopedModelView):
         def with_people(q):
             # Many-to-one joins: the applicant and the assignee arrive with the page's rows.
             return (
-                q.join(ReviewCase.application).join(Application.applicant).outerjoin(ReviewCase.assignee)
+                q.outerjoin(ReviewCase.application).outerjoin(Application.applicant).outerjoin(ReviewCase.assignee)
                 .options(contains_eager(ReviewCase.application).contains_eager(Application.applicant),
                          contains_eager(ReviewCase.assignee))
             )

@@ -14,7 +14,7 @@ from backoffice.reference.models import District
 from backoffice.staff.models import Staff
 from verifiers.reasons import OUTCOMES
 
-QUEUE_CODES = ("housing", "education", "awards", "tax", "appeals", "settlement", "tips")
+QUEUE_CODES = ("housing", "education", "awards", "tax", "appeals", "settlement", "tips", "eligibility")
 
 
 class CaseKind(str, enum.Enum):
@@ -22,6 +22,8 @@ class CaseKind(str, enum.Enum):
     appeal = "appeal"  # 异议申诉 in the result-query phase
     settlement = "settlement"  # 落户办理材料
     tip = "tip"  # 举报 during the announcement
+    eligibility_objection = "eligibility_objection"  # 资格异议 of an eligibility refusal (第一篇)
+    employer_registration = "employer_registration"  # 单位注册: an employer's licence upload (第二篇)
 
 
 class CaseStatus(str, enum.Enum):
@@ -44,6 +46,8 @@ CASE_KIND_LABELS = {
     CaseKind.appeal: "异议申诉",
     CaseKind.settlement: "落户材料审核",
     CaseKind.tip: "举报核查",
+    CaseKind.eligibility_objection: "资格异议",
+    CaseKind.employer_registration: "单位注册",
 }
 CASE_STATUS_LABELS = {
     CaseStatus.open: "待领取",
@@ -80,12 +84,15 @@ class ReviewCase(db.Model):
         CheckConstraint(
             "(status = 'closed') = (closed_at IS NOT NULL)", name="closed_at_iff_closed"
         ),
+        CheckConstraint("application_id IS NOT NULL OR kind = 'employer_registration'",
+                        name="application_unless_registration"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
     year: Mapped[int] = mapped_column(ForeignKey("years.year"), index=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    # None only for a unit's licence case (单位注册), which concerns no application.
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"), index=True)
     claim_id: Mapped[int | None] = mapped_column(ForeignKey("indicator_claims.id"), index=True)
     queue: Mapped[str] = mapped_column(String(16))
     kind: Mapped[CaseKind] = mapped_column(_enum(CaseKind))
@@ -107,7 +114,7 @@ class ReviewCase(db.Model):
     # The intake API client that opened it (None: staff, demo or synth).
     created_by_client_id: Mapped[int | None] = mapped_column(ForeignKey("api_clients.id"))
 
-    application: Mapped[Application] = relationship()
+    application: Mapped[Application | None] = relationship()
     claim: Mapped[IndicatorClaim | None] = relationship()
     district: Mapped[District] = relationship()
     assignee: Mapped[Staff | None] = relationship()

@@ -31,7 +31,7 @@ from backoffice.applications.models import EvidenceFile
 from backoffice.audit.models import AuditEvent
 from backoffice.audit.services import record
 from backoffice.cases import facts as facts_module
-from backoffice.cases.models import CASE_STATUS_LABELS, CaseStatus, Countersignature, Decision, Outcome, ReviewCase
+from backoffice.cases.models import CASE_STATUS_LABELS, CaseKind, CaseStatus, Countersignature, Decision, Outcome, ReviewCase
 from backoffice.core.db import utcnow
 from backoffice.extensions import db
 from backoffice.notices.services import notify_decision
@@ -54,6 +54,11 @@ from verifiers.reasons import (  # one derivation for intake and checklist
 )
 from backoffice.cases.models import CASE_KIND_LABELS, OUTCOME_LABELS
 from backoffice.feed.services import emit
+from verifiers.eligibility import objection_reasons
+from verifiers.eligibility import licence_reasons
+from backoffice.eligibility.services import parse_corrections
+from backoffice.eligibility.services import apply_objection
+from backoffice.eligibility.services import accept_licence
 
 CHECKLIST_STATES = ("present", "acceptable", "problem")
 CHECKLIST_STATE_LABELS = {
@@ -153,12 +158,21 @@ def checklist_rows(case: ReviewCase):
 
 
 def reasons_for_case(case: ReviewCase, outcome: str):
+    if case.kind == CaseKind.eligibility_objection:
+
+        return objection_reasons(outcome)
+    if case.kind == CaseKind.employer_registration:
+
+        return licence_reasons(outcome)
     return decision_reasons(outcome, case.review_type)
 
 
 def _changes_score(case: ReviewCase, outcome: str) -> bool:
     """Corrected facts change a score; so does upholding a claim that does not count yet
     (an invalid registry result) or whose verified facts differ from the claim as filed."""
+    if case.kind == CaseKind.eligibility_objection:
+        # Deciding an objection in the applicant's favour re-runs eligibility: four eyes.
+        return outcome in (Outcome.upheld.value, Outcome.corrected.value)
     claim = case.claim
     if claim is None:
         return False
@@ -350,7 +364,11 @@ def decide(case: ReviewCase, *, actor, outcome: str, reason_code: str, note: str
     errors.update(checklist_errors)
 
     facts = None
-    if outcome == Outcome.corrected.value:
+    if outcome == Outcome.corrected.value and case.kind == CaseKind.eligibility_objection:
+
+        facts, fact_errors = parse_corrections(case.reason_code, corrected_facts or {})
+        errors.update({f"facts.{k}": v for k, v in fact_errors.items()})
+    elif outcome == Outcome.corrected.value:
         if case.claim is None:
             errors["outcome"] = "该案件没有可更正的指标 / this case has no claim to correct"
         else:
@@ -410,6 +428,12 @@ def _finalize(case: ReviewCase, decision: Decision, actor) -> None:
     """The final decision: supersede the claim's verified facts, request rescoring (outbox,
     same transaction), close the case. A rejection leaves the registry result standing."""
     claim = case.claim
+    if case.kind == CaseKind.eligibility_objection and decision.outcome == Outcome.corrected:
+
+        apply_objection(case, decision, actor)
+    if case.kind == CaseKind.employer_registration and decision.outcome == Outcome.upheld:
+
+        accept_licence(case, decision, actor)
     if claim is not None and decision.outcome in (Outcome.upheld, Outcome.corrected):
         before = {"verified": claim.verified, "verified_by_decision_id": claim.verified_by_decision_id}
         claim.verified = dict(decision.corrected_facts) if decision.outcome == Outcome.corrected else dict(claim.claimed)
@@ -422,13 +446,14 @@ def _finalize(case: ReviewCase, decision: Decision, actor) -> None:
     case.closed_at = utcnow()
     _flush()
     _tell_applicant(case, decision)
-    notify_decision(case, decision, actor=actor)  # the result notice (告知书) and its delivery, same transaction
+    if case.application_id is not None:  # a unit's licence case (单位注册) has no applicant to tell
+        notify_decision(case, decision, actor=actor)  # the result notice (告知书) and its delivery, same transaction
 
 
 def _tell_applicant(case: ReviewCase, decision: Decision) -> None:
     """The applicants' events feed (GET /api/v1/events): the case's result, in words."""
 
-    if case.kind.value == "tip":  # tips are the investigators' work, not told this way
+    if case.kind.value == "tip" or case.application is None:  # tips: the investigators'; 单位注册: no applicant
         return
     emit(case.application, "case.decided",
          f"您的{CASE_KIND_LABELS[case.kind]}（案件编号{case.number}）已办结：{OUTCOME_LABELS[decision.outcome]}。"

@@ -25,7 +25,7 @@ from backoffice.applications.score_views import breakdown_rows
 from backoffice.audit.models import AuditEvent
 from backoffice.cases import due, facts as facts_module, services
 from backoffice.cases.admin import case_reason_text, forget_queue_counts
-from backoffice.cases.models import CASE_KIND_LABELS, CASE_STATUS_LABELS, CaseStatus, ReviewCase
+from backoffice.cases.models import CASE_KIND_LABELS, CASE_STATUS_LABELS, CaseKind, CaseStatus, ReviewCase
 from backoffice.extensions import db
 from backoffice.i18n import is_english, text
 from backoffice.notices.views import notices_for_workspace
@@ -47,6 +47,10 @@ from verifiers.materials import review_type as materials_review_type
 from verifiers.reasons import OUTCOMES, REASON_CODES, decision_reason, reason as registry_reason
 from backoffice.security.urls import same_site_path
 from backoffice.security.refusals import record_refusal
+from backoffice.eligibility.views import describe_corrections
+from verifiers.eligibility import OBJECTION_REASONS
+from backoffice.eligibility.views import objection_panel
+from backoffice.eligibility.views import registration_panel
 
 CHECKLIST_STATES = services.CHECKLIST_STATES
 
@@ -64,7 +68,10 @@ def _decision_reason_label(code: str) -> str:
     try:
         d = decision_reason(code)
     except KeyError:
-        return code
+
+        d = next((r for r in OBJECTION_REASONS if r.code == code), None)
+        if d is None:
+            return code
     return d.label_en if is_english() else d.label_zh
 
 
@@ -95,6 +102,11 @@ def eligible_assignees(case: ReviewCase) -> list[Staff]:
     return [s for s in candidates if can_be_assigned(s, case)]
 
 
+def _has_settlement(case: ReviewCase) -> bool:
+    """A settlement case with its settlement record is worked in backoffice/settlement."""
+    return db.session.scalar(select(SettlementCase.id).where(SettlementCase.case_id == case.id)) is not None
+
+
 class CaseWorkspaceView(ProtectedView):
     def is_visible(self) -> bool:
         return False
@@ -111,7 +123,7 @@ class CaseWorkspaceView(ProtectedView):
 
                 record_refusal("review_case", case.id, target_district_id=case.district_id)
             abort(404)
-        if case.queue == "settlement" and request.method == "POST" and db.session.get(SettlementCase, case.id):
+        if case.queue == "settlement" and request.method == "POST" and _has_settlement(case):
             abort(404)  # settlement cases are worked in backoffice/settlement (two levels, letters)
         return case
 
@@ -129,7 +141,7 @@ class CaseWorkspaceView(ProtectedView):
     @expose("/<int:case_id>/")
     def workspace(self, case_id: int):
         case = self._case(case_id)
-        if case.queue == "settlement" and db.session.get(SettlementCase, case.id) is not None:
+        if case.queue == "settlement" and _has_settlement(case):
             # Its checklist, review and approval: backoffice/settlement.
             return redirect(url_for("settlement.workspace", case_id=case_id))
         return self._render(case)
@@ -312,6 +324,8 @@ class CaseWorkspaceView(ProtectedView):
             "files": [f for f in files if f.material_slot == r.code],
         } for r in rows]
         slot_labels = {r.code: (r.label_en if english else r.label_zh) for r in rows}
+        if case.kind == CaseKind.employer_registration:
+            slot_labels["licence"] = text("单位证照（营业执照等）", "Unit licence")
         evidence = [{
             "id": f.id,
             "slot": f.material_slot,
@@ -326,7 +340,8 @@ class CaseWorkspaceView(ProtectedView):
             "d": d,
             "outcome": _outcome_label(d.outcome.value),
             "reason": _decision_reason_label(d.reason_code),
-            "facts": facts_module.describe(indicator, case.year, d.corrected_facts, english) if indicator else [],
+            "facts": (facts_module.describe(indicator, case.year, d.corrected_facts, english) if indicator else
+                      _objection_facts(case, d.corrected_facts) if case.kind == CaseKind.eligibility_objection else []),
             "checklist": d.checklist or {},
         } for d in case.decisions]
 
@@ -348,13 +363,22 @@ class CaseWorkspaceView(ProtectedView):
         form_values = dict(form or {})
         fact_fields = facts_module.fields_for(indicator, case.year) if indicator else ()
         fact_values = facts_module.form_values(indicator, case.year, (claim.verified or claim.claimed)) if claim else {}
+        eligibility = None
+        if case.kind == CaseKind.eligibility_objection:
+
+            eligibility = objection_panel(case, english)
+            fact_fields = eligibility["fields"]
+        registration = None
+        if case.kind == CaseKind.employer_registration:
+
+            registration = registration_panel(case)
         fact_values.update(facts_from_form(form or {}))
         reasons = {o.code: services.reasons_for_case(case, o.code) for o in OUTCOMES}
 
         countersign_verdict = can_countersign(user, pending) if pending is not None else None
         return self.render(
             "cases/workspace.html",
-            case=case, application=application, applicant=application.applicant, claim=claim,
+            case=case, application=application, applicant=application.applicant if application else None, claim=claim,
             indicator_label=INDICATOR_LABELS.get(indicator, "") if indicator else "",
             kind_label=CASE_KIND_LABELS.get(case.kind, case.kind),
             status_label=CASE_STATUS_LABELS.get(case.status, case.status),
@@ -373,7 +397,9 @@ class CaseWorkspaceView(ProtectedView):
             outcomes=OUTCOMES, reasons=reasons, fact_fields=fact_fields, fact_values=fact_values,
             form=form_values, error=error, pending=pending,
             pending_facts=(facts_module.describe(indicator, case.year, pending.corrected_facts, english)
-                           if pending is not None and indicator else []),
+                           if pending is not None and indicator else
+                           eligibility["describe"](pending.corrected_facts) if pending is not None and eligibility
+                           else []),
             can_claim=case.status == CaseStatus.open and bool(can_claim_case(user, case)),
             can_release=case.status == CaseStatus.in_review and bool(can_release_case(user, case)),
             can_decide=case.status == CaseStatus.in_review and bool(can_decide(user, case)),
@@ -381,9 +407,15 @@ class CaseWorkspaceView(ProtectedView):
             can_countersign=bool(countersign_verdict), countersign_message=getattr(countersign_verdict, "message", ""),
             can_reassign=case.status != CaseStatus.closed and bool(can_reassign(user, case)),
             assignees=eligible_assignees(case) if can_reassign(user, case) else [],
+            eligibility=eligibility, registration=registration,
             english=english, t=text,
             notices=notices_for_workspace(case),  # 告知书 with print links (backoffice/notices)
         )
+
+
+def _objection_facts(case: ReviewCase, facts) -> list[tuple[str, str]]:
+
+    return describe_corrections(case.reason_code, facts)
 
 
 def _decide_hint(case: ReviewCase, user) -> str:

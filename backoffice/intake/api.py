@@ -571,3 +571,4 @@ def init_api(app) -> None:
     app.extensions.setdefault("http_error_responders", {})["/api/"] = http_error
     ownership.install()  # new applications, cases and files carry the client that made them
 
+

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 import copy
+import sys
 
 from verifiers.indicators import INDICATOR_CODES
 from verifiers.materials import REVIEW_TYPE_CODES, REVIEW_TYPES
@@ -33,7 +34,7 @@ MATERIAL_SLOTS = tuple(sorted({row.code for t in REVIEW_TYPES for row in t.rows}
 _ID_NUMBER = {"type": "string", "pattern": r"^[0-9]{17}[0-9Xx]$", "description": "公民身份号码 (GB 11643, check digit)",
               "example": "110105198503140013"}
 _USCC = {"type": "string", "pattern": r"^[0-9A-Za-z]{18}$", "description": "统一社会信用代码 (GB 32100, check character)",
-         "example": "91110105MA01C2XK8X"}
+         "example": "91110105MA00000012"}
 _NAME = {"type": "string", "minLength": 1, "maxLength": 64}
 _PHONE = {"type": ["string", "null"], "pattern": r"^[0-9+\- ]{5,20}$"}
 _STATEMENT = {"type": "string", "minLength": 1, "maxLength": 2000}
@@ -67,7 +68,10 @@ SCHEMAS: dict[str, dict] = {
             "fields": {"type": "array", "items": _ref("FieldError")},
         }, required=("code", "message_zh", "message_en", "fields")),
     }, required=("error",)),
-    "ApplicantIn": _obj({"id_number": _ID_NUMBER, "name": _NAME, "phone": _PHONE}, required=("id_number", "name")),
+    "ApplicantIn": _obj({"id_number": _ID_NUMBER, "name": _NAME, "phone": _PHONE,
+                         "post": {"type": "string", "enum": ["worker", "cadre"],
+                                  "description": "岗位类别: 工人 or 干部(管理岗人员); the retirement limit of women (第一篇 二)"}},
+                        required=("id_number", "name")),
     "EmployerIn": _obj({
         "uscc": _USCC, "name": {"type": "string", "minLength": 1, "maxLength": 200},
         "district": {"type": "string", "minLength": 1, "maxLength": 32,
@@ -202,6 +206,9 @@ def _error_responses(*codes: int) -> dict:
     words = {400: "bad request", 401: "missing or bad bearer token", 403: "the token lacks the scope",
              404: "not found", 409: "refused by a rule (phase, contestability, one open case per claim)",
              413: "request too large", 415: "unsupported media type", 422: "a field is bad (its path is named)"}
+    # Every operation may answer 400: the app-wide input check (backoffice/security/inputs.py)
+    # refuses NUL bytes and out-of-range numbers in any path, query or body before the view.
+    codes = tuple(sorted(set(codes) | {400}))
     return {str(c): {"description": words[c], "content": {"application/json": {"schema": _ref("Error")}}}
             for c in codes}
 
@@ -219,7 +226,7 @@ EXAMPLES: dict[str, dict] = {
     "ApplicationCreate": {
         "year": 2021,
         "applicant": {"id_number": "110105198503140013", "name": "王伟", "phone": "13800000000"},
-        "employer": {"uscc": "91110105MA01C2XK8X", "name": "北京示例科技有限公司", "district": "朝阳区"},
+        "employer": {"uscc": "91110105MA00000012", "name": "北京示例科技有限公司", "district": "朝阳区"},
     },
 }
 
@@ -352,6 +359,10 @@ _merge_settlement(SCHEMAS, PATHS, SCOPES, sys.modules[__name__])
 from backoffice.announcement.openapi import extend as _extend_announcement  # noqa: E402
 
 _extend_announcement(sys.modules[__name__])
+
+from backoffice.eligibility.openapi import extend as _eligibility  # noqa: E402 (uses the helpers above)
+
+_eligibility(SCHEMAS, PATHS, sys.modules[__name__])
 
 DOCUMENT: dict = {
     "openapi": "3.1.0",

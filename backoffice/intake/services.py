@@ -27,6 +27,9 @@ from backoffice.outbox.services import request_rank, request_rescore
 from backoffice.reference.models import District, Employer, Year
 from verifiers.identifiers import birth_date_of, mask_resident_id, resident_id_problem, uscc_problem
 from backoffice.announcement.services import bar_for
+from backoffice.eligibility.services import require_eligible
+from backoffice.eligibility import services as eligibility
+from backoffice.eligibility.services import require_confirmed_link, require_eligible
 
 # Indicators the registries supply whole: one claim per application, facts optional.
 SINGLE = ("employment", "work_residence", "tax", "age", "law_abiding")
@@ -169,7 +172,9 @@ def _add_claim(application: Application, indicator: str, facts: dict, filed: dic
 
 
 def create_claim(application: Application, data: dict, *, today: date, actor_label: str) -> IndicatorClaim:
+
     check_phase("claim.create", application.year_ref, today)
+    require_eligible(application)
     indicator, facts, filed, errors = _prepare_claim(application, data)
     if errors:
         raise InvalidFields(errors)
@@ -249,7 +254,9 @@ def _district(value: str) -> District | None:
     return db.session.scalar(select(District).where(or_(District.name == value, District.code == value)))
 
 
-def create_application(data: dict, *, today: date, actor_label: str) -> Application:
+def create_application(data: dict, *, today: date, actor_label: str, keep_ineligible: bool = False) -> Application:
+    """A new application; refused (with the condition's prompt) when the applicant does not meet
+    the eligibility conditions, unless ``keep_ineligible`` (an objection keeps it, refused)."""
     errors: list[FieldError] = []
     year = db.session.get(Year, data["year"])
     if year is None:
@@ -269,10 +276,6 @@ def create_application(data: dict, *, today: date, actor_label: str) -> Applicat
                            "not a valid unified social credit code (18 characters, check character per GB 32100)"))
     else:
         employer = db.session.scalar(select(Employer).where(Employer.uscc == uscc))
-        district = _district(e["district"].strip()) if e.get("district") else None
-        if employer is None and district is None:
-            errors.append(_err("employer.district", "district", "新用人单位须填写积分落户业务办理区（如朝阳区或110105）",
-                               "a new employer needs its business district (e.g. 朝阳区 or 110105)"))
     if errors:
         raise InvalidFields(errors)
     check_phase("application.create", year, today)
@@ -281,17 +284,18 @@ def create_application(data: dict, *, today: date, actor_label: str) -> Applicat
     bar = bar_for(id_number=id_number, uscc=uscc, year=year.year)
     if bar is not None:
         raise IntakeRefused(f"application.barred_{bar.kind.value}", bar.message_zh, bar.message_en)
+    # 第二篇: only a registered Beijing unit with a tax registration, not barred; never created here.
+
+    if employer is None:
+        raise eligibility.refuse_employer(uscc, "该单位尚未完成单位注册")
+    problem = eligibility.employer_refusal(uscc, year=year.year)
+    if problem:
+        raise eligibility.refuse_employer(uscc, problem)
     applicant = db.session.scalar(select(Applicant).where(Applicant.id_number == id_number))
     if applicant is not None and db.session.scalar(select(Application.id).where(
             Application.applicant_id == applicant.id, Application.year == year.year)) is not None:
         raise IntakeRefused("application.exists", f"申请人{mask_resident_id(id_number)}已有{year.year}年度的申请。",
                             f"The applicant already has an application for {year.year}.")
-    if employer is None:
-        employer = Employer(uscc=uscc, name=e["name"].strip(), district_id=district.id)
-        db.session.add(employer)
-        db.session.flush()
-        record("employer.created", "employer", employer.id, district_id=employer.district_id, actor_label=actor_label,
-               after={"uscc": uscc, "name": employer.name})
     if applicant is None:
         applicant = Applicant(id_number=id_number, name=a["name"].strip(), birth_date=birth_date_of(id_number),
                               phone=a.get("phone"))
@@ -300,10 +304,21 @@ def create_application(data: dict, *, today: date, actor_label: str) -> Applicat
         record("applicant.created", "applicant", applicant.id, district_id=employer.district_id,
                actor_label=actor_label, after={"id_number": mask_resident_id(id_number), "name": applicant.name})
     application = Application(applicant_id=applicant.id, year=year.year, employer_id=employer.id,
-                              district_id=employer.district_id,
-                              submitted_at=utcnow() if data.get("submitted") else None)
+                              district_id=employer.district_id, submitted_at=None)
     db.session.add(application)
     db.session.flush()
+    # 第一篇: the four conditions as of 31 December of Y-1; a failure refuses the application with
+    # the condition's prompt ("如不满足资格条件，系统将自动提示原因").
+    result = eligibility.check_application(application, post=a.get("post"), actor_label=actor_label)
+    if not result.eligible and not keep_ineligible:
+        raise eligibility.refusal(result)
+    eligibility.request_link(application)
+    if not result.eligible:  # kept for an objection: no claims, never submitted
+        db.session.refresh(application)
+        return application
+    if data.get("submitted"):
+        eligibility.require_confirmed_link(application)
+        application.submitted_at = utcnow()
     record("application.created", "application", application.id, district_id=application.district_id,
            actor_label=actor_label, after={"year": year.year, "applicant": mask_resident_id(id_number),
                                            "employer": uscc, "submitted": bool(data.get("submitted"))})
@@ -332,6 +347,10 @@ def update_application(application: Application, data: dict, *, today: date, act
     if "phone" in data:
         applicant.phone = data["phone"]
     if "submitted" in data and data["submitted"] != before["submitted"]:
+        if data["submitted"]:
+
+            require_eligible(application)
+            require_confirmed_link(application)
         application.submitted_at = utcnow() if data["submitted"] else None
         # Submitted, the application has its total; withdrawn for changes, none (and no rank).
         sync_total(application)

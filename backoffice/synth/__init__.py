@@ -19,21 +19,22 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 
-from sqlalchemy import JSON, func, insert, select, text
+from sqlalchemy import func, select, text
 
 from backoffice.applications.models import Applicant, Application, EvidenceFile, IndicatorClaim
 from backoffice.audit.services import record
+from backoffice.core.bulk import Bulk
 from backoffice.cases.clock import add_working_days
 from backoffice.cases.models import ReviewCase
 from backoffice.demo import SeedSummary, ensure_reference
 from backoffice.extensions import db
+from backoffice.intake.models import RegistryRecord
 from backoffice.reference.data import DISTRICTS
 from backoffice.reference.models import Employer, Year
 from backoffice.scoring.tables import HONOURS, INNOVATION
@@ -151,7 +152,9 @@ def _insurance(rng, birth: date, cutoff: int) -> dict:
     def ranges(begin):
         if rng.random() < 0.12:  # one gap of 1–8 months (a job change)
             span = (end[0] - begin[0]) * 12 + end[1] - begin[1]
-            at = rng.randint(6, max(7, span - 6))
+            # Mostly before the seven years that eligibility counts (第一篇 三): a gap inside them
+            # (those who started just seven years ago) makes the few per cent who fail it.
+            at = rng.randint(6, max(7, span - 6 - 84 - 8))
             gap_from = _add_months(*begin, at)
             gap_to = _add_months(*gap_from, rng.randint(1, 8))
             if gap_to < end:
@@ -184,6 +187,30 @@ def _insurance(rng, birth: date, cutoff: int) -> dict:
             break
         begin = _add_months(*stop, 1)
     return {"insurance": insurance, "work_districts": segments}
+
+
+def eligibility_records(rng: random.Random, year: int, id_number: str) -> list[tuple[str, str, dict]]:
+    """An applicant's residence permit and, rarely, a criminal record (第一篇 一、四), from a stream
+    of their own so the claims drawn do not change: 98.5 % hold a permit applied for in time,
+    1.2 % applied for it in January of the application year, 0.3 % have none; 0.2 % have a record."""
+    rows = []
+    roll = rng.random()
+    if roll < 0.985:
+        applied = date(2010, 1, 1) + timedelta(days=rng.randrange((date(year - 1, 12, 31) - date(2010, 1, 1)).days + 1))
+    elif roll < 0.997:
+        applied = date(year, 1, rng.randint(1, 28))
+    else:
+        applied = None
+    if applied is not None:
+        number = f"京居{applied.year}{id_number}"
+        rows.append(("residence_permits", number, {"permit_no": number, "id_number": id_number,
+                                                   "applied_on": applied.isoformat(), "status": "有效"}))
+    if rng.random() < 0.002:
+        document = f"({year - 1 - rng.randint(0, 8)})京{rng.randint(101, 117):04d}刑初{rng.randint(1, 9999)}号-{id_number}"
+        rows.append(("criminal_records", document, {
+            "id_number": id_number, "source": "judgment", "document_no": document,
+            "decided_on": date(year - 2, rng.randint(1, 12), rng.randint(1, 28)).isoformat(), "summary": "盗窃罪"}))
+    return rows
 
 
 def _registry(rng, weighted, indicator) -> tuple[str | None, str]:
@@ -278,52 +305,7 @@ def _innovation(rng) -> DrawnClaim:
     return DrawnClaim("innovation", facts, code_r, status)
 
 
-# Writing in bulk --------------------------------------------------------------------------------
-class Bulk:
-    """Insert many rows of one table: COPY on PostgreSQL, executemany elsewhere."""
-
-    def __init__(self, session):
-        self.session = session
-        self.postgres = session.get_bind().dialect.name == "postgresql"
-
-    def insert(self, model, rows: list[dict]) -> None:
-        if not rows:
-            return
-        table = model.__table__
-        columns = [c for c in table.columns if c.name in rows[0] or c.default is not None and not c.primary_key]
-        for c in columns:
-            if c.name not in rows[0] and c.default is not None:
-                value = c.default.arg(None) if c.default.is_callable else c.default.arg
-                for r in rows:
-                    r[c.name] = value
-        if not self.postgres:
-            self.session.execute(insert(table), rows)
-            return
-        names = [c.name for c in columns]
-        is_json = {c.name: isinstance(c.type, JSON) for c in columns}
-        raw = self.session.connection().connection.driver_connection
-        with raw.cursor() as cur:
-            with cur.copy(f'COPY {table.name} ({", ".join(names)}) FROM STDIN') as copy:
-                for r in rows:
-                    copy.write_row(tuple(
-                        (json.dumps(r[n], ensure_ascii=False) if is_json[n] and r[n] is not None else _plain(r[n]))
-                        for n in names
-                    ))
-
-    def move_sequences(self, *models) -> None:
-        if not self.postgres:
-            return
-        for model in models:
-            t = model.__table__.name
-            self.session.execute(text(
-                f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), COALESCE((SELECT max(id) FROM {t}), 1))"
-            ))
-
-
-def _plain(value):
-    if hasattr(value, "value") and not isinstance(value, (int, float, str)):  # enums
-        return value.value
-    return value
+# Writing in bulk: backoffice/core/bulk.py (Bulk), shared with the eligibility year check.
 
 
 # The generator -----------------------------------------------------------------------------------
@@ -380,6 +362,15 @@ def synthesize(year: int = 2021, applications: int = 120_000, seed: int = 1, ope
         employer_district.append(district.id)
     bulk.insert(Employer, employers)
     summary.counts["employers"] = n_employers
+    registry_id = (session.scalar(select(func.max(RegistryRecord.id))) or 0) + 1
+    loaded = datetime.combine(year_row.application_start, time(8), tzinfo=timezone.utc)
+    # 第二篇: every unit is a Beijing unit with a tax registration (tax_registrations.csv).
+    tax_rows = [{"id": registry_id + i, "dataset": "tax_registrations", "record_key": e["uscc"], "id_number": None,
+                 "data": {"uscc": e["uscc"], "name": e["name"], "status": "正常", "registered_on": "2010-01-01"},
+                 "loaded_at": loaded} for i, e in enumerate(employers)]
+    bulk.insert(RegistryRecord, tax_rows)
+    registry_id += len(tax_rows)
+    n_permits = n_crimes = 0
     # Large employers file many applications: a long-tailed weight per employer.
     employer_weights = list(itertools.accumulate(master.paretovariate(1.3) for _ in range(n_employers)))
 
@@ -393,13 +384,19 @@ def synthesize(year: int = 2021, applications: int = 120_000, seed: int = 1, ope
     messages: dict[str, str] = {}
 
     for start in range(0, applications, chunk):
-        applicants_rows, application_rows, claim_rows = [], [], []
+        applicants_rows, application_rows, claim_rows, registry_rows = [], [], [], []
         for n in range(start, min(start + chunk, applications)):
             rng = random.Random(seed * 1_000_003 + n)
             drawn = draw_applicant(rng, year, n_employers, employer_weights)
             while drawn.id_number in taken_ids:  # a rare clash of region, birth date and sequence
                 drawn = draw_applicant(rng, year, n_employers, employer_weights)
             taken_ids.add(drawn.id_number)
+            for dataset, key, data in eligibility_records(random.Random(seed * 7_000_003 + n), year, drawn.id_number):
+                registry_rows.append({"id": registry_id, "dataset": dataset, "record_key": key,
+                                      "id_number": drawn.id_number, "data": data, "loaded_at": loaded})
+                registry_id += 1
+                n_permits += dataset == "residence_permits"
+                n_crimes += dataset == "criminal_records"
             applicants_rows.append({"id": applicant_id, "id_number": drawn.id_number, "id_last4": drawn.id_number[-4:],
                                     "name": drawn.name, "birth_date": drawn.birth, "phone": drawn.phone,
                                     "created_at": submitted})
@@ -437,11 +434,13 @@ def synthesize(year: int = 2021, applications: int = 120_000, seed: int = 1, ope
         bulk.insert(Applicant, applicants_rows)
         bulk.insert(Application, application_rows)
         bulk.insert(IndicatorClaim, claim_rows)
+        bulk.insert(RegistryRecord, registry_rows)
         if progress is not None:
             progress(len(application_rows))
 
     summary.counts.update(applications=applications, claims=n_claims, invalid_claims=n_invalid,
-                          tax_100k_each_year=n_tax100, awards=n_awards)
+                          tax_100k_each_year=n_tax100, awards=n_awards, residence_permits=n_permits,
+                          criminal_records=n_crimes)
     cases, evidence = _cases(master, year, year_row, by_name, contestable, appealable, open_cases,
                              next_id[ReviewCase], next_id[EvidenceFile])
     for i in range(0, len(cases), 20_000):
@@ -449,11 +448,11 @@ def synthesize(year: int = 2021, applications: int = 120_000, seed: int = 1, ope
     for i in range(0, len(evidence), 20_000):
         bulk.insert(EvidenceFile, evidence[i:i + 20_000])
     summary.counts.update(open_cases=len(cases), evidence_files=len(evidence))
-    bulk.move_sequences(Employer, Applicant, Application, IndicatorClaim, ReviewCase, EvidenceFile)
+    bulk.move_sequences(Employer, Applicant, Application, IndicatorClaim, ReviewCase, EvidenceFile, RegistryRecord)
     record("synth.generated", "year", year, actor_label="synth", after={"seed": seed, **summary.counts})
     session.commit()
     if bulk.postgres:  # the planner's statistics: the tables just grew from nothing
-        for model in (Applicant, Application, IndicatorClaim, ReviewCase, EvidenceFile, Employer):
+        for model in (Applicant, Application, IndicatorClaim, ReviewCase, EvidenceFile, Employer, RegistryRecord):
             session.execute(text(f"ANALYZE {model.__tablename__}"))
         session.commit()
     return summary

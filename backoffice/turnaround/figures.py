@@ -468,8 +468,8 @@ def _case_list(scope: Scope, key: str, title: str, where, note: str, limit: int 
                Applicant.id_number, ReviewCase.received_on, ReviewCase.due_date, ReviewCase.status,
                assignee.full_name, escalated)
         .join(District, District.id == ReviewCase.district_id)
-        .join(Application, Application.id == ReviewCase.application_id)
-        .join(Applicant, Applicant.id == Application.applicant_id)
+        .outerjoin(Application, Application.id == ReviewCase.application_id)
+        .outerjoin(Applicant, Applicant.id == Application.applicant_id)
         .outerjoin(assignee, assignee.id == ReviewCase.assignee_id)
         .where(base)
         .order_by(ReviewCase.due_date, ReviewCase.id)
@@ -482,7 +482,8 @@ def _case_list(scope: Scope, key: str, title: str, where, note: str, limit: int 
          esc) in _run(stmt):
         ids.append(cid)
         versions.append(version)
-        rows.append([number, labels[code], district, f"{name} {mask_resident_id(id_number)}", received, due_on,
+        rows.append([number, labels[code], district, f"{name} {mask_resident_id(id_number)}" if id_number else "—",
+                     received, due_on,
                      working_days_between(due_on, scope.today), CASE_STATUS_LABELS[CaseStatus(status)],
                      assignee_name or nobody, esc])
     return Table(

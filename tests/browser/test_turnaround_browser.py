@@ -51,7 +51,7 @@ def test_supervisor_dashboard_draws_every_chart(page, live_server, artifacts, si
         assert chart["points"] > 0, chart
     # The district's own figures only, with each chart's table beside it.
     assert "朝阳区" in page.get_by_test_id("dashboard-scope").inner_text()
-    assert page.locator("table[data-table=queues] tbody tr").count() == 7  # six queues and the total
+    assert page.locator("table[data-table=queues] tbody tr").count() == 8  # seven district queues and the total
     assert page.locator("table[data-table=backlog] tbody tr").count() == 30
     assert "海淀区" not in page.locator("table[data-table=overdue]").inner_text()
     page.screenshot(path=str(artifacts / "turnaround-dashboard.png"), full_page=True)

@@ -286,6 +286,12 @@ def test_appeals_and_settlement_cases_open_without_a_materials_table(world, clie
     appeal = make.case(district=OWN, queue="appeals", kind="appeal", number="WS-APPEAL")
     appeal.reason_code = "housing"
     settlement = make.case(district=OWN, queue="settlement", kind="settlement", number="WS-SETTLE")
+    from datetime import date
+
+    from backoffice.settlement.models import SettlementCase
+
+    db.session.add(SettlementCase(case_id=settlement.id, application_id=settlement.application_id,
+                                  kept_until=date(2023, 10, 21)))
     db.session.commit()
     client = client_for(reviewer)
     html = _get(client, appeal).get_data(as_text=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from intake_support import ALL_SCOPES, FIXTURE_DIR, Api, phase_dates  # noqa: F401
+from intake_support import ALL_SCOPES, EMPLOYER_USCC, FIXTURE_DIR, Api, phase_dates  # noqa: F401
 
 
 @pytest.fixture
@@ -68,5 +68,14 @@ def registry_loaded(app):
 
 
 @pytest.fixture
-def district(make):
-    return make.district("朝阳区")
+def district(make, app):
+    """朝阳区, with what an application needs since 第一篇/第二篇 are checked at intake: the fixture
+    registry (permits, seven years of insurance, tax registrations) and the fixture employer
+    registered as a Beijing, tax-registered unit of the district."""
+    from backoffice.eligibility.services import register_employer
+    from backoffice.intake.registry import load_dataset
+
+    found = make.district("朝阳区")
+    load_dataset(FIXTURE_DIR, actor_label="test")
+    register_employer(EMPLOYER_USCC, "北京测试科技有限公司", found.id, actor_label="test")
+    return found

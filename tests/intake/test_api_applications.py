@@ -19,9 +19,17 @@ def _fields(response) -> dict[str, str]:
 
 def test_create_application_with_claims(api, year_in, district):
     year_in("application")
-    response = api.post("/applications", json=application_body(claims=[OWN, {"indicator": "employment"}],
-                                                                 submitted=True))
+    # Submitting waits for the employer's confirmation of the link (第二篇 一 4).
+    refused = api.post("/applications", json=application_body(claims=[OWN, {"indicator": "employment"}],
+                                                                submitted=True))
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "link.pending"
+    response = api.post("/applications", json=application_body(claims=[OWN, {"indicator": "employment"}]))
     assert response.status_code == 201
+    assert response.get_json()["submitted_at"] is None
+    app_id = response.get_json()["id"]
+    assert api.put(f"/applications/{app_id}/employer-link", json={"decision": "通过"}).status_code == 200
+    response = api.patch(f"/applications/{app_id}", json={"submitted": True})
+    assert response.status_code == 200
     body = response.get_json()
     assert body["year"] == 2021 and body["district"] == {"code": "110105", "name": "朝阳区"}
     assert body["applicant"]["id_number_masked"] == "110***********0013"
@@ -57,9 +65,11 @@ def test_every_bad_field_is_named_by_its_path(api, year_in, district):
     assert _fields(api.post("/applications", json=body)) == {"claims[0].facts.to": "facts"}
     body = application_body(claims=[{"indicator": "housing", "facts": OWN["facts"], "filed": {}}])
     assert _fields(api.post("/applications", json=body)) == {"claims[0].filed.certificate_no": "required"}
-    new_employer = application_body(uscc="91110108MA0000002G")
-    del new_employer["employer"]["district"]
-    assert _fields(api.post("/applications", json=new_employer)) == {"employer.district": "district"}
+    # A unit is never created on the fly: an unregistered one is refused with the handbook's prompt.
+    unregistered = api.post("/applications", json=application_body(uscc="91110108MA0000002G"))
+    assert unregistered.status_code == 409
+    assert unregistered.get_json()["error"]["code"] == "employer.not_eligible"
+    assert "需在北京市行政区域内登记注册并进行税务登记" in unregistered.get_json()["error"]["message_zh"]
     assert _fields(api.post("/applications", json={"year": "2021"})) == {
         "year": "type", "applicant": "required", "employer": "required"}
     not_json = api.post("/applications", data="year=2021", headers={"Content-Type": "application/x-www-form-urlencoded"})
@@ -127,7 +137,9 @@ def test_one_claim_per_application_for_registry_indicators(api, year_in, distric
 
 def test_update_applicant_and_withdraw_submission(api, year_in, district):
     year_in("application")
-    created = api.post("/applications", json=application_body(submitted=True)).get_json()
+    created = api.post("/applications", json=application_body()).get_json()
+    api.put(f"/applications/{created['id']}/employer-link", json={"decision": "通过"})
+    assert api.patch(f"/applications/{created['id']}", json={"submitted": True}).get_json()["submitted_at"]
     response = api.patch(f"/applications/{created['id']}", json={"phone": "13800000000", "submitted": False})
     assert response.status_code == 200
     body = response.get_json()

@@ -117,14 +117,17 @@ def test_a_file_is_not_written_when_the_request_is_refused(filed_by_a, settings)
     assert set(Path(settings.upload_dir).rglob("*.pdf")) == before
 
 
-def test_evidence_reuse_across_districts_does_not_name_the_other_districts_case(app, api, year_in, make, client_for):
+def test_evidence_reuse_across_districts_does_not_name_the_other_districts_case(app, api, year_in, make, client_for,
+                                                                                district):
+    from backoffice.eligibility.services import register_employer
+
     year_in("application")
-    make.district("朝阳区")
-    make.district("海淀区")
+    # Two registered Beijing units of the fixture registry (第二篇), one per district.
+    register_employer("91110108MA0000002G", "北京海淀测试有限公司", make.district("海淀区").id, actor_label="test")
     claims = []
-    for id_number, name, district in ((WANG, "王伟", "朝阳区"), (LI, "李娜", "海淀区")):
+    for id_number, name, uscc in ((WANG, "王伟", "91110105MA00000012"), (LI, "李娜", "91110108MA0000002G")):
         body = application_body(id_number=id_number, name=name, claims=[OWN])
-        body["employer"] = {"uscc": make.employer(district).uscc, "name": "单位"}
+        body["employer"] = {"uscc": uscc, "name": "单位"}
         created = api.post("/applications", json=body).get_json()
         claims.append(created["claims"][0]["id"])
         api.put(f"/claims/{claims[-1]}/registry-result", json={"status": "invalid", "reason": "housing_listing_invalid"})

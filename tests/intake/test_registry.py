@@ -186,8 +186,9 @@ def test_tax_results_per_year(filed):
 def test_social_insurance_age_and_police(filed):
     employment, age, law = filed(LIU, "刘敏", [{"indicator": "employment"}, {"indicator": "age"},
                                                {"indicator": "law_abiding"}])
-    assert employment["registry"]["status"] == "invalid"
-    assert employment["registry"]["message"] == "未查询到本市社会保险缴费记录"
+    # Every applicant has seven years of insurance now (第一篇 三), insured by the applying unit.
+    assert employment["registry"]["status"] == "valid"
+    assert employment["registry"]["details"]["参保单位"] == "91110105MA00000012"
     assert age["registry"]["verified"] == {"birth_date": "1987-01-01"}
     assert law["registry"]["verified"] == {"detentions": 1}
     [wang] = filed(WANG, "王伟", [{"indicator": "employment"}])
@@ -196,6 +197,16 @@ def test_social_insurance_age_and_police(filed):
     assert wang["registry"]["verified"]["work_districts"] == [
         {"from": "2010-01", "to": "2017-06", "district": "朝阳区"},
         {"from": "2017-07", "to": "2020-12", "district": "通州区"}]
+
+
+def test_the_insuring_unit_of_the_latest_months_must_be_the_applying_unit(filed):
+    # 陈静 is insured by another Beijing unit (91110108MA0000002G) since 2019-07 but applies
+    # through 91110105MA00000012: "本单位员工是指用人单位正常连续为其缴纳社会保险费…的申请人".
+    [employment] = filed(CHEN, "陈静", [{"indicator": "employment"}])
+    registry = employment["registry"]
+    assert registry["status"] == "invalid" and registry["verified"] is None
+    assert registry["message"].startswith("2020-12参保单位（91110108MA0000002G）与申报单位（91110105MA00000012）不一致")
+    assert "本单位员工是指用人单位正常连续为其缴纳社会保险费并在北京市实际就业的申请人" in registry["message"]
 
 
 def test_running_a_verifier_twice_gives_the_same_result_and_no_new_rows(api, filed):

@@ -115,3 +115,56 @@ def test_draws_do_not_depend_on_what_came_before():
     random.Random(1).random()
     b = draw_applicant(random.Random(5), 2021, 10, cum)
     assert a == b
+
+
+def test_the_year_has_the_eligibility_registries_and_a_few_per_cent_fail(synthetic):
+    """第一篇/第二篇 datasets: every unit tax-registered, permits for nearly everyone, rare criminal
+    records; checking the year refuses a few per cent and says why in the handbook's words."""
+    from backoffice.eligibility.models import EligibilityResult
+    from backoffice.eligibility.services import check_year
+    from backoffice.extensions import db
+    from backoffice.intake.models import RegistryRecord
+    from backoffice.reference.models import Employer
+
+    app, summary = synthetic
+    with app.app_context():
+        per_dataset = dict(db.session.execute(select(RegistryRecord.dataset, func.count())
+                                              .group_by(RegistryRecord.dataset)).all())
+        assert per_dataset["tax_registrations"] == db.session.scalar(select(func.count()).select_from(Employer))
+        assert 580 <= per_dataset["residence_permits"] == summary.counts["residence_permits"] <= 600
+        counts = check_year(2021, chunk=250, actor_label="test")
+        assert counts["applications"] == 600 == counts["eligible"] + counts["refused"] == counts["stored"]
+        assert 0.01 <= counts["refused"] / 600 <= 0.08
+        refused = db.session.scalars(select(EligibilityResult).where(EligibilityResult.eligible.is_(False))).all()
+        reasons = {c["code"] for r in refused for c in r.failing}
+        assert "social_insurance" in reasons and "residence_permit" in reasons
+        assert all(c["prompt"].startswith("不符合资格条件“") for r in refused for c in r.failing)
+        # Nothing changed: a second run stores nothing.
+        assert check_year(2021, actor_label="test")["stored"] == 0
+        db.session.rollback()
+
+
+def test_a_record_found_later_is_named_when_the_year_is_checked_again(synthetic):
+    from backoffice.audit.models import AuditEvent
+    from backoffice.applications.models import Applicant, Application
+    from backoffice.eligibility.models import EligibilityResult
+    from backoffice.eligibility.services import check_year
+    from backoffice.extensions import db
+    from backoffice.intake.models import RegistryRecord
+
+    app, _ = synthetic
+    with app.app_context():
+        check_year(2021, actor_label="test")
+        eligible = db.session.scalar(select(EligibilityResult.application_id)
+                                     .where(EligibilityResult.eligible.is_(True)).limit(1))
+        number = db.session.scalar(select(Applicant.id_number).join(Application, Application.applicant_id == Applicant.id)
+                                   .where(Application.id == eligible))
+        db.session.add(RegistryRecord(dataset="criminal_records", record_key="(2021)京0105刑初77号", id_number=number,
+                                      data={"id_number": number, "source": "judgment", "document_no": "(2021)京0105刑初77号",
+                                            "decided_on": "2021-06-01", "summary": "诈骗罪"}))
+        db.session.flush()
+        counts = check_year(2021, actor_label="test")
+        assert counts["stored"] == 1 and counts["lost"] == 1
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "eligibility.lost"))
+        assert event.object_id == str(eligible) and event.after == {"failing": ["criminal_record"]}
+        db.session.rollback()

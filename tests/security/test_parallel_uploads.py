@@ -28,8 +28,18 @@ def filed(live):
     from backoffice.intake.tokens import issue_token
     from backoffice.reference.models import Year
 
+    from backoffice.eligibility.services import register_employer
+    from backoffice.intake.registry import load_dataset
+    from backoffice.reference.models import District
+    from intake_support import EMPLOYER_USCC, FIXTURE_DIR
+
     with live["app"].app_context():
         db.session.add(Year(year=2021, **phase_dates("application", today())))
+        # 第一篇/第二篇 at intake: the fixture registry (permits, insurance, tax registrations)
+        # and the fixture employer registered as a unit of 朝阳区.
+        load_dataset(FIXTURE_DIR, actor_label="test")
+        chaoyang = db.session.scalar(select(District).where(District.name == "朝阳区"))
+        register_employer(EMPLOYER_USCC, "北京测试科技有限公司", chaoyang.id, actor_label="test")
         _client, token = issue_token("parallel", ALL_SCOPES, actor_label="test")
         db.session.commit()
     headers = {"Authorization": f"Bearer {token}"}

@@ -12,6 +12,7 @@ from backoffice.extensions import db
 from backoffice.reference.models import District
 from backoffice.turnaround.models import DailyBacklog, Escalation
 from backoffice.turnaround.services import ClockError, resume
+from verifiers.routing import QUEUES
 from backoffice.turnaround.sweep import sweep
 
 
@@ -41,11 +42,12 @@ def test_sweep_records_the_backlog_of_each_district_and_queue(world, today):
     assert _backlog(world.today, own) == {
         "housing": (2, 1, 1, 0), "education": (1, 0, 0, 1), "appeals": (1, 0, 0, 0),
         "awards": (0, 0, 0, 0), "tax": (0, 0, 0, 0), "settlement": (0, 0, 0, 0), "tips": (0, 0, 0, 0),
+        "eligibility": (0, 0, 0, 0),
     }
     assert _backlog(world.today, other)["housing"] == (1, 1, 0, 0)
     # Every district gets its rows, zeros included: a day the sweep ran is told from one it did not.
     districts = db.session.scalar(select(func.count()).select_from(District))
-    assert result.backlog_rows == districts * 7
+    assert result.backlog_rows == districts * len(QUEUES)  # one row per district and queue
 
 
 def test_sweep_of_an_earlier_day_rebuilds_what_was_open_then(world, today):

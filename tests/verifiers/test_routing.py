@@ -26,7 +26,8 @@ EXPECTED_REVIEW = {
 
 
 def test_queues_in_order_with_labels_and_city_only_flag():
-    assert [q.code for q in QUEUES] == ["housing", "education", "awards", "tax", "appeals", "settlement", "tips"]
+    assert [q.code for q in QUEUES] == ["housing", "education", "awards", "tax", "appeals", "settlement", "tips",
+                                        "eligibility"]
     for q in QUEUES:
         assert q.label_zh and q.label_en
     assert [q.code for q in QUEUES if q.city_only] == ["tips"]
@@ -112,7 +113,8 @@ def test_every_pair_either_routes_as_expected_or_is_refused():
         elif kind == "appeal":
             expected = "appeals" if indicator else None
         else:
-            expected = {"settlement": "settlement", "tip": "tips"}[kind]
+            expected = {"settlement": "settlement", "tip": "tips", "eligibility_objection": "eligibility",
+                        "employer_registration": "eligibility"}[kind]
         if expected is None:
             with pytest.raises(ValueError):
                 queue_for(indicator, kind)

@@ -20,6 +20,33 @@ class InsuranceRecord:
     end: str
     back_paid: tuple[str, ...]
     district: str
+    employer_uscc: str | None = None  # 参保单位
+    status: str | None = None  # 缴费状态 (正常 when None)
+
+
+@dataclass(frozen=True)
+class PermitRecord:
+    permit_no: str
+    id_number: str
+    applied_on: str  # YYYY-MM-DD
+    status: str
+
+
+@dataclass(frozen=True)
+class CriminalRecordRow:
+    id_number: str
+    source: str  # judgment | police_certificate
+    document_no: str
+    decided_on: str
+    summary: str | None
+
+
+@dataclass(frozen=True)
+class TaxRegistrationRecord:
+    uscc: str
+    name: str
+    status: str
+    registered_on: str | None
 
 
 @dataclass(frozen=True)
@@ -106,9 +133,22 @@ class PoliceRegistry(Protocol):
     def marriages(self, id_number: str) -> list[MarriageRecord]: ...
 
 
+class ResidencePermitRegistry(Protocol):
+    def permits(self, id_number: str) -> list[PermitRecord]: ...
+
+
+class CriminalRecordsRegistry(Protocol):
+    def criminal_records(self, id_number: str) -> list[CriminalRecordRow]: ...
+
+
+class TaxRegistrationRegistry(Protocol):
+    def tax_registration(self, uscc: str) -> TaxRegistrationRecord | None: ...
+
+
 @dataclass(frozen=True)
 class Registries:
-    """The six registries a verifier may consult, and the name stored with each result."""
+    """The registries a verifier may consult, and the name stored with each result: the six of
+    the indicators, and those of the eligibility conditions and employers (第一篇, 第二篇)."""
 
     source: str
     social_insurance: SocialInsuranceRegistry
@@ -117,6 +157,9 @@ class Registries:
     education: EducationRegistry
     tax: TaxRegistry
     police: PoliceRegistry
+    residence_permits: ResidencePermitRegistry | None = None
+    criminal_records: CriminalRecordsRegistry | None = None
+    tax_registrations: TaxRegistrationRegistry | None = None
 
 
 # Lookup(registry, key=..., id_number=...) -> data dicts of matching rows (records.Row.data).
@@ -130,7 +173,7 @@ class DatasetRegistries:
         self._lookup = lookup
 
     def registries(self, source: str = "local") -> Registries:
-        return Registries(source, self, self, self, self, self, self)
+        return Registries(source, self, self, self, self, self, self, self, self, self)
 
     def _by_key(self, registry: str, key: str) -> dict | None:
         rows = list(self._lookup(registry, key=key))
@@ -141,7 +184,8 @@ class DatasetRegistries:
 
     def insurance(self, id_number: str) -> list[InsuranceRecord]:
         return sorted(
-            (InsuranceRecord(d["insurance_type"], d["from"], d["to"], tuple(d.get("back_paid") or ()), d["district"])
+            (InsuranceRecord(d["insurance_type"], d["from"], d["to"], tuple(d.get("back_paid") or ()), d["district"],
+                             d.get("employer_uscc"), d.get("status"))
              for d in self._by_person("social_insurance", id_number)),
             key=lambda r: (r.insurance_type, r.start),
         )
@@ -187,6 +231,21 @@ class DatasetRegistries:
     def marriages(self, id_number: str) -> list[MarriageRecord]:
         return sorted((MarriageRecord(d["spouse_id_number"], d["spouse_name"], d["from"], d.get("to"))
                        for d in self._by_person("marriages", id_number)), key=lambda r: r.start)
+
+
+    def permits(self, id_number: str) -> list[PermitRecord]:
+        return sorted((PermitRecord(d["permit_no"], d["id_number"], d["applied_on"], d["status"])
+                       for d in self._by_person("residence_permits", id_number)), key=lambda r: r.applied_on)
+
+    def criminal_records(self, id_number: str) -> list[CriminalRecordRow]:
+        return sorted((CriminalRecordRow(d["id_number"], d["source"], d["document_no"], d["decided_on"], d.get("summary"))
+                       for d in self._by_person("criminal_records", id_number)), key=lambda r: r.decided_on)
+
+    def tax_registration(self, uscc: str) -> TaxRegistrationRecord | None:
+        d = self._by_key("tax_registrations", uscc)
+        if d is None:
+            return None
+        return TaxRegistrationRecord(d["uscc"], d["name"], d["status"], d.get("registered_on"))
 
 
 def in_memory(rows: Iterable) -> Registries:

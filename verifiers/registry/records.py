@@ -11,7 +11,7 @@ file                   columns (``*`` required)
 social_insurance.csv   id_number*, insurance_type* (pension|medical|unemployment|injury|maternity),
                        from* (YYYY-MM), to* (YYYY-MM), back_paid (months of this range that were
                        back-paid, ``;``-separated YYYY-MM), district* (缴费区: 朝阳区 …, 市本级),
-                       employer_uscc
+                       employer_uscc (参保单位), status (缴费状态: 正常 when empty)
 real_estate.csv        certificate_no*, owner_id* (身份证号, or 统一社会信用代码 for a unit),
                        owner_name*, district*, use* (住宅|非住宅), registered* (登簿日期/填发日期,
                        YYYY-MM or YYYY-MM-DD), expires (权证失效日期, empty while in force)
@@ -26,8 +26,12 @@ tax_violations.csv     decision_no*, id_number*, decided_on* (a fine of 50 yuan 
 persons.csv            id_number*, name*, sex*, birth_date*  (公安人口信息)
 detentions.csv         decision_no*, id_number*, decided_on*  (行政拘留)
 marriages.csv          id_number*, spouse_id_number*, spouse_name*, from* (登记日期), to (离婚日期)
-criminal_records.csv   id_number*, source* (judgment 人民法院生效的法律文书 | police_certificate 户籍地公安机关
-                       出具的证明), document_no*, decided_on*, summary  (政府数据比对函询, 第五篇 二 4)
+residence_permits.csv  permit_no*, id_number*, applied_on* (申领日期), status* (有效|注销|过期)
+                       (北京市公安局核发的《北京市居住证》; 第一篇 一)
+criminal_records.csv   id_number*, source* (judgment 人民法院生效的法律文书 | police_certificate
+                       户籍地公安机关出具的证明), document_no*, decided_on*, summary (第一篇 四)
+tax_registrations.csv  uscc*, name*, status* (正常|注销|非正常), registered_on (在京税务登记;
+                       第二篇 一)
 =====================  ========================================================================
 
 Pure: no Flask or SQLAlchemy.
@@ -43,6 +47,9 @@ from datetime import date
 from verifiers.identifiers import resident_id_problem, uscc_problem
 
 INSURANCE_TYPES = ("pension", "medical", "unemployment", "injury", "maternity")
+INSURANCE_STATUSES = ("正常", "暂停缴费", "中断", "终止")
+PERMIT_STATUSES = ("有效", "注销", "过期")
+TAX_STATUSES = ("正常", "注销", "非正常")
 LEVELS = ("junior_college", "bachelor", "master", "doctor")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _YES = {"是": True, "否": False, "true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
@@ -67,6 +74,14 @@ def _owner_id(v: str) -> str:
     v = v.strip().upper()
     if resident_id_problem(v) and uscc_problem(v):
         raise ValueError("应为身份证号或统一社会信用代码 / expected an ID number or a unified social credit code")
+    return v
+
+
+def _uscc(v: str) -> str:
+    v = v.strip().upper()
+    problem = uscc_problem(v)
+    if problem:
+        raise ValueError(problem)
     return v
 
 
@@ -164,6 +179,7 @@ FILES: dict[str, FileSpec] = {spec.registry: spec for spec in (
         Column("id_number", _id_number), Column("insurance_type", _choice(*INSURANCE_TYPES)),
         Column("from", _month), Column("to", _month), Column("back_paid", _months, False),
         Column("district", _text), Column("employer_uscc", _text, False),
+        Column("status", _choice(*INSURANCE_STATUSES), False),
     ), key=("id_number", "insurance_type", "from"), person="id_number"),
     FileSpec("real_estate", (
         Column("certificate_no", _text), Column("owner_id", _owner_id), Column("owner_name", _text),
@@ -196,10 +212,18 @@ FILES: dict[str, FileSpec] = {spec.registry: spec for spec in (
         Column("id_number", _id_number), Column("spouse_id_number", _id_number), Column("spouse_name", _text),
         Column("from", _date), Column("to", _date, False),
     ), key=("id_number", "spouse_id_number", "from"), person="id_number"),
+    FileSpec("residence_permits", (
+        Column("permit_no", _text), Column("id_number", _id_number), Column("applied_on", _date),
+        Column("status", _choice(*PERMIT_STATUSES)),
+    ), key=("permit_no",), person="id_number"),
     FileSpec("criminal_records", (
         Column("id_number", _id_number), Column("source", _choice("judgment", "police_certificate")),
         Column("document_no", _text), Column("decided_on", _date), Column("summary", _text, False),
     ), key=("document_no",), person="id_number"),
+    FileSpec("tax_registrations", (
+        Column("uscc", _uscc), Column("name", _text), Column("status", _choice(*TAX_STATUSES)),
+        Column("registered_on", _date, False),
+    ), key=("uscc",), person=None),
 )}
 
 

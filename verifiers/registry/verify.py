@@ -260,7 +260,7 @@ def _tax(claimed, filed, person, year, registries, _employer):
     return _r(status, code, message, verified if status == "valid" else None, details)
 
 
-def _employment(claimed, filed, person, year, registries, _employer):
+def _employment(claimed, filed, person, year, registries, employer_uscc):
     records = registries.social_insurance.insurance(person.id_number)
     if not records:
         return _r("invalid", None, "未查询到本市社会保险缴费记录", None, {"在京缴纳社会保险": MISSING})
@@ -281,6 +281,18 @@ def _employment(claimed, filed, person, year, registries, _employer):
     cutoff = _cutoff(year)
     longest = max(insurance, key=lambda t: sum(months_between(a, min(b, cutoff)) for a, b in insurance[t]["paid"]))
     details = {"截止年月": cutoff, "缴费最长险种": longest}
+    # 本单位员工是指用人单位正常连续为其缴纳社会保险费并在北京市实际就业的申请人 (第二篇 一 4): the unit
+    # insuring the applicant in the latest months (the rows reaching furthest up to the cut-off)
+    # must be the applying unit.
+    latest = max(min(r.end, cutoff) for r in records)
+    insurers = sorted({r.employer_uscc for r in records
+                       if r.employer_uscc and r.start <= latest <= r.end})
+    if employer_uscc and insurers:
+        details["参保单位"] = "、".join(insurers)
+        if insurers != [employer_uscc]:
+            message = (f"{latest}参保单位（{'、'.join(insurers)}）与申报单位（{employer_uscc}）不一致："
+                       "本单位员工是指用人单位正常连续为其缴纳社会保险费并在北京市实际就业的申请人")
+            return _r("invalid", None, message, None, details)
     return _r("valid", None, "有效", {"insurance": insurance, "work_districts": work}, details)
 
 
