@@ -21,7 +21,7 @@ def _operations():
 
 
 def _concrete(path: str) -> str:
-    return path.replace("{application_id}", "1").replace("{claim_id}", "1").replace("{number}", "2021-110105-000001")
+    return path.replace("{uscc}", "91110105MA00000012").replace("{application_id}", "1").replace("{claim_id}", "1").replace("{number}", "2021-110105-000001")
 
 
 def test_no_token_bad_token_and_revoked_token_answer_401(app, token_for):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from datetime import datetime, time as day_time, timezone
 import os
 import shutil
 import subprocess
@@ -32,7 +33,7 @@ from sqlalchemy import select
 ROOT = Path(__file__).resolve().parents[2]
 APPLICATIONS = 1500
 
-from jobs_support import CONTRACT_EXAMPLE, DOUBLE, OWN_HOME, RENTAL, SINGLE  # noqa: E402
+from jobs_support import upload_missing, CONTRACT_EXAMPLE, DOUBLE, OWN_HOME, RENTAL, SINGLE  # noqa: E402
 
 
 def pytest_collection_modifyitems(config, items):
@@ -152,7 +153,7 @@ def _file_contract_examples() -> None:
     from backoffice.cases.clock import add_working_days
     from backoffice.cases.models import CaseKind, CaseStatus, ReviewCase
     from backoffice.extensions import db
-    from backoffice.reference.models import Employer
+    from backoffice.reference.models import Employer, Year
     from verifiers.identifiers import resident_id_check_char, uscc_check_char
 
     district = _district("朝阳区")
@@ -179,14 +180,17 @@ def _file_contract_examples() -> None:
             received_on=received, due_date=add_working_days(received, 10)))
 
     numbers = itertools.count(1)
+    year_row = db.session.get(Year, 2021)
+    submitted_at = datetime.combine(year_row.application_start, day_time(2), tzinfo=timezone.utc)
     for i in range(SINGLE + DOUBLE):
         id_body = f"11010519790911{i:03d}"  # 东城区, born 1979-09-11 as the age claim says
         applicant = Applicant(id_number=id_body + resident_id_check_char(id_body), name=f"示例{i:03d}",
                               birth_date=date(1979, 9, 11))
         db.session.add(applicant)
         db.session.flush()
+        # Submitted in the application phase: only a submitted application has a total (第三篇 十、2).
         application = Application(applicant_id=applicant.id, year=2021, employer_id=employer.id,
-                                  district_id=district.id)
+                                  district_id=district.id, submitted_at=submitted_at)
         db.session.add(application)
         db.session.flush()
         for indicator, facts in CONTRACT_EXAMPLE:
@@ -253,11 +257,15 @@ class World:
             return total, snaps[-1][0], snaps[-1][1], len(snaps)
 
     def outbox(self, **where):
+        """The outbox's job requests (rescore, rank…); a decision's notice deliveries
+        (backoffice/notices, topic deliver_notice) only when asked for by topic."""
         from backoffice.extensions import db
         from backoffice.outbox.models import OutboxMessage
 
         with self.ctx():
             stmt = select(OutboxMessage).order_by(OutboxMessage.id)
+            if "topic" not in where:
+                stmt = stmt.where(OutboxMessage.topic != "deliver_notice")
             for key, value in where.items():
                 stmt = stmt.where(getattr(OutboxMessage, key) == value)
             rows = list(db.session.scalars(stmt))
@@ -302,6 +310,8 @@ class World:
                 reviewer = db.session.get(Staff, _STAFF["reviewer"])
                 supervisor = db.session.get(Staff, _STAFF["supervisor"])
                 services.claim(case, actor=reviewer, version=case.version)
+                # Nothing is 合格 without its file: the applicant's uploads, one per slot.
+                upload_missing(case, services)
                 checklist = {row.code: {"state": "acceptable"} for row in services.checklist_rows(case)}
                 reason = services.reasons_for_case(case, "upheld")[0].code
                 decision = services.decide(case, actor=reviewer, outcome="upheld", reason_code=reason,
@@ -411,3 +421,4 @@ def _forget_queues(w: World) -> None:
             w.redis.delete(*keys[i:i + 500])
     except redis.exceptions.RedisError:
         pass
+

@@ -57,3 +57,28 @@ TOTAL_OWN_ONLY = Decimal("88.00")
 TOTAL_NEITHER = Decimal("86.29")
 SINGLE = 320   # the own home's registry result is invalid, the rental's valid: 86.50 → 88.21
 DOUBLE = 60    # both registry results invalid: 86.29 → 88.00 (own upheld) → 88.21 (both)
+
+
+def upload_missing(case, services) -> None:
+    """A stored one-page PDF in each of the case's checklist slots that has no file yet."""
+    from io import BytesIO
+
+    from flask import current_app
+    from pypdf import PdfWriter
+
+    from backoffice.applications.models import EvidenceFile
+    from backoffice.extensions import db
+    from verifiers.uploads import store
+
+    have = services.uploaded_slots(case)
+    missing = [row.code for row in services.checklist_rows(case) if row.code not in have]
+    if not missing:
+        return
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    buffer = BytesIO()
+    writer.write(buffer)
+    info = store(buffer.getvalue(), current_app.config["BACKOFFICE"].upload_dir)
+    db.session.add_all(EvidenceFile(case_id=case.id, material_slot=slot, sha256=info.sha256, size=info.size,
+                                    pages=info.pages) for slot in missing)
+    db.session.flush()

@@ -10,3 +10,14 @@ document.addEventListener('click', function (event) {
     event.stopPropagation();
   }
 }, true);
+
+// Flask-Admin's "with selected" menu runs its actions with onclick="return modelActions.execute('name');".
+document.addEventListener('click', function (event) {
+  var link = event.target.closest && event.target.closest('[onclick*="modelActions.execute("]');
+  if (!link || !window.modelActions) { return; }
+  var match = /modelActions\.execute\((['"])(.*?)\1\)/.exec(link.getAttribute('onclick') || '');
+  if (match) {
+    event.preventDefault();
+    window.modelActions.execute(match[2]);
+  }
+});
