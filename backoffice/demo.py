@@ -25,7 +25,6 @@ from backoffice.applications.models import (
 from backoffice.applications.scoring_service import rescore_batch
 from backoffice.audit.services import record
 from backoffice.cases import intake
-from backoffice.cases.clock import add_working_days
 from backoffice.cases.demo_evidence import ensure_demo_evidence
 from backoffice.cases.models import CaseKind, CaseStatus, ReviewCase
 from backoffice.extensions import db
@@ -36,7 +35,6 @@ from backoffice.staff.models import Role, Staff
 from backoffice.staff.services import create_staff
 from verifiers.identifiers import USCC_ALPHABET, resident_id_check_char, uscc_check_char
 from verifiers.reasons import reason
-from verifiers.routing import queue_for
 from backoffice.settlement.demo import seed_settlement
 from backoffice.announcement.demo import seed_announcement
 from backoffice.eligibility.demo import seed_eligibility

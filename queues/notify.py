@@ -22,7 +22,6 @@ from backoffice.extensions import db
 from backoffice.outbox.models import OutboxMessage
 from backoffice.outbox.services import job_key
 from queues.jobs import DAY, _complete, job
-from backoffice.notices.models import NotificationOutbox
 from backoffice.notices.models import Notice, NotificationOutbox
 from backoffice.notices.sms import gateway as configured_gateway
 from backoffice.feed.services import emit

@@ -32,7 +32,6 @@ from verifiers import eligibility as rules
 from verifiers.identifiers import sex_of
 from backoffice.intake.registry import local_registries
 from backoffice.cases.intake import _new_case
-from backoffice.cases.models import OPEN_STATUSES, CaseKind, ReviewCase
 from verifiers.routing import queue_for
 from backoffice.feed.services import emit
 from backoffice.applications.models import Applicant, IndicatorClaim

@@ -6,8 +6,6 @@ against it, so the document cannot silently drift from the code.
 """
 from __future__ import annotations
 
-import sys
-
 import copy
 import sys
 

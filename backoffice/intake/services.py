@@ -27,7 +27,6 @@ from backoffice.outbox.services import request_rank, request_rescore
 from backoffice.reference.models import District, Employer, Year
 from verifiers.identifiers import birth_date_of, mask_resident_id, resident_id_problem, uscc_problem
 from backoffice.announcement.services import bar_for
-from backoffice.eligibility.services import require_eligible
 from backoffice.eligibility import services as eligibility
 from backoffice.eligibility.services import require_confirmed_link, require_eligible
 
