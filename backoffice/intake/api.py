@@ -128,29 +128,29 @@ def json_body(schema: str) -> dict:
     return data
 
 
-def multipart_body(allow_review_fields: bool) -> tuple[dict, dict[str, Upload]]:
-    """(form fields, {slot: Upload}); any other field is named and refused."""
+def read_multipart(text_fields, slots) -> tuple[dict, dict[str, Upload], list[FieldError]]:
+    """(form fields, {slot: Upload}, errors) of a multipart body: ``text_fields`` once each, one
+    PDF per slot of ``slots``; any other field is named as an error (415 for another media type)."""
     if request.mimetype != "multipart/form-data":
         raise ApiError(415, "body.media_type", "请求体应为multipart/form-data，每项材料一个PDF文件。",
                        "The body must be multipart/form-data, one PDF per material slot.")
     fields: dict = {}
     files: dict[str, Upload] = {}
     errors: list[FieldError] = []
-    text_fields = ("review_type", "statement") if allow_review_fields else ()
     for key in request.form:
         values = request.form.getlist(key)
         if key in text_fields:
             if len(values) > 1:
                 errors.append(FieldError(key, "repeated", "只能填写一次", "give it once"))
             fields[key] = values[0]
-        elif key in MATERIAL_SLOTS:
+        elif key in slots:
             # A client that sends a slot as a plain field still gets its bytes checked as a PDF.
             files[key] = Upload(values[0].encode("utf-8", "surrogateescape"))
         else:
             errors.append(FieldError(key, "unknown_field", "不认识的字段", "unknown field"))
     for key in request.files:
         parts = request.files.getlist(key)
-        if key not in MATERIAL_SLOTS:
+        if key not in slots:
             errors.append(FieldError(f"files.{key}", "unknown_slot", "不认识的材料项", "unknown material slot"))
             continue
         if len(parts) > 1 or key in files:
@@ -158,6 +158,13 @@ def multipart_body(allow_review_fields: bool) -> tuple[dict, dict[str, Upload]]:
                                      "one PDF per material slot (annex 3)"))
             continue
         files[key] = Upload(parts[0].read(), parts[0].filename)
+    return fields, files, errors
+
+
+def multipart_body(allow_review_fields: bool) -> tuple[dict, dict[str, Upload]]:
+    """(form fields, {slot: Upload}); any other field is named and refused."""
+    text_fields = ("review_type", "statement") if allow_review_fields else ()
+    fields, files, errors = read_multipart(text_fields, MATERIAL_SLOTS)
     if errors:
         raise ApiError(422, "fields", "有字段不符合要求。", "Some fields are not valid.", errors)
     return fields, files

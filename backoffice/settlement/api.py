@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 
-from flask import request
 
 from backoffice.cases.intake import Upload
 from backoffice.intake.api import (
@@ -22,6 +21,7 @@ from backoffice.intake.api import (
     bp,
     client_label,
     idempotent,
+    read_multipart,
     scoped,
     today,
 )
@@ -41,30 +41,7 @@ def _fields_error(errors):
 
 
 def _form() -> tuple[services.Submission, dict[str, Upload]]:
-    if request.mimetype != "multipart/form-data":
-        raise ApiError(415, "body.media_type", "请求体应为multipart/form-data，每项材料一个PDF文件。",
-                       "The body must be multipart/form-data, one PDF per material slot.")
-    fields, files, errors = {}, {}, []
-    for key in request.form:
-        values = request.form.getlist(key)
-        if key in TEXT_FIELDS:
-            if len(values) > 1:
-                errors.append(FieldError(key, "repeated", "只能填写一次", "give it once"))
-            fields[key] = values[0]
-        elif key in SLOTS:
-            files[key] = Upload(values[0].encode("utf-8", "surrogateescape"))
-        else:
-            errors.append(FieldError(key, "unknown_field", "不认识的字段", "unknown field"))
-    for key in request.files:
-        parts = request.files.getlist(key)
-        if key not in SLOTS:
-            errors.append(FieldError(f"files.{key}", "unknown_slot", "不认识的材料项", "unknown material slot"))
-            continue
-        if len(parts) > 1 or key in files:
-            errors.append(FieldError(f"files.{key}", "one_file_per_slot", "每项材料只能上传一个PDF文件（附件3）",
-                                     "one PDF per material slot (annex 3)"))
-            continue
-        files[key] = Upload(parts[0].read(), parts[0].filename)
+    fields, files, errors = read_multipart(TEXT_FIELDS, SLOTS)
     if "place" not in fields:
         errors.append(FieldError("place", "required", "请选择落户地", "place is required"))
     flags = {}
