@@ -352,6 +352,23 @@ def contest_refusal(code: str) -> str | None:
     return None
 
 
+def claim_reasons(code: str | None, verified: dict | None) -> tuple[str, ...]:
+    """Every registry result a claim carries, the one it was stored with first.
+
+    A claim stores one reason code, but a tax result can say two things at once
+    (第三篇 六 3.: "年度结果 2020年无效; …" and "近五年在本市涉税违法次数"): when some year
+    is invalid (``tax_year_invalid``) and the registry also found violations (the
+    verified ``violations``), the violation is a result of its own
+    (``tax_violation_record``), contested with its own row of 纳税指标复查所需材料清单.
+    """
+    if not code:
+        return ()
+    codes = [code]
+    if code == "tax_year_invalid" and int((verified or {}).get("violations") or 0) > 0:
+        codes.append("tax_violation_record")
+    return tuple(codes)
+
+
 # --------------------------------------------------------------------------
 # Decision reasons
 # --------------------------------------------------------------------------

@@ -94,6 +94,28 @@ _FIELDS: dict[str, tuple[FactField, ...]] = {
 }
 
 
+# The part of a claim's facts a 复查 of this review type contests; the rest stands. A tax
+# claim carries two contestable results, each contested in its own case with its own row of
+# 纳税指标复查所需材料清单 (backoffice/cases/intake.py ``_contested_reason``): the years'
+# amounts (个人所得税完税证明) and the violation record (情况说明). Each case's decision
+# supersedes only its own part, so two such cases, decided in either order, both count.
+CONTESTED_KEYS: dict[str, tuple[str, ...]] = {
+    "tax_annual_amount": ("annual",),
+    "tax_violation": ("violations",),
+}
+
+
+def merge_contested(review_type: str | None, current: Mapping | None, new: Mapping) -> dict:
+    """The facts after a decision of this review type: ``new`` where the review type contests,
+    ``current`` (the facts that count now) elsewhere; ``new`` whole for any other type."""
+    keys = CONTESTED_KEYS.get(review_type or "")
+    if not keys or not current:
+        return dict(new)
+    merged = dict(current)
+    merged.update({k: new[k] for k in keys if k in new})
+    return merged
+
+
 def tax_years(year: int) -> tuple[int, int, int]:
     """The three calendar years a year-Y application's tax indicator looks at (SCORING.md rule 6)."""
     return (year - 3, year - 2, year - 1)

@@ -10,7 +10,12 @@ Rules, each from the handbook:
 * a 复查 contests a registry result whose reason may be contested; otherwise it is refused
   with the handbook's instruction (``verifiers.reasons.contest_refusal``: delete and refile,
   or file in the 市科委 system);
-* one open case per claim (the partial unique index ``uq_review_cases_open_claim`` backs it);
+* one open case per claim and contested result (the partial unique index
+  ``uq_review_cases_open_claim`` backs it): a tax claim may carry two results at once, some
+  year invalid and a tax violation, and each is contested on its own (see ``submit_review``);
+  an open appeal of a claim excludes any other case of it;
+* an appeal names the indicator, and may name the claims it disputes (``claims``): a
+  housing indicator of several segments, several awards (``CaseClaim``);
 * a case goes to the queue of ``verifiers.routing.queue_for``, belongs to the application's
   district (the employer's 业务办理区), and is due in the queue's working days;
 * the review type is one of the reason's ``review_types``; evidence is one PDF per material
@@ -33,7 +38,7 @@ from sqlalchemy.orm import aliased
 from backoffice.applications.models import Application, EvidenceFile, IndicatorClaim, RegistryStatus
 from backoffice.audit.services import record
 from backoffice.cases import clock
-from backoffice.cases.models import OPEN_STATUSES, CaseKind, CaseStatus, ReviewCase
+from backoffice.cases.models import OPEN_STATUSES, CaseClaim, CaseKind, CaseStatus, ReviewCase
 from backoffice.core.db import utcnow
 from backoffice.extensions import db
 from backoffice.intake.models import TipReport
@@ -43,7 +48,7 @@ from verifiers import phases
 from verifiers.identifiers import resident_id_problem
 from verifiers.indicators import INDICATOR_CODES
 from verifiers.materials import review_type as _review_type
-from verifiers.reasons import REASON_CODES, case_conditions, contest_refusal, reason as _reason
+from verifiers.reasons import REASON_CODES, case_conditions, claim_reasons, contest_refusal, reason as _reason
 from verifiers.routing import queue_for
 from verifiers.uploads import UploadRejected, check_pdf, store
 from backoffice.announcement.models import Publication, PublicationRow
@@ -111,10 +116,15 @@ def _actor(actor_label: str | None) -> dict:
     return {"actor_label": actor_label} if actor_label else {}
 
 
-def _open_case_of_claim(claim_id: int) -> ReviewCase | None:
-    return db.session.scalar(
-        select(ReviewCase).where(ReviewCase.claim_id == claim_id, ReviewCase.status.in_(OPEN_STATUSES))
-    )
+def _open_case_of_claim(claim_id: int, reason_code: str | None = None) -> ReviewCase | None:
+    """An open case of the claim: any (``reason_code`` None), or one that excludes a 复查 of
+    this reason: a case of the same reason, or an appeal of the claim, alone or named."""
+    stmt = select(ReviewCase).where(ReviewCase.status.in_(OPEN_STATUSES))
+    named = select(CaseClaim.case_id).where(CaseClaim.claim_id == claim_id)
+    of_claim = (ReviewCase.claim_id == claim_id) | ReviewCase.id.in_(named)
+    if reason_code is not None:
+        of_claim = of_claim & ((ReviewCase.reason_code == reason_code) | (ReviewCase.kind == CaseKind.appeal))
+    return db.session.scalars(stmt.where(of_claim).limit(1)).first()
 
 
 def _new_case(application: Application, *, kind: CaseKind, queue: str, received: date, claim=None,
@@ -268,6 +278,28 @@ def _attach(case: ReviewCase, checked: dict, upload_dir: str | None, actor_label
     return [row for row, _upload in rows]
 
 
+def _contested_reason(claim: IndicatorClaim, review_type: str | None):
+    """The registry result a 复查 contests: the claim's, or, when the claim carries two (a tax
+    claim with an invalid year and a violation, ``verifiers.reasons.claim_reasons``), the one
+    whose materials table the requested review type is.
+
+    Why a 复查 per result, concurrently, and not one case with both tables: 第三篇 六
+    "纳税指标复查所需材料清单" gives each "纳税指标类型" its own row and its own materials
+    ("1 个人所得税纳税额每年在10万元及以上 — 个人所得税完税证明", "2 涉税违法行为 — 情况说明"),
+    as every table of 第三篇 gives one row per kind of 复查; the two results rest on different
+    facts (the yearly amounts, the violation count) and may end differently (the years
+    corrected from the 完税证明, the violation record standing), and a case has one review
+    type, one checklist and one outcome. So each contestable result of a claim has its own
+    case, and each decision supersedes only its own part of the facts
+    (``backoffice.cases.facts.CONTESTED_KEYS``)."""
+    codes = claim_reasons(claim.registry_reason, claim.verified)
+    if review_type is not None:
+        for code in codes:
+            if code in REASON_CODES and review_type in _reason(code).review_types:
+                return _reason(code)
+    return _reason(claim.registry_reason)
+
+
 def submit_review(claim: IndicatorClaim, *, review_type: str | None = None, statement: str | None = None,
                   files: Mapping[str, Upload | bytes] | None = None, today: date | None = None,
                   upload_dir: str | None = None, actor_label: str | None = None,
@@ -283,7 +315,7 @@ def submit_review(claim: IndicatorClaim, *, review_type: str | None = None, stat
     if claim.registry_reason not in REASON_CODES:
         raise IntakeRefused("review.no_result", "该指标的核查结果不能在此申请复查。",
                             f"The registry result {claim.registry_reason!r} cannot be contested here.")
-    reason = _reason(claim.registry_reason)
+    reason = _contested_reason(claim, review_type)
     instruction = contest_refusal(reason.code)
     if instruction is not None:
         raise IntakeRefused(
@@ -292,7 +324,7 @@ def submit_review(claim: IndicatorClaim, *, review_type: str | None = None, stat
             "The handbook's instruction to the applicant is given in Chinese.",
         )
     check_phase("review.submit", _year(application), today)
-    if _open_case_of_claim(claim.id) is not None:
+    if _open_case_of_claim(claim.id, reason.code) is not None:
         raise IntakeRefused(
             "case.open_exists", "该指标已有正在办理的案件，请等待办理结果。",
             "This claim already has an open case; wait for its result.",
@@ -327,28 +359,41 @@ def add_evidence(case: ReviewCase, files: Mapping[str, Upload | bytes], *, today
 
 # 异议申诉 -----------------------------------------------------------------------------------
 def submit_appeal(application: Application, indicator: str, *, statement: str, claim: IndicatorClaim | None = None,
-                  today: date | None = None, actor_label: str | None = None) -> ReviewCase:
-    """File an appeal of one indicator's result (第四篇: 选择要申诉的指标类型)."""
+                  claims: list[IndicatorClaim] | None = None, today: date | None = None,
+                  actor_label: str | None = None) -> ReviewCase:
+    """File an appeal of one indicator's result (第四篇: 选择要申诉的指标类型).
+
+    ``claim`` (or the indicator's only claim) becomes the case's claim, as a 复查's is.
+    Otherwise the case is the indicator's: ``claims`` names the claims disputed of several
+    (housing segments, awards; ``CaseClaim``), and the reviewer may correct, add or remove
+    the indicator's claims from the case (backoffice/cases/services.py), so that the result
+    counts "并用于计算年度总积分"."""
     today = _today(today)
     if indicator not in INDICATOR_CODES:
         raise _field_error("indicator", "indicator.unknown", f"未知的指标类型：{indicator}",
                            f"Unknown indicator {indicator!r}; one of: " + ", ".join(INDICATOR_CODES))
     check_phase("appeal.submit", _year(application), today)
     text = _statement(statement, required=True)
-    if claim is not None:
-        if claim.application_id != application.id or claim.indicator.value != indicator:
-            raise _field_error("claim_id", "appeal.claim_mismatch", "所选指标记录不属于该申请或该指标类型。",
+    named = list(dict.fromkeys(claims or ()))
+    for one, field in [(claim, "claim_id")] * (claim is not None) + [(c, "claim_ids") for c in named]:
+        if one.application_id != application.id or one.indicator.value != indicator:
+            raise _field_error(field, "appeal.claim_mismatch", "所选指标记录不属于该申请或该指标类型。",
                                "The claim does not belong to this application and indicator.")
-    else:
-        claims = [c for c in application.claims if c.indicator.value == indicator]
-        claim = claims[0] if len(claims) == 1 else None
+    if claim is not None and named:
+        raise _field_error("claim_ids", "appeal.claims_or_claim", "请只用一种方式指明申诉的指标记录。",
+                           "Name one claim (claim_id) or the disputed claims (claim_ids), not both.")
+    of_indicator = [c for c in application.claims if c.indicator.value == indicator]
+    if claim is None and len(of_indicator) == 1:
+        claim, named = of_indicator[0], []  # the indicator's only claim: the case's claim
+    # Otherwise, claims named of several: the case is the indicator's, and names them.
     existing = db.session.scalar(
         select(ReviewCase.number).where(
             ReviewCase.application_id == application.id, ReviewCase.kind == CaseKind.appeal,
             ReviewCase.reason_code == indicator, ReviewCase.status.in_(OPEN_STATUSES),
         )
     )
-    if existing is not None or (claim is not None and _open_case_of_claim(claim.id) is not None):
+    busy = [c for c in ([claim] if claim is not None else named) if _open_case_of_claim(c.id) is not None]
+    if existing is not None or busy:
         raise IntakeRefused(
             "case.open_exists", "该指标已有正在办理的案件（可修改或撤回已提交的申诉）。",
             "This indicator already has an open case (an appeal can be changed or withdrawn instead).",
@@ -356,9 +401,12 @@ def submit_appeal(application: Application, indicator: str, *, statement: str, c
     queue = queue_for(indicator, "appeal")
     case = _new_case(application, kind=CaseKind.appeal, queue=queue, received=today, claim=claim,
                      reason_code=indicator, statement=text)
+    for one in named:
+        db.session.add(CaseClaim(case_id=case.id, claim_id=one.id))
+    db.session.flush()
     record("case.received", "review_case", case.id, district_id=case.district_id, **_actor(actor_label),
            after={"number": case.number, "kind": "appeal", "queue": queue, "indicator": indicator,
-                  "claim_id": case.claim_id, "due_date": case.due_date})
+                  "claim_id": case.claim_id, "claim_ids": [c.id for c in named], "due_date": case.due_date})
     return case
 
 

@@ -118,6 +118,10 @@ class ReviewCase(db.Model):
     claim: Mapped[IndicatorClaim | None] = relationship()
     district: Mapped[District] = relationship()
     assignee: Mapped[Staff | None] = relationship()
+    # An appeal's disputed claims (CaseClaim), named at filing; written through CaseClaim rows.
+    disputed_claims: Mapped[list[IndicatorClaim]] = relationship(
+        secondary="review_case_claims", order_by="IndicatorClaim.id", viewonly=True
+    )
     decisions: Mapped[list["Decision"]] = relationship(
         back_populates="case", order_by="Decision.id", foreign_keys="Decision.case_id"
     )
@@ -159,14 +163,28 @@ def not_closed():
     """The open cases, written as the partial indexes' predicate: a literal, not a bound
     parameter, or PostgreSQL's generic plan for a prepared statement cannot use them."""
     return ReviewCase.status != literal_column("'closed'")
-# 每条指标同时只能有一个在办案件: one open case per claim.
+# 每条指标同时只能有一个在办案件: one open case per claim and contested reason. A tax claim
+# carries two contestable results (years below 100 000 yuan, and 涉税违法行为), and the
+# handbook gives each its own row of 纳税指标复查所需材料清单, so each gets its own 复查
+# (backoffice/cases/intake.py says why); every other claim carries one reason.
 Index(
     "uq_review_cases_open_claim",
     ReviewCase.claim_id,
+    ReviewCase.reason_code,
     unique=True,
     sqlite_where=text("status != 'closed'"),
     postgresql_where=text("status != 'closed'"),
 )
+
+
+class CaseClaim(db.Model):
+    """A claim an appeal (异议申诉) names as disputed: an indicator with several claims (housing
+    segments, awards) is appealed as one indicator, and the appeal says which of its claims."""
+
+    __tablename__ = "review_case_claims"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("review_cases.id"), primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("indicator_claims.id"), primary_key=True, index=True)
 
 
 class Decision(db.Model):

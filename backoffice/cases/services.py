@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from backoffice.applications.models import EvidenceFile
+from backoffice.applications.models import EvidenceFile, Indicator, IndicatorClaim, RegistryStatus
 from backoffice.audit.models import AuditEvent
 from backoffice.audit.services import record
 from backoffice.cases import facts as facts_module
@@ -173,6 +173,12 @@ def _changes_score(case: ReviewCase, outcome: str) -> bool:
     if case.kind == CaseKind.eligibility_objection:
         # Deciding an objection in the applicant's favour re-runs eligibility: four eyes.
         return outcome in (Outcome.upheld.value, Outcome.corrected.value)
+    if is_indicator_appeal(case):
+        if outcome == Outcome.corrected.value:
+            return True
+        if outcome == Outcome.upheld.value:
+            return any(not c.counts or (c.verified or None) != c.claimed for c in case.disputed_claims)
+        return False
     claim = case.claim
     if claim is None:
         return False
@@ -181,6 +187,114 @@ def _changes_score(case: ReviewCase, outcome: str) -> bool:
     if outcome == Outcome.upheld.value:
         return not claim.counts or (claim.verified or None) != claim.claimed
     return False
+
+
+# Appeals of an indicator with several claims -------------------------------------------
+
+def is_indicator_appeal(case: ReviewCase) -> bool:
+    """An appeal (异议申诉) of an indicator, not of one claim: housing with several segments,
+    innovation with several awards. Its decision works on the indicator's claims."""
+    return case.kind == CaseKind.appeal and case.claim_id is None and case.application_id is not None
+
+
+def indicator_claims(case: ReviewCase) -> list[IndicatorClaim]:
+    """The application's claims of the appealed indicator, in filing order."""
+    return list(db.session.scalars(
+        select(IndicatorClaim).where(IndicatorClaim.application_id == case.application_id,
+                                     IndicatorClaim.indicator == Indicator(case.reason_code))
+        .order_by(IndicatorClaim.id)))
+
+
+CLAIM_ACTIONS = ("keep", "correct", "remove")
+CLAIM_ACTION_LABELS = {
+    "keep": ("不变", "Unchanged"),
+    "correct": ("核实后更正", "Correct"),
+    "remove": ("不予计分（删除）", "Remove (does not score)"),
+    "add": ("核实后增加", "Add"),
+}
+NEW_CLAIM = "new"  # the key of a claim the decision adds
+
+
+def parse_claim_changes(case: ReviewCase, raw: Mapping | None) -> tuple[list[dict], dict[str, str]]:
+    """The changes a "核实后更正" of an indicator appeal makes to the indicator's claims:
+    ``raw`` is {claim id or "new…": {"action": keep|correct|remove|add, "facts": {field: typed}}}.
+    Returns ([{"claim_id", "action", "facts"?}], errors by form field ``claims.<key>.<field>``);
+    the facts are checked as a single claim's correction is (facts.parse)."""
+    raw = raw or {}
+    indicator = case.reason_code
+    own = {str(c.id): c for c in indicator_claims(case)}
+    changes: list[dict] = []
+    errors: dict[str, str] = {}
+    for key, entry in raw.items():
+        key = str(key)
+        action = ((entry or {}).get("action") or "keep").strip()
+        if action == "keep" or (key.startswith(NEW_CLAIM) and action in ("", "keep")):
+            continue
+        if key.startswith(NEW_CLAIM):
+            if action != "add":
+                errors[f"claims.{key}"] = "新增记录只能“核实后增加” / a new claim can only be added"
+                continue
+        elif key not in own:
+            errors[f"claims.{key}"] = "不是该申请该指标的记录 / not a claim of this application and indicator"
+            continue
+        elif action not in CLAIM_ACTIONS:
+            errors[f"claims.{key}"] = "无效的处理方式 / unknown action"
+            continue
+        change = {"claim_id": None if key.startswith(NEW_CLAIM) else int(key), "action": action}
+        if action in ("correct", "add"):
+            facts, fact_errors = facts_module.parse(indicator, case.year, (entry or {}).get("facts") or {})
+            if fact_errors:
+                errors.update({f"claims.{key}.{k}" if k else f"claims.{key}": v for k, v in fact_errors.items()})
+                continue
+            change["facts"] = facts
+        changes.append(change)
+    if not changes and not errors:
+        errors["claims"] = ("请至少更正、增加或删除一条记录 / correct, add or remove at least one claim")
+    return changes, errors
+
+
+def describe_claim_changes(case: ReviewCase, facts: Mapping | None, english: bool = False) -> list[tuple[str, str]]:
+    """A decision's changes to an indicator's claims as (label, value) lines for people."""
+    lines = []
+    for change in (facts or {}).get("claims") or ():
+        zh, en = CLAIM_ACTION_LABELS.get(change.get("action"), (change.get("action"), change.get("action")))
+        who = (f"#{change['claim_id']}" if change.get("claim_id") is not None
+               else ("new claim" if english else "新增记录"))
+        detail = "；".join(f"{label}: {value}" for label, value in
+                          facts_module.describe(case.reason_code, case.year, change.get("facts"), english))
+        lines.append((f"{who} {en if english else zh}", detail or "—"))
+    return lines
+
+
+def _apply_claim_changes(case: ReviewCase, decision: Decision, actor) -> None:
+    """A final decision on an indicator appeal: each named change supersedes its claim's
+    verified facts (removed: no facts, so it scores nothing); an added claim is filed with
+    the verified facts, decided (it needs no registry result); each audited."""
+    facts = decision.corrected_facts or {}
+    if decision.outcome == Outcome.upheld:
+        changes = [{"claim_id": c.id, "action": "uphold", "facts": dict(c.claimed)} for c in case.disputed_claims]
+    else:
+        changes = facts.get("claims") or []
+    for change in changes:
+        if change["action"] == "add":
+            claim = IndicatorClaim(
+                application_id=case.application_id, indicator=Indicator(case.reason_code),
+                claimed=dict(change["facts"]), registry_status=RegistryStatus.pending,
+                registry_message=f"经异议申诉核实后增加（案件编号{case.number}）"[:500],
+            )
+            db.session.add(claim)
+            _flush()
+            before = None
+        else:
+            claim = db.session.get(IndicatorClaim, change["claim_id"])
+            before = {"verified": claim.verified, "verified_by_decision_id": claim.verified_by_decision_id}
+        claim.verified = dict(change["facts"]) if change["action"] != "remove" else {}
+        claim.verified_by_decision_id = decision.id
+        _flush()
+        record("claim.added_by_decision" if change["action"] == "add" else "claim.verified_superseded",
+               "indicator_claim", claim.id, district_id=case.district_id, actor=actor, before=before,
+               after={"verified": claim.verified, "verified_by_decision_id": decision.id,
+                      "action": change["action"], "case": case.number})
 
 
 # Claim, release, reassign ---------------------------------------------------------------
@@ -336,10 +450,15 @@ def _missing_materials(case: ReviewCase, checklist: Mapping) -> list[str]:
 
 
 def decide(case: ReviewCase, *, actor, outcome: str, reason_code: str, note: str, version,
-           corrected_facts: Mapping[str, str] | None = None, checklist: Mapping | None = None) -> Decision:
+           corrected_facts: Mapping[str, str] | None = None, checklist: Mapping | None = None,
+           claim_changes: Mapping[str, Mapping] | None = None) -> Decision:
     """The assignee's decision: upheld, corrected (with the corrected facts), returned for
     materials (the clock stops) or rejected; a reason of this outcome and review type and a
-    note are required. `corrected_facts` are the typed form values (facts.parse validates them)."""
+    note are required. `corrected_facts` are the typed form values (facts.parse validates them).
+
+    An appeal of an indicator with several claims (``is_indicator_appeal``) is corrected
+    through ``claim_changes`` (``parse_claim_changes``): correct, remove or add the
+    indicator's claims; upheld applies to the claims the appeal names (予以支持: valid as filed)."""
     _check_version(case, version)
     _refuse_unless(can_open_case(actor, case))
     _refuse_unless(can_decide(actor, case))
@@ -368,12 +487,21 @@ def decide(case: ReviewCase, *, actor, outcome: str, reason_code: str, note: str
 
         facts, fact_errors = parse_corrections(case.reason_code, corrected_facts or {})
         errors.update({f"facts.{k}": v for k, v in fact_errors.items()})
+    elif outcome == Outcome.corrected.value and is_indicator_appeal(case):
+        changes, change_errors = parse_claim_changes(case, claim_changes)
+        errors.update(change_errors)
+        facts = {"claims": changes} if not change_errors else None
     elif outcome == Outcome.corrected.value:
         if case.claim is None:
             errors["outcome"] = "该案件没有可更正的指标 / this case has no claim to correct"
         else:
             facts, fact_errors = facts_module.parse(case.claim.indicator.value, case.year, corrected_facts or {})
             errors.update({f"facts.{k}" if k else "facts": v for k, v in fact_errors.items()})
+            if not fact_errors:
+                errors.update(_outside_contest(case, facts))
+    if outcome == Outcome.upheld.value and is_indicator_appeal(case) and not case.disputed_claims:
+        errors["outcome"] = ("该申诉未指明所申诉的指标记录，请以“核实后更正”逐条认定 / the appeal names no claim: "
+                             "use Corrected to correct, add or remove the indicator's claims")
     if outcome in (Outcome.upheld.value, Outcome.corrected.value) and not checklist_errors:
         not_uploaded = missing_uploads(case)
         missing = _missing_materials(case, clean_checklist)
@@ -424,6 +552,20 @@ def decide(case: ReviewCase, *, actor, outcome: str, reason_code: str, note: str
     return decision
 
 
+def _outside_contest(case: ReviewCase, facts: Mapping) -> dict[str, str]:
+    """A 复查 that contests part of a claim's facts (a tax claim: the years, or the violation
+    record, facts.CONTESTED_KEYS) corrects only that part; the other is another case's."""
+    keys = facts_module.CONTESTED_KEYS.get(case.review_type or "")
+    if not keys:
+        return {}
+    current = case.claim.verified or case.claim.claimed or {}
+    changed = sorted(k for k in facts if k not in keys and facts.get(k) != current.get(k))
+    if not changed:
+        return {}
+    return {"facts": "该复查只能更正所复查的结果（" + _review_type(case.review_type).label_zh
+                     + "），其余信息不变 / this review corrects only the result it contests"}
+
+
 def _finalize(case: ReviewCase, decision: Decision, actor) -> None:
     """The final decision: supersede the claim's verified facts, request rescoring (outbox,
     same transaction), close the case. A rejection leaves the registry result standing."""
@@ -434,9 +576,14 @@ def _finalize(case: ReviewCase, decision: Decision, actor) -> None:
     if case.kind == CaseKind.employer_registration and decision.outcome == Outcome.upheld:
 
         accept_licence(case, decision, actor)
+    if is_indicator_appeal(case) and decision.outcome in (Outcome.upheld, Outcome.corrected):
+        _apply_claim_changes(case, decision, actor)
+        request_rescore(case.application_id, trigger=RESCORE_TRIGGER, decision_id=decision.id)
     if claim is not None and decision.outcome in (Outcome.upheld, Outcome.corrected):
         before = {"verified": claim.verified, "verified_by_decision_id": claim.verified_by_decision_id}
-        claim.verified = dict(decision.corrected_facts) if decision.outcome == Outcome.corrected else dict(claim.claimed)
+        decided = dict(decision.corrected_facts) if decision.outcome == Outcome.corrected else dict(claim.claimed)
+        # A tax 复查 supersedes only the part it contests (facts.CONTESTED_KEYS).
+        claim.verified = facts_module.merge_contested(case.review_type, claim.verified or claim.claimed, decided)
         claim.verified_by_decision_id = decision.id
         _flush()
         record("claim.verified_superseded", "indicator_claim", claim.id, district_id=case.district_id, actor=actor,

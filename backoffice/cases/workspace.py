@@ -90,6 +90,48 @@ def facts_from_form(form) -> dict[str, str]:
     return {k[len("facts-"):]: v for k, v in form.items() if k.startswith("facts-")}
 
 
+def claim_changes_from_form(form) -> dict[str, dict]:
+    """{claim id or "new": {"action", "facts": {field: typed}}} from the claims-<key>-action and
+    claims-<key>-facts-<field> fields of an indicator appeal's decision form."""
+    out: dict[str, dict] = {}
+    for name, value in form.items():
+        if not name.startswith("claims-"):
+            continue
+        key, _, rest = name[len("claims-"):].partition("-")
+        entry = out.setdefault(key, {"action": "", "facts": {}})
+        if rest == "action":
+            entry["action"] = value
+        elif rest.startswith("facts-"):
+            entry["facts"][rest[len("facts-"):]] = value
+    return out
+
+
+def _appeal_claims(case: ReviewCase, form, english: bool) -> list[dict]:
+    """An indicator appeal's claims beside their registry results, each with the decision
+    form's action and fact values (typed ones win, else what the claim counts now), then one
+    empty block for a claim the decision adds."""
+    indicator, year = case.reason_code, case.year
+    named = {c.id for c in case.disputed_claims}
+    typed = claim_changes_from_form(form or {})
+    blocks = []
+    for c in services.indicator_claims(case):
+        values = facts_module.form_values(indicator, year, c.verified or c.claimed)
+        values.update((typed.get(str(c.id)) or {}).get("facts") or {})
+        blocks.append({
+            "key": str(c.id), "claim": c, "named": c.id in named,
+            "status": REGISTRY_STATUS_LABELS.get(c.registry_status), "message": c.registry_message or "",
+            "counts": c.counts and bool(c.verified),
+            "claimed": facts_module.describe(indicator, year, c.claimed, english),
+            "verified": facts_module.describe(indicator, year, c.verified, english),
+            "action": (typed.get(str(c.id)) or {}).get("action") or "keep",
+            "values": values, "actions": services.CLAIM_ACTIONS,
+        })
+    new = typed.get(services.NEW_CLAIM) or {}
+    blocks.append({"key": services.NEW_CLAIM, "claim": None, "named": False, "action": new.get("action") or "",
+                   "values": new.get("facts") or {}, "actions": ("", "add")})
+    return blocks
+
+
 def eligible_assignees(case: ReviewCase) -> list[Staff]:
     """Active reviewers and supervisors who may work this case (its district, or city level)."""
     candidates = db.session.scalars(
@@ -190,6 +232,7 @@ class CaseWorkspaceView(ProtectedView):
                 case, actor=_actor(), version=form.get("version"),
                 outcome=form.get("outcome", ""), reason_code=form.get("reason_code", ""), note=form.get("note", ""),
                 corrected_facts=facts_from_form(form), checklist=checklist_from_form(case, form),
+                claim_changes=claim_changes_from_form(form),
             )
         except services.CaseActionError as exc:
             return self._again(case_id, exc)
@@ -336,21 +379,25 @@ class CaseWorkspaceView(ProtectedView):
             "matched": f.material_slot in row_codes,
         } for f in files]
 
+        indicator_appeal = services.is_indicator_appeal(case)
         decisions = [{
             "d": d,
             "outcome": _outcome_label(d.outcome.value),
             "reason": _decision_reason_label(d.reason_code),
-            "facts": (facts_module.describe(indicator, case.year, d.corrected_facts, english) if indicator else
+            "facts": (services.describe_claim_changes(case, d.corrected_facts, english) if indicator_appeal else
+                      facts_module.describe(indicator, case.year, d.corrected_facts, english) if indicator else
                       _objection_facts(case, d.corrected_facts) if case.kind == CaseKind.eligibility_objection else []),
             "checklist": d.checklist or {},
         } for d in case.decisions]
 
+        appeal_claims = _appeal_claims(case, form, english) if indicator_appeal else None
+        claim_ids = [str(case.claim_id)] + [b["key"] for b in appeal_claims or () if b["claim"] is not None]
         history = db.session.scalars(
             select(AuditEvent).where(
                 or_(
                     (AuditEvent.object_type == "review_case") & (AuditEvent.object_id == str(case.id)),
                     (AuditEvent.object_type == "evidence_file") & AuditEvent.object_id.in_([str(f.id) for f in files]),
-                    (AuditEvent.object_type == "indicator_claim") & (AuditEvent.object_id == str(case.claim_id)),
+                    (AuditEvent.object_type == "indicator_claim") & AuditEvent.object_id.in_(claim_ids),
                 )
             ).order_by(AuditEvent.id)
         ).all()
@@ -396,7 +443,9 @@ class CaseWorkspaceView(ProtectedView):
             score_rows=breakdown_rows(snapshot.breakdown or {}, changes=snapshot.changes) if snapshot else [],
             outcomes=OUTCOMES, reasons=reasons, fact_fields=fact_fields, fact_values=fact_values,
             form=form_values, error=error, pending=pending,
-            pending_facts=(facts_module.describe(indicator, case.year, pending.corrected_facts, english)
+            pending_facts=(services.describe_claim_changes(case, pending.corrected_facts, english)
+                           if pending is not None and indicator_appeal else
+                           facts_module.describe(indicator, case.year, pending.corrected_facts, english)
                            if pending is not None and indicator else
                            eligibility["describe"](pending.corrected_facts) if pending is not None and eligibility
                            else []),
@@ -408,6 +457,11 @@ class CaseWorkspaceView(ProtectedView):
             can_reassign=case.status != CaseStatus.closed and bool(can_reassign(user, case)),
             assignees=eligible_assignees(case) if can_reassign(user, case) else [],
             eligibility=eligibility, registration=registration,
+            # An appeal of an indicator with several claims: its claims, and the form to change them.
+            appeal_claims=appeal_claims,
+            appeal_fields=facts_module.fields_for(case.reason_code, case.year) if indicator_appeal else (),
+            appeal_indicator_label=INDICATOR_LABELS.get(case.reason_code, "") if indicator_appeal else "",
+            claim_action_labels={k: (en if english else zh) for k, (zh, en) in services.CLAIM_ACTION_LABELS.items()},
             english=english, t=text,
             notices=notices_for_workspace(case),  # 告知书 with print links (backoffice/notices)
         )

@@ -305,7 +305,9 @@ def case_out(case: ReviewCase) -> dict:
         "number": case.number, "kind": case.kind.value, "queue": case.queue, "status": case.status.value,
         "status_zh": "已撤回" if was_withdrawn(case) else CASE_STATUS_LABELS[case.status],
         "withdrawn": was_withdrawn(case),
-        "application_id": case.application_id, "claim_id": case.claim_id, "indicator": indicator,
+        "application_id": case.application_id, "claim_id": case.claim_id,
+        "claim_ids": [case.claim_id] if case.claim_id is not None else [c.id for c in case.disputed_claims],
+        "indicator": indicator,
         "review_type": case.review_type, "reason": case.reason_code,
         "statement": case.applicant_statement if case.kind != CaseKind.tip else None,
         "received_on": case.received_on.isoformat(), "due_date": case.due_date.isoformat(),
@@ -498,8 +500,16 @@ def create_appeal(application_id: int):
         if claim is None or claim.application_id != application.id:
             raise ApiError(422, "fields", "有字段不符合要求。", "Some fields are not valid.",
                            [FieldError("claim_id", "not_found", "未找到该指标记录", "no such claim")])
-    case = submit_appeal(application, data["indicator"], statement=data["statement"], claim=claim, today=today(),
-                         actor_label=client_label())
+    # The claims disputed of an indicator with several (housing segments, awards).
+    claims = []
+    for claim_id in dict.fromkeys(data.get("claim_ids") or ()):
+        found = _get(IndicatorClaim, claim_id)
+        if found is None or found.application_id != application.id:
+            raise ApiError(422, "fields", "有字段不符合要求。", "Some fields are not valid.",
+                           [FieldError("claim_ids", "not_found", "未找到该指标记录", f"no such claim {claim_id}")])
+        claims.append(found)
+    case = submit_appeal(application, data["indicator"], statement=data["statement"], claim=claim, claims=claims,
+                         today=today(), actor_label=client_label())
     return case_out(case), 201
 
 

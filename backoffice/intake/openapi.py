@@ -153,6 +153,8 @@ SCHEMAS: dict[str, dict] = {
         "withdrawn": {"type": "boolean"},
         "application_id": {"type": "integer"},
         "claim_id": {"type": ["integer", "null"]},
+        "claim_ids": {"type": "array", "items": {"type": "integer"},
+                      "description": "the claims the case concerns: its claim, or the claims an appeal disputes"},
         "indicator": {"type": ["string", "null"]},
         "review_type": {"type": ["string", "null"]},
         "reason": {"type": ["string", "null"]},
@@ -162,12 +164,16 @@ SCHEMAS: dict[str, dict] = {
         "evidence": {"type": "array", "items": _ref("Evidence")},
         "decision": {"type": ["object", "null"]},  # completed below from Decision
     }, required=("number", "kind", "queue", "status", "status_zh", "withdrawn", "application_id", "claim_id",
-                 "indicator", "review_type", "reason", "statement", "received_on", "due_date", "closed_at",
+                 "claim_ids", "indicator", "review_type", "reason", "statement", "received_on", "due_date", "closed_at",
                  "evidence", "decision")),
     "AppealCreate": _obj({
         "indicator": {"type": "string", "enum": list(INDICATOR_CODES)},
         "statement": _STATEMENT,
         "claim_id": {"type": ["integer", "null"], "minimum": 1, "maximum": 2**31 - 1},
+        "claim_ids": {"type": "array", "maxItems": 50, "items": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+                      "description": "the claims disputed, when the indicator has several (housing segments, "
+                                     "awards); each of this application and indicator. The reviewer may correct, "
+                                     "add or remove the indicator's claims when deciding the appeal."},
     }, required=("indicator", "statement")),
     "AppealPatch": _obj({"statement": _STATEMENT}, required=("statement",)),
     "TipCreate": _obj({
@@ -179,7 +185,10 @@ SCHEMAS: dict[str, dict] = {
         "type": "object",
         "properties": {
             "review_type": {"type": "string", "enum": list(REVIEW_TYPE_CODES),
-                            "description": "needed when the contested reason allows several"},
+                            "description": "needed when the contested reason allows several; it also chooses "
+                                           "the result contested when the claim carries two (a tax claim with "
+                                           "an invalid year and a violation: tax_annual_amount or "
+                                           "tax_violation, each its own case)"},
             "statement": {"type": "string", "maxLength": 2000},
             **{slot: {"type": "string", "contentMediaType": "application/pdf",
                       "description": "one PDF of at most 1 MB (附件3)"} for slot in MATERIAL_SLOTS},

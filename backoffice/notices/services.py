@@ -36,7 +36,7 @@ from backoffice.notices.models import NOTICE_KINDS, Notice, NotificationOutbox
 from backoffice.outbox.services import enqueue, job_key
 from verifiers.indicators import UnknownCode, indicator as indicator_rule
 from verifiers.materials import review_type as materials_review_type
-from verifiers.reasons import decision_reason, reason as registry_reason
+from verifiers.reasons import REASON_CODES, decision_reason, reason as registry_reason
 from backoffice.notices.models import CHANNEL_LABELS
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -144,8 +144,10 @@ def _registry_text(case) -> str | None:
     claim = case.claim
     if claim is None or not claim.registry_reason:
         return None
+    # The result this case contests: a tax claim may carry two, each contested on its own.
+    code = case.reason_code if case.reason_code in REASON_CODES else claim.registry_reason
     try:
-        return registry_reason(claim.registry_reason).text(year=case.year)
+        return registry_reason(code).text(year=case.year)
     except (UnknownCode, KeyError, ValueError):
         return claim.registry_message
 
