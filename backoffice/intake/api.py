@@ -43,7 +43,7 @@ from backoffice.intake.ownership import application_owner, case_owner, may_use
 from backoffice.intake.registry import record_result, run_verifier
 from backoffice.intake.schema import FieldError, Validator
 from backoffice.intake.tokens import authenticate
-from verifiers.reasons import UnknownCode, contest_refusal, decision_reason, reason as _reason
+from verifiers.reasons import UnknownCode, claim_reasons, contest_refusal, decision_reason, reason as _reason
 from verifiers.registry import RegistryResult
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
@@ -247,9 +247,14 @@ def claim_out(claim: IndicatorClaim, details: ClaimDetails | None = None, **extr
     if details is None:
         details = db.session.get(ClaimDetails, claim.id)
     contestable = None
+    review_types: list[str] = []
     if claim.registry_reason:
         try:
             contestable = contest_refusal(claim.registry_reason) is None
+            # Every result the claim carries that may be contested here (a tax claim may carry two).
+            for code in claim_reasons(claim.registry_reason, claim.verified):
+                if contest_refusal(code) is None:
+                    review_types.extend(_reason(code).review_types)
         except UnknownCode:
             contestable = False
     return {
@@ -257,7 +262,8 @@ def claim_out(claim: IndicatorClaim, details: ClaimDetails | None = None, **extr
         "facts": claim.claimed or {}, "filed": (details.filed if details else None) or {},
         "registry": {
             "status": claim.registry_status.value, "reason": claim.registry_reason,
-            "message": claim.registry_message, "contestable": contestable, "verified": claim.verified,
+            "message": claim.registry_message, "contestable": contestable, "review_types": review_types,
+            "verified": claim.verified,
             "details": details.registry_details if details else None,
             "source": details.registry_source if details else None,
             "checked_at": _iso(claim.checked_at),

@@ -101,6 +101,10 @@ SCHEMAS: dict[str, dict] = {
         "reason": {"type": ["string", "null"]},
         "message": {"type": ["string", "null"]},
         "contestable": {"type": ["boolean", "null"], "description": "a review request (复查) may be filed"},
+        "review_types": {"type": "array", "items": {"type": "string"},
+                         "description": "the review types a 复查 of this claim may use, one case per contested "
+                                        "result: a tax claim with an invalid year and a violation offers "
+                                        "tax_annual_amount and tax_violation, each contested on its own"},
         "verified": {"type": ["object", "null"]},
         "details": {"type": ["object", "null"], "description": "the result page's fields, handbook labels"},
         "source": {"type": ["string", "null"]},

@@ -349,3 +349,43 @@ def test_a_refused_request_does_not_burn_its_idempotency_key(api, year_in, distr
     assert (accepted.status_code, replayed.status_code) == (201, 201)
     assert accepted.get_json()["number"] == replayed.get_json()["number"]
     assert db.session.scalar(select(func.count()).select_from(ReviewCase)) == 1
+
+
+def test_a_tax_violation_is_contested_through_the_api_beside_the_invalid_year(api, year_in, district):
+    """Issue 17 §4: the claim offers both review types, and each is its own open case."""
+    year_in("application")
+    created = api.post("/applications", json=application_body(claims=[{"indicator": "tax"}])).get_json()
+    tax_id = created["claims"][0]["id"]
+    registry = api.put(f"/claims/{tax_id}/registry-result", json={
+        "status": "valid", "reason": "tax_year_invalid", "message": "2020年无效; 2019年有效; 2018年有效",
+        "verified": {"annual": {"2018": 120000, "2019": 120000, "2020": 30000}, "violations": 1}}).get_json()
+    assert registry["registry"]["review_types"] == ["tax_annual_amount", "tax_violation"]
+    years = post_review(api, tax_id, {"tax_payment_certificate": make_pdf("完税证明")}, review_type="tax_annual_amount")
+    violation = post_review(api, tax_id, {"explanation": make_pdf("情况说明")}, review_type="tax_violation")
+    assert years.status_code == violation.status_code == 201, violation.get_json()
+    assert (years.get_json()["reason"], violation.get_json()["reason"]) == ("tax_year_invalid", "tax_violation_record")
+    again = post_review(api, tax_id, {"explanation": make_pdf("再次")}, review_type="tax_violation")
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "case.open_exists"
+
+
+def test_an_appeal_names_the_disputed_segments_of_housing(api, year_in, district):
+    """Issue 17 §3: an indicator with several claims is appealed naming the claims disputed."""
+    year_in("application")
+    second_home = {"indicator": "housing", "facts": {"type": "own", "from": "2018-01", "to": "2020-12",
+                                                     "district": "朝阳区"},
+                   "filed": {"certificate_no": "X京房权证朝字第888888号"}}
+    created = api.post("/applications", json=application_body(claims=[OWN, second_home])).get_json()
+    assert "claims" in created, created
+    own_id, second_id = (c["id"] for c in created["claims"])
+    other = api.post("/applications", json=application_body(id_number=LI, name="李娜", claims=[OWN])).get_json()
+    year_in("result_query")
+    foreign = api.post(f"/applications/{created['id']}/appeals", json={
+        "indicator": "housing", "statement": "登簿日期有误", "claim_ids": [other["claims"][0]["id"]]})
+    assert foreign.status_code == 422 and foreign.get_json()["error"]["fields"][0]["path"] == "claim_ids"
+    response = api.post(f"/applications/{created['id']}/appeals", json={
+        "indicator": "housing", "statement": "自有住所登簿日期有误", "claim_ids": [own_id]})
+    assert response.status_code == 201, response.get_json()
+    case = response.get_json()
+    assert case["claim_id"] is None and case["claim_ids"] == [own_id] and case["indicator"] == "housing"
+    assert second_id not in case["claim_ids"]
+    assert api.get(f"/cases/{case['number']}").get_json()["claim_ids"] == [own_id]
