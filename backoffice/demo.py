@@ -353,7 +353,10 @@ def _ensure_intake_case(summary, application, claim, kind, received, review_type
             case = intake.submit_review(claim, review_type=review_type, today=on, require_evidence=False,
                                         actor_label="seed-demo")
         elif kind == CaseKind.appeal:
-            case = intake.submit_appeal(application, claim.indicator.value, claim=claim, today=on,
+            # An indicator of several claims (housing segments) is appealed naming the disputed one.
+            several = sum(c.indicator == claim.indicator for c in application.claims) > 1
+            named = {"claims": [claim]} if several else {"claim": claim}
+            case = intake.submit_appeal(application, claim.indicator.value, **named, today=on,
                                         statement=_APPEAL_STATEMENTS[application.id % len(_APPEAL_STATEMENTS)],
                                         actor_label="seed-demo")
         else:

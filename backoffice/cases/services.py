@@ -215,6 +215,11 @@ CLAIM_ACTION_LABELS = {
 NEW_CLAIM = "new"  # the key of a claim the decision adds
 
 
+def _other_open_case(case: ReviewCase, claim: IndicatorClaim) -> str | None:
+    return db.session.scalar(select(ReviewCase.number).where(
+        ReviewCase.claim_id == claim.id, ReviewCase.id != case.id, ReviewCase.status != CaseStatus.closed).limit(1))
+
+
 def parse_claim_changes(case: ReviewCase, raw: Mapping | None) -> tuple[list[dict], dict[str, str]]:
     """The changes a "核实后更正" of an indicator appeal makes to the indicator's claims:
     ``raw`` is {claim id or "new…": {"action": keep|correct|remove|add, "facts": {field: typed}}}.
@@ -239,6 +244,10 @@ def parse_claim_changes(case: ReviewCase, raw: Mapping | None) -> tuple[list[dic
             continue
         elif action not in CLAIM_ACTIONS:
             errors[f"claims.{key}"] = "无效的处理方式 / unknown action"
+            continue
+        elif (other := _other_open_case(case, own[key])) is not None:
+            # One open case per claim: a 复查 of this segment still open decides it first.
+            errors[f"claims.{key}"] = f"该记录另有在办案件{other}，请待其办结 / another open case ({other}) has this claim"
             continue
         change = {"claim_id": None if key.startswith(NEW_CLAIM) else int(key), "action": action}
         if action in ("correct", "add"):

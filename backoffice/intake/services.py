@@ -18,7 +18,7 @@ from backoffice.applications.models import (
 from backoffice.applications.scoring_service import sync_total
 from backoffice.audit.services import record
 from backoffice.cases.intake import IntakeRefused, check_phase
-from backoffice.cases.models import OPEN_STATUSES, ReviewCase
+from backoffice.cases.models import OPEN_STATUSES, CaseClaim, ReviewCase
 from backoffice.core.db import utcnow
 from backoffice.extensions import db
 from backoffice.intake.models import ClaimDetails
@@ -192,7 +192,8 @@ def _changeable(claim: IndicatorClaim, action: str, today: date) -> None:
     if claim.verified_by_decision_id is not None:
         raise IntakeRefused("claim.decided", "该指标已有复查或申诉决定，不能修改或删除。",
                             "A review or appeal decision has settled this claim; it cannot be changed or deleted.")
-    if db.session.scalar(select(ReviewCase.id).where(ReviewCase.claim_id == claim.id,
+    named = select(CaseClaim.case_id).where(CaseClaim.claim_id == claim.id)  # an appeal's disputed claims
+    if db.session.scalar(select(ReviewCase.id).where((ReviewCase.claim_id == claim.id) | ReviewCase.id.in_(named),
                                                      ReviewCase.status.in_(OPEN_STATUSES))) is not None:
         raise IntakeRefused("claim.case_open", "该指标有正在办理的案件，不能修改或删除。",
                             "This claim has an open case; it cannot be changed or deleted.")
@@ -228,7 +229,9 @@ def update_claim(claim: IndicatorClaim, data: dict, *, today: date, actor_label:
 
 def delete_claim(claim: IndicatorClaim, *, today: date, actor_label: str) -> None:
     _changeable(claim, "claim.delete", today)
-    if db.session.scalar(select(ReviewCase.id).where(ReviewCase.claim_id == claim.id)) is not None:
+    named = select(CaseClaim.case_id).where(CaseClaim.claim_id == claim.id)
+    if db.session.scalar(select(ReviewCase.id).where((ReviewCase.claim_id == claim.id)
+                                                     | ReviewCase.id.in_(named))) is not None:
         raise IntakeRefused("claim.has_cases", "该指标有复查或申诉记录，不能删除。",
                             "This claim has review or appeal cases on record; it cannot be deleted.")
     counted = claim.counts and bool(claim.verified)

@@ -199,6 +199,18 @@ def test_upholding_an_appeal_counts_the_disputed_segments_as_filed(make, people)
     assert _total(application) == BOTH_COUNTED
 
 
+def test_a_segment_with_an_open_review_is_left_to_that_review(make, people):
+    application, _claims, (own, rental) = _filed(make, housing=[(OWN_HOME, None), (RENTAL, None)])
+    review = make.case(application, claim=rental, status="in_review")  # a 复查 of the rental, still open
+    case = submit_appeal(application, "housing", statement="自有住所有误", today=RESULT_QUERY_DAY)
+    services.claim(case, actor=people["reviewer"], version=case.version)
+    with pytest.raises(services.Invalid) as refused:
+        services.decide(case, actor=people["reviewer"], version=case.version, outcome="corrected",
+                        reason_code="corrected_after_verification", note="删除租赁住所",
+                        claim_changes={str(rental.id): {"action": "remove"}})
+    assert review.number in refused.value.errors[f"claims.{rental.id}"]
+
+
 def test_a_named_claim_must_be_of_the_application_and_indicator(make):
     application, claims, (own, _rental) = _filed(make, housing=[(OWN_HOME, None), (RENTAL, None)])
     with pytest.raises(IntakeRefused) as refused:
