@@ -215,7 +215,8 @@ SCHEMAS["Case"]["properties"]["decision"] = {
 
 def _error_responses(*codes: int) -> dict:
     words = {400: "bad request", 401: "missing or bad bearer token", 403: "the token lacks the scope",
-             404: "not found", 409: "refused by a rule (phase, contestability, one open case per claim)",
+             404: "not found",
+             409: "refused by a rule (phase, contestability, one open case per claim and contested result)",
              413: "request too large", 415: "unsupported media type", 422: "a field is bad (its path is named)"}
     # Every operation may answer 400: the app-wide input check (backoffice/security/inputs.py)
     # refuses NUL bytes and out-of-range numbers in any path, query or body before the view.
