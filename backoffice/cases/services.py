@@ -296,6 +296,9 @@ def _apply_claim_changes(case: ReviewCase, decision: Decision, actor) -> None:
             before = None
         else:
             claim = db.session.get(IndicatorClaim, change["claim_id"])
+            if claim is None or claim.application_id != case.application_id:
+                raise Refused("该决定所更正的指标记录已不存在，请退回重审 / a claim this decision corrects is gone; "
+                              "send the decision back")
             before = {"verified": claim.verified, "verified_by_decision_id": claim.verified_by_decision_id}
         claim.verified = dict(change["facts"]) if change["action"] != "remove" else {}
         claim.verified_by_decision_id = decision.id
