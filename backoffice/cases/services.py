@@ -267,6 +267,28 @@ def uploaded_slots(case: ReviewCase) -> set[str]:
     return set(db.session.scalars(select(EvidenceFile.material_slot).where(EvidenceFile.case_id == case.id)))
 
 
+UNFILED_TICK = ("该材料未上传，不能标为“已提供”或“合格” / "
+                "no file was uploaded for this material")
+
+
+def ticks_without_files(case: ReviewCase, ticks: Mapping | None) -> dict[str, str]:
+    """Issue 17 §6: "A slot with no file cannot be 已提供 or 合格". The errors, by
+    ``checklist.<code>``, of the rows ticked present or acceptable whose slot of ``case`` holds
+    no file. Review cases and settlement cases (settlement/services.py) both check with it."""
+    ticked = [code for code, entry in (ticks or {}).items()
+              if (entry or {}).get("state") in ("present", "acceptable")]
+    if not ticked:
+        return {}
+    with_files = uploaded_slots(case)
+    return {f"checklist.{code}": UNFILED_TICK for code in ticked if code not in with_files}
+
+
+def not_uploaded_error(labels: Iterable[str], action_zh: str = "认定有效", action_en: str = "find it valid") -> str:
+    """The refusal naming the required materials that have no file (issue 17 §6)."""
+    return (f"材料未上传，不能{action_zh}：" + "、".join(labels)
+            + f" / required materials have no uploaded file, cannot {action_en}")
+
+
 def missing_uploads(case: ReviewCase) -> list[str]:
     """Labels of the required materials (rows and one-of groups, with the case's conditions)
     that have no uploaded file: nothing can be 已提供 or 合格 without its file."""
@@ -301,7 +323,7 @@ def _validate_checklist(case: ReviewCase, checklist: Mapping | None) -> tuple[di
     rows = {r.code: r for r in checklist_rows(case)}
     clean: dict = {}
     errors: dict[str, str] = {}
-    with_files = uploaded_slots(case) if checklist else set()
+    unfiled = ticks_without_files(case, {code: entry for code, entry in (checklist or {}).items() if code in rows})
     for code, entry in (checklist or {}).items():
         if code not in rows:
             errors[f"checklist.{code}"] = "不属于该复查类型的材料 / not a row of this checklist"
@@ -314,9 +336,8 @@ def _validate_checklist(case: ReviewCase, checklist: Mapping | None) -> tuple[di
         if len(note) > NOTE_MAX:
             errors[f"checklist.{code}"] = "说明过长 / note too long"
             continue
-        if state in ("present", "acceptable") and code not in with_files:
-            errors[f"checklist.{code}"] = ("该材料未上传，不能标为“已提供”或“合格” / "
-                                           "no file was uploaded for this material")
+        if f"checklist.{code}" in unfiled:
+            errors[f"checklist.{code}"] = unfiled[f"checklist.{code}"]
             continue
         if state or note:
             clean[code] = {"state": state or None, "note": note or None}
@@ -378,8 +399,7 @@ def decide(case: ReviewCase, *, actor, outcome: str, reason_code: str, note: str
         not_uploaded = missing_uploads(case)
         missing = _missing_materials(case, clean_checklist)
         if not_uploaded:
-            errors["checklist"] = ("材料未上传，不能认定有效：" + "、".join(not_uploaded)
-                                   + " / required materials have no uploaded file")
+            errors["checklist"] = not_uploaded_error(not_uploaded)
         elif missing:
             errors["checklist"] = ("材料不齐全，不能认定有效；未标为“合格”的：" + "、".join(missing)
                                    + " / materials incomplete: tick each required document as acceptable")
