@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from backoffice.applications.models import EvidenceFile
+from backoffice.applications.models import EvidenceFile, RegistryStatus
 from backoffice.audit.models import AuditEvent
 from backoffice.audit.services import record
 from backoffice.cases import facts as facts_module
@@ -46,11 +46,14 @@ from backoffice.staff.permissions import (
     can_release_case,
 )
 from backoffice.turnaround.sql import beijing_today
+from verifiers.filings import filing_rule
 from verifiers.materials import review_type as _review_type
 from verifiers.reasons import (  # one derivation for intake and checklist
     OUTCOME_CODES,
     case_conditions,
+    decision_reason,
     decision_reasons,
+    reason as registry_reason,
 )
 from backoffice.cases.models import CASE_KIND_LABELS, OUTCOME_LABELS
 from backoffice.feed.services import emit
@@ -176,6 +179,10 @@ def _changes_score(case: ReviewCase, outcome: str) -> bool:
     claim = case.claim
     if claim is None:
         return False
+    rule = filing_rule(case.review_type) if case.kind == CaseKind.filing else None
+    if rule is not None and rule.settles == "spouse":
+        # The spouse information only: a rejection takes a counted claim away, nothing else changes it.
+        return outcome == Outcome.rejected.value and claim.counts
     if outcome == Outcome.corrected.value:
         return True
     if outcome == Outcome.upheld.value:
@@ -389,6 +396,11 @@ def decide(case: ReviewCase, *, actor, outcome: str, reason_code: str, note: str
 
         facts, fact_errors = parse_corrections(case.reason_code, corrected_facts or {})
         errors.update({f"facts.{k}": v for k, v in fact_errors.items()})
+    elif (outcome == Outcome.corrected.value and case.kind == CaseKind.filing
+          and getattr(filing_rule(case.review_type), "settles", None) == "spouse"):
+        # The window checks the spouse information only; the listing's facts are the register's.
+        errors["outcome"] = ("配偶婚姻凭证只能认定有效或不予支持，住所信息以登记部门核查结果为准 / "
+                             "the marriage evidence is found valid or rejected; the home's facts are the register's")
     elif outcome == Outcome.corrected.value:
         if case.claim is None:
             errors["outcome"] = "该案件没有可更正的指标 / this case has no claim to correct"
@@ -448,6 +460,9 @@ def _finalize(case: ReviewCase, decision: Decision, actor) -> None:
     """The final decision: supersede the claim's verified facts, request rescoring (outbox,
     same transaction), close the case. A rejection leaves the registry result standing."""
     claim = case.claim
+    if case.kind == CaseKind.filing and claim is not None:
+        _settle_filing(case, decision, actor)
+        claim = None  # the filing's rule has said what the decision does to the claim
     if case.kind == CaseKind.eligibility_objection and decision.outcome == Outcome.corrected:
 
         apply_objection(case, decision, actor)
@@ -468,6 +483,44 @@ def _finalize(case: ReviewCase, decision: Decision, actor) -> None:
     _tell_applicant(case, decision)
     if case.application_id is not None:  # a unit's licence case (单位注册) has no applicant to tell
         notify_decision(case, decision, actor=actor)  # the result notice (告知书) and its delivery, same transaction
+
+
+def _settle_filing(case: ReviewCase, decision: Decision, actor) -> None:
+    """A filing's decision on its claim (verifiers/filings.py ``settles``): the claim's registry
+    result, and its verified facts where the window's check is the claim's whole check; a
+    rescoring request (outbox, this transaction) whenever what scores changes."""
+    claim = case.claim
+    rule = filing_rule(case.review_type)
+    counted = claim.counts and bool(claim.verified)
+    before = {"status": claim.registry_status, "reason": claim.registry_reason, "message": claim.registry_message,
+              "verified": claim.verified, "verified_by_decision_id": claim.verified_by_decision_id}
+    if decision.outcome == Outcome.rejected:
+        claim.registry_status = RegistryStatus.invalid
+        claim.verified = None
+        if rule.rejected_reason is not None:
+            claim.registry_reason = rule.rejected_reason
+            claim.registry_message = registry_reason(rule.rejected_reason).text(case.year)
+        else:
+            claim.registry_reason = None
+            claim.registry_message = decision_reason(decision.reason_code).label_zh[:500]
+    elif rule.settles == "claim" and decision.outcome in (Outcome.upheld, Outcome.corrected):
+        claim.registry_status = RegistryStatus.valid
+        claim.registry_reason = None
+        claim.registry_message = "有效"
+        claim.verified = (dict(decision.corrected_facts) if decision.outcome == Outcome.corrected
+                          else dict(claim.claimed))
+        claim.verified_by_decision_id = decision.id
+    else:
+        return  # the spouse information found valid: the register's result on the listing stands
+    claim.checked_at = utcnow()
+    _flush()
+    record("claim.filing_decided", "indicator_claim", claim.id, district_id=case.district_id, actor=actor,
+           before=before, after={"status": claim.registry_status, "reason": claim.registry_reason,
+                                 "message": claim.registry_message, "verified": claim.verified,
+                                 "verified_by_decision_id": claim.verified_by_decision_id,
+                                 "case": case.number})
+    if counted or (claim.counts and claim.verified):
+        request_rescore(case.application_id, trigger=RESCORE_TRIGGER, decision_id=decision.id)
 
 
 def _tell_applicant(case: ReviewCase, decision: Decision) -> None:

@@ -74,11 +74,12 @@ def submitted_in_time(application_alias, year_row):
 
 
 def not_final_condition(application_alias):
-    """SQL: a registry result still pending, or a 复查 not yet decided."""
+    """SQL: a registry result still pending, or a 复查 or filing (填报凭证审核) not yet decided."""
     pending = exists().where(IndicatorClaim.application_id == application_alias.id,
                              IndicatorClaim.registry_status == RegistryStatus.pending)
     open_review = exists().where(ReviewCase.application_id == application_alias.id,
-                                 ReviewCase.kind == CaseKind.review, ReviewCase.status != CaseStatus.closed)
+                                 ReviewCase.kind.in_((CaseKind.review, CaseKind.filing)),
+                                 ReviewCase.status != CaseStatus.closed)
     return pending | open_review
 
 
