@@ -88,6 +88,9 @@ FILINGS: tuple[FilingRule, ...] = (
 
 _BY_TYPE = {f.review_type: f for f in FILINGS}
 
+# Decision reasons of a 复查 that make no sense for a filing: no registry result is contested.
+REASONS_NOT_FOR_FILINGS = frozenset({"registry_result_confirmed"})
+
 
 def filing_rule(review_type: str | None) -> FilingRule | None:
     """The filing rule of a materials table, None for a 复查's table."""

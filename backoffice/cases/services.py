@@ -46,7 +46,7 @@ from backoffice.staff.permissions import (
     can_release_case,
 )
 from backoffice.turnaround.sql import beijing_today
-from verifiers.filings import filing_rule
+from verifiers.filings import REASONS_NOT_FOR_FILINGS, filing_rule
 from verifiers.materials import review_type as _review_type
 from verifiers.reasons import (  # one derivation for intake and checklist
     OUTCOME_CODES,
@@ -167,6 +167,8 @@ def reasons_for_case(case: ReviewCase, outcome: str):
     if case.kind == CaseKind.employer_registration:
 
         return licence_reasons(outcome)
+    if case.kind == CaseKind.filing:
+        return tuple(r for r in decision_reasons(outcome, case.review_type) if r.code not in REASONS_NOT_FOR_FILINGS)
     return decision_reasons(outcome, case.review_type)
 
 

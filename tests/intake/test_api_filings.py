@@ -9,7 +9,7 @@ import re
 from datetime import date
 from io import BytesIO
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from backoffice.applications.models import ScoreSnapshot
 from backoffice.applications.scoring_service import rescore_application
@@ -173,3 +173,38 @@ def test_a_spouse_home_opens_the_marriage_evidence_case_and_its_rejection_takes_
     assert api.post(f"/claims/{claim['id']}/verify").get_json()["registry"]["status"] == "invalid"
     refused = api.put(f"/claims/{claim['id']}/registry-result", json={"status": "valid"})
     assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "registry.filing_rejected"
+
+
+def test_marriage_evidence_found_valid_leaves_the_register_s_result_and_needs_no_second_signature(
+        api, year_in, district, make, client_for):
+    year_in("application")
+    created = api.post("/applications", json=application_body(id_number=LIU, name="刘敏",
+                                                                claims=[SPOUSE_HOME, {"indicator": "employment"}]))
+    application_id = created.get_json()["id"]
+    claim = created.get_json()["claims"][0]
+    number = claim["filings"][0]["number"]
+    api.post(f"/applications/{application_id}/verify")
+    registry = api.get(f"/claims/{claim['id']}").get_json()["registry"]
+    assert registry["status"] == "valid"
+    case = db.session.scalar(select(ReviewCase).where(ReviewCase.number == number))
+    desk = client_for(make.staff("reviewer", "朝阳区"))
+    assert _upload(api, number, "marriage_certificate").status_code == 200
+    assert _act(desk, case.id, "claim").status_code == 302
+    page = desk.get(f"/admin/case/{case.id}/").get_data(as_text=True)
+    assert "凭证中婚姻存续时间与填报信息不一致" in page  # the reasons of this table are offered,
+    assert "维持原结果" not in page  # but not "the registry result stands": a filing contests none
+    # The window checks the spouse information, not the home's facts: nothing to correct.
+    corrected = _act(desk, case.id, "decide", {"outcome": "corrected", "reason_code": "corrected_after_verification",
+                                                "note": "x", "checklist-marriage_certificate-state": "acceptable"})
+    assert corrected.status_code == 422 and "配偶婚姻凭证只能认定有效或不予支持" in corrected.get_data(as_text=True)
+    rescores = db.session.scalar(select(func.count()).select_from(OutboxMessage)
+                                 .where(OutboxMessage.topic == "rescore_application"))
+    upheld = _act(desk, case.id, "decide", {"outcome": "upheld", "reason_code": "verified_valid",
+                                             "note": "结婚证与填报的配偶信息、婚姻存续时间一致",
+                                             "checklist-marriage_certificate-state": "acceptable"})
+    assert upheld.status_code == 302
+    db.session.refresh(case)
+    assert case.status == CaseStatus.closed  # no points change: no second signature
+    assert api.get(f"/claims/{claim['id']}").get_json()["registry"] == registry
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)
+                             .where(OutboxMessage.topic == "rescore_application")) == rescores

@@ -80,3 +80,10 @@ def test_an_old_certificate_has_the_longer_time_and_it_is_longer_than_two_weeks(
     spouse = filing_rule("spouse_marriage_evidence")
     assert due_working_days_for(spouse, "housing", {"owner": "spouse", "issued_on": "2001-06-01"}) == \
         due_working_days("housing")
+
+
+def test_the_reasons_left_out_of_filings_exist():
+    from verifiers.filings import REASONS_NOT_FOR_FILINGS
+    from verifiers.reasons import DECISION_REASONS
+
+    assert REASONS_NOT_FOR_FILINGS <= {d.code for d in DECISION_REASONS}
