@@ -18,7 +18,7 @@ from backoffice.applications.models import (
 from backoffice.applications.scoring_service import sync_total
 from backoffice.audit.services import record
 from backoffice.cases.intake import IntakeRefused, check_phase, open_filings
-from backoffice.cases.models import OPEN_STATUSES, ReviewCase
+from backoffice.cases.models import OPEN_STATUSES, CaseKind, ReviewCase
 from backoffice.core.db import utcnow
 from backoffice.extensions import db
 from backoffice.intake.models import ClaimDetails
@@ -247,9 +247,17 @@ def update_claim(claim: IndicatorClaim, data: dict, *, today: date, actor_label:
 
 def delete_claim(claim: IndicatorClaim, *, today: date, actor_label: str) -> None:
     _changeable(claim, "claim.delete", today)
-    if db.session.scalar(select(ReviewCase.id).where(ReviewCase.claim_id == claim.id)) is not None:
+    cases = db.session.scalars(select(ReviewCase).where(ReviewCase.claim_id == claim.id)).all()
+    if any(c.kind != CaseKind.filing for c in cases):
         raise IntakeRefused("claim.has_cases", "该指标有复查或申诉记录，不能删除。",
                             "This claim has review or appeal cases on record; it cannot be deleted.")
+    # Only decided filings (none is open: _changeable): they stay on the application, and the
+    # claim goes ("可先删除该配偶住所、再删除对应配偶信息后重新填写", 第三篇 二 3.(2)).
+    for case in cases:
+        case.claim_id = None
+        db.session.flush()
+        record("case.claim_deleted", "review_case", case.id, district_id=case.district_id,
+               actor_label=actor_label, before={"claim_id": claim.id}, after={"claim_id": None})
     counted = claim.counts and bool(claim.verified)
     application = claim.application
     details = db.session.get(ClaimDetails, claim.id)

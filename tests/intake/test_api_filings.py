@@ -173,6 +173,11 @@ def test_a_spouse_home_opens_the_marriage_evidence_case_and_its_rejection_takes_
     assert api.post(f"/claims/{claim['id']}/verify").get_json()["registry"]["status"] == "invalid"
     refused = api.put(f"/claims/{claim['id']}/registry-result", json={"status": "valid"})
     assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "registry.filing_rejected"
+    # "可先删除该配偶住所…后重新填写": the claim can be deleted; the decided case stays on record.
+    assert api.delete(f"/claims/{claim['id']}").status_code == 204
+    kept = api.get(f"/cases/{filing['number']}").get_json()
+    assert kept["claim_id"] is None and kept["decision"]["reason_code"] == "marriage_period_mismatch"
+    assert "凭证中婚姻存续时间与填报信息不一致" in desk.get(f"/admin/case/{case.id}/").get_data(as_text=True)
 
 
 def test_marriage_evidence_found_valid_leaves_the_register_s_result_and_needs_no_second_signature(
