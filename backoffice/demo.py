@@ -28,6 +28,7 @@ from backoffice.cases import intake
 from backoffice.cases.demo_evidence import ensure_demo_evidence
 from backoffice.cases.models import CaseKind, CaseStatus, ReviewCase
 from backoffice.extensions import db
+from backoffice.intake.models import ClaimDetails
 from backoffice.reference.data import DISTRICTS
 from backoffice.reference.models import District, Employer, Year
 from backoffice.scoring.tables import DISTRICTS as CORE_SIX
@@ -117,6 +118,22 @@ def ensure_reference(summary: SeedSummary, year: int, today: date | None = None)
         summary.bump("years")
         db.session.flush()
     return {d.name: d for d in districts.values()}
+
+
+def _overseas_filing(summary, application: Application, certificate_no: str, received: date) -> None:
+    """The application's education claim filed as 留学教育: no department answers for it (审核中),
+    and its filing case opens as the intake opens it (cases/intake.py open_filings)."""
+    claim = db.session.scalar(select(IndicatorClaim).where(IndicatorClaim.application_id == application.id,
+                                                           IndicatorClaim.indicator == Indicator.education))
+    if claim is None:
+        return
+    claim.registry_status, claim.registry_reason, claim.registry_message = RegistryStatus.pending, None, None
+    claim.verified, claim.checked_at = None, None
+    filed = {"kind": "overseas", "certificate_no": certificate_no}
+    db.session.add(ClaimDetails(claim_id=claim.id, filed=filed))
+    db.session.flush()
+    if intake.open_filings(claim, filed, today=received, actor_label="seed-demo"):
+        summary.bump("filing cases")
 
 
 def _claims_for(rng: random.Random, year: int, birth: date, district_name: str) -> list[dict]:
@@ -216,6 +233,9 @@ def seed(year: int = 2021, applicants: int = 300, seed: int = 2021, today: date 
 
     case_seq = 0
     seeded_ids: list[int] = []
+    # The first new applications of 朝阳区 (the demo reviewer's) filed an overseas education: its
+    # certificate is checked at the window (填报凭证审核, verifiers/filings.py), one of them old.
+    overseas_certificates = ["教留服认美[2005]00231号", "120190003512"]
     contested_reasons = {"housing_listing_invalid", "rental_needs_verification", "edu_diploma_identity_mismatch",
                          "edu_degree_date_format", "tax_year_invalid", "innovation_invalid", "honors_invalid"}
     for n in range(applicants):
@@ -262,6 +282,8 @@ def seed(year: int = 2021, applicants: int = 300, seed: int = 2021, today: date 
                 ))
                 summary.bump("claims")
             db.session.flush()
+            if overseas_certificates and employer.district.name == "朝阳区":
+                _overseas_filing(summary, application, overseas_certificates.pop(0), received)
 
         seeded_ids.append(application.id)
         # Cases: contests of contestable invalid results, some appeals, settlement and tips.

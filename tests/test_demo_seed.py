@@ -4,11 +4,14 @@ from datetime import date
 from sqlalchemy import func, select
 
 from backoffice.applications.models import Applicant, Application, IndicatorClaim, RegistryStatus
-from backoffice.cases.models import ReviewCase
+from backoffice.cases.clock import working_days_between
+from backoffice.cases.models import CaseKind, ReviewCase
+from backoffice.cases.services import missing_uploads
 from backoffice.demo import LOGINS, seed
 from backoffice.extensions import db
 from backoffice.reference.models import District, Employer
 from backoffice.staff.models import Staff
+from verifiers.filings import ARCHIVE_WORKING_DAYS
 from verifiers.routing import QUEUES
 
 
@@ -35,3 +38,13 @@ def test_seed_twice_gives_the_same_rows(app):
         roles = {s.role.value for s in db.session.scalars(select(Staff))}
         assert roles == {"reviewer", "supervisor", "investigator", "administrator", "city_approver"}
         assert [login[0] for login in first.logins] == [login[0] for login in LOGINS]
+        # Two overseas certificates filed in 朝阳区, each a filing case with its file, the old one
+        # (教留服认美[2005]…) given the longer time.
+        assert first.created["filing cases"] == 2
+        filings = db.session.scalars(select(ReviewCase).where(ReviewCase.kind == CaseKind.filing)
+                                     .order_by(ReviewCase.id)).all()
+        assert [(c.queue, c.district.name, c.review_type) for c in filings] == [
+            ("education", "朝阳区", "edu_overseas_certificate")] * 2
+        old, new = (working_days_between(c.received_on, c.due_date) for c in filings)
+        assert (old, new) == (ARCHIVE_WORKING_DAYS, 10)
+        assert all(not missing_uploads(c) for c in filings)

@@ -7,6 +7,9 @@ The district windows split their work by indicator type (DESIGN.md, Queues):
   education, innovation, tax, honours); the others (employment, work/residence
   district, age, law-abiding record) are read from the registries and have no
   复查, so a review of them is an error;
+* evidence uploaded with a claim that the window checks (``filing``: the spouse's marriage
+  evidence, the overseas certificate; verifiers/filings.py) goes to the queue of its
+  indicator, as a 复查 of it would;
 * an 异议申诉 (``appeal``) of any of the nine indicators (第四篇) goes to appeals;
 * settlement materials of admitted applicants (第五篇 二) go to settlement;
 * a 举报 (``tip``) received during the announcement goes to tips, which only
@@ -57,6 +60,7 @@ QUEUE_CODES: tuple[str, ...] = tuple(q.code for q in QUEUES)
 
 KINDS: dict[str, str] = {
     "review": "复查",
+    "filing": "填报凭证审核",
     "appeal": "异议申诉",
     "settlement": "落户办理",
     "tip": "举报",
@@ -84,12 +88,14 @@ _KIND_QUEUES: dict[str, str] = {
 
 # An appeal is always of one indicator (第四篇: 选择要申诉的指标类型); settlement
 # materials and tips concern the applicant and may name no indicator.
-_INDICATOR_REQUIRED = {"review", "appeal"}
+_INDICATOR_REQUIRED = {"review", "filing", "appeal"}
+# Kinds worked in the indicator's review queue.
+_BY_INDICATOR = ("review", "filing")
 
 _QUEUE_BY_CODE = {q.code: q for q in QUEUES}
 assert set(REVIEW_QUEUES) <= set(INDICATOR_CODES)
 assert set(REVIEW_QUEUES.values()) | set(_KIND_QUEUES.values()) == set(QUEUE_CODES)
-assert set(_KIND_QUEUES) | {"review"} == set(KINDS)
+assert set(_KIND_QUEUES) | set(_BY_INDICATOR) == set(KINDS)
 
 
 def queue(code: str) -> Queue:
@@ -113,12 +119,12 @@ def queue_for(indicator_code: str | None, kind: str) -> str:
             raise ValueError(f"a {kind!r} case ({KINDS[kind]}) must name its indicator")
     else:
         ind = indicator(indicator_code)  # ValueError for an unknown code
-        if kind == "review" and indicator_code not in REVIEW_QUEUES:
+        if kind in _BY_INDICATOR and indicator_code not in REVIEW_QUEUES:
             raise ValueError(
                 f"indicator {ind.code!r} ({ind.label_zh}) has no review (复查) queue: "
                 f"the handbook gives no 复查 for it; contest its result by appeal (异议申诉) instead"
             )
-    if kind == "review":
+    if kind in _BY_INDICATOR:
         return REVIEW_QUEUES[indicator_code]
     return _KIND_QUEUES[kind]
 
@@ -131,7 +137,7 @@ def routes() -> tuple[tuple[str | None, str, str], ...]:
         if kind not in _INDICATOR_REQUIRED:
             candidates.append(None)
         for code in candidates:
-            if kind == "review" and code not in REVIEW_QUEUES:
+            if kind in _BY_INDICATOR and code not in REVIEW_QUEUES:
                 continue
             out.append((code, kind, queue_for(code, kind)))
     return tuple(out)

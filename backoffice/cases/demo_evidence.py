@@ -68,11 +68,12 @@ def demo_slots(case: ReviewCase):
 
 
 def ensure_demo_evidence(year: int, upload_dir: str) -> int:
-    """Store and attach the demo PDFs of the year's open housing and education 复查; returns how many were added."""
+    """Store and attach the demo PDFs of the year's open housing and education 复查 and filings
+    (填报凭证审核); returns how many were added."""
     cases = db.session.scalars(
         select(ReviewCase).where(
             ReviewCase.year == year,
-            ReviewCase.kind == CaseKind.review,
+            ReviewCase.kind.in_((CaseKind.review, CaseKind.filing)),
             ReviewCase.queue.in_(DEMO_QUEUES),
             ReviewCase.status != CaseStatus.closed,
             ReviewCase.review_type.is_not(None),

@@ -21,7 +21,11 @@ Rules, each from the handbook:
 * the review type is one of the reason's ``review_types``; evidence is one PDF per material
   slot of that type's checklist (附件3, ``verifiers.uploads``), all checked before any is stored;
 * appeals are filed, changed and withdrawn only in the result-query phase, tips received
-  only during the 7-day announcement (``verifiers.phases``).
+  only during the 7-day announcement (``verifiers.phases``);
+* a claim whose filed identifiers need evidence checked at the window (the spouse's marriage
+  evidence, the overseas certificate: ``verifiers.filings``) gets its filing case when it is
+  filed (``open_filings``), due in its queue's working days or, for an old overseas
+  certificate, the longer time of ``verifiers.filings.ARCHIVE_WORKING_DAYS``.
 """
 from __future__ import annotations
 
@@ -38,13 +42,14 @@ from sqlalchemy.orm import aliased
 from backoffice.applications.models import Application, EvidenceFile, IndicatorClaim, RegistryStatus
 from backoffice.audit.services import record
 from backoffice.cases import clock
-from backoffice.cases.models import OPEN_STATUSES, CaseClaim, CaseKind, CaseStatus, ReviewCase
+from backoffice.cases.models import OPEN_STATUSES, CaseClaim, CaseKind, CaseStatus, Decision, Outcome, ReviewCase
 from backoffice.core.db import utcnow
 from backoffice.extensions import db
 from backoffice.intake.models import TipReport
 from backoffice.reference.models import District, Year
 from backoffice.turnaround.services import resume
 from verifiers import phases
+from verifiers.filings import due_working_days_for as filing_due_days, filings_for
 from verifiers.identifiers import resident_id_problem
 from verifiers.indicators import INDICATOR_CODES
 from verifiers.materials import review_type as _review_type
@@ -102,7 +107,9 @@ def check_phase(action: str, year: Year, today: date) -> None:
         raise IntakeRefused(refusal.rule, refusal.message_zh, refusal.message_en)
 
 
-def _due(queue: str, received: date) -> date:
+def _due(queue: str, received: date, working_days: int | None = None) -> date:
+    if working_days is not None:
+        return clock.add_working_days(received, working_days)
     return clock.due_date_for(queue, received)  # the queue's working days (verifiers/turnaround.py)
 
 
@@ -128,7 +135,7 @@ def _open_case_of_claim(claim_id: int, reason_code: str | None = None) -> Review
 
 
 def _new_case(application: Application, *, kind: CaseKind, queue: str, received: date, claim=None,
-              review_type=None, reason_code=None, statement=None) -> ReviewCase:
+              review_type=None, reason_code=None, statement=None, working_days: int | None = None) -> ReviewCase:
     """Insert a case and give it its number, 2021-110105-000123 (year, district code, id)."""
     case = ReviewCase(
         number=f"new-{uuid.uuid4().hex}"[:32],
@@ -143,7 +150,7 @@ def _new_case(application: Application, *, kind: CaseKind, queue: str, received:
         district_id=application.district_id,
         status=CaseStatus.open,
         received_on=received,
-        due_date=_due(queue, received),
+        due_date=_due(queue, received, working_days),
     )
     db.session.add(case)
     try:
@@ -347,14 +354,50 @@ def add_evidence(case: ReviewCase, files: Mapping[str, Upload | bytes], *, today
                  upload_dir: str | None = None, actor_label: str | None = None) -> list[EvidenceFile]:
     """Add or replace files of an open 复查. A case returned for materials resumes: its clock
     restarts and the due date moves on by the working days it waited (turnaround.services.resume)."""
-    if case.kind != CaseKind.review or not case.is_open:
-        raise IntakeRefused("evidence.case_closed", "只能为办理中的复查案件补充材料。",
-                            "Files can be added to an open review case only.")
+    if case.kind not in (CaseKind.review, CaseKind.filing) or not case.is_open:
+        raise IntakeRefused("evidence.case_closed", "只能为办理中的复查或填报凭证审核案件补充材料。",
+                            "Files can be added to an open review or filing case only.")
     checked = check_evidence(case.review_type, case_conditions(case), files, require=True)
     rows = _attach(case, checked, upload_dir, actor_label)
     if case.status == CaseStatus.awaiting_materials:
         resume(case, _today(today), actor_label=actor_label)
     return rows
+
+
+# Filings (填报凭证) ---------------------------------------------------------------------------
+def open_filings(claim: IndicatorClaim, filed: Mapping | None, *, today: date | None = None,
+                 actor_label: str | None = None) -> list[ReviewCase]:
+    """Open the filing cases the claim needs (verifiers.filings), one per rule that applies,
+    unless the claim has an open case already. The client uploads the evidence to each case
+    (POST /api/v1/cases/{number}/evidence); until then the workspace names what is missing
+    and no decision that needs the materials can be taken."""
+    today = _today(today)
+    cases = []
+    for rule in filings_for(claim.indicator.value, filed):
+        if _open_case_of_claim(claim.id) is not None:
+            break  # one open case per claim (uq_review_cases_open_claim)
+        queue = queue_for(claim.indicator.value, "filing")
+        days = filing_due_days(rule, queue, filed)
+        case = _new_case(claim.application, kind=CaseKind.filing, queue=queue, received=today, claim=claim,
+                         review_type=rule.review_type, working_days=days)
+        record("case.received", "review_case", case.id, district_id=case.district_id, **_actor(actor_label),
+               after={"number": case.number, "kind": "filing", "queue": queue, "claim_id": claim.id,
+                      "review_type": rule.review_type, "due_date": case.due_date, "working_days": days})
+        cases.append(case)
+    return cases
+
+
+def filing_rejected(claim: IndicatorClaim) -> bool:
+    """The claim's latest filing case was decided 不予支持 (the window's finding stands until
+    the claim is filed again)."""
+    latest = db.session.scalar(
+        select(ReviewCase).where(ReviewCase.claim_id == claim.id, ReviewCase.kind == CaseKind.filing)
+        .order_by(ReviewCase.id.desc()).limit(1))
+    if latest is None or latest.status != CaseStatus.closed:
+        return False
+    outcome = db.session.scalar(select(Decision.outcome).where(Decision.case_id == latest.id)
+                                .order_by(Decision.id.desc()).limit(1))
+    return outcome == Outcome.rejected
 
 
 # 异议申诉 -----------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ QUEUE_CODES = ("housing", "education", "awards", "tax", "appeals", "settlement",
 
 class CaseKind(str, enum.Enum):
     review = "review"  # 复查 of an invalid registry result
+    filing = "filing"  # evidence filed with a claim, checked at the window (verifiers/filings.py)
     appeal = "appeal"  # 异议申诉 in the result-query phase
     settlement = "settlement"  # 落户办理材料
     tip = "tip"  # 举报 during the announcement
@@ -43,6 +44,7 @@ OPEN_STATUSES = (
 
 CASE_KIND_LABELS = {
     CaseKind.review: "复查",
+    CaseKind.filing: "填报凭证审核",
     CaseKind.appeal: "异议申诉",
     CaseKind.settlement: "落户材料审核",
     CaseKind.tip: "举报核查",

@@ -46,11 +46,14 @@ from backoffice.staff.permissions import (
     can_release_case,
 )
 from backoffice.turnaround.sql import beijing_today
+from verifiers.filings import REASONS_NOT_FOR_FILINGS, filing_rule
 from verifiers.materials import review_type as _review_type
 from verifiers.reasons import (  # one derivation for intake and checklist
     OUTCOME_CODES,
     case_conditions,
+    decision_reason,
     decision_reasons,
+    reason as registry_reason,
 )
 from backoffice.cases.models import CASE_KIND_LABELS, OUTCOME_LABELS
 from backoffice.feed.services import emit
@@ -164,6 +167,8 @@ def reasons_for_case(case: ReviewCase, outcome: str):
     if case.kind == CaseKind.employer_registration:
 
         return licence_reasons(outcome)
+    if case.kind == CaseKind.filing:
+        return tuple(r for r in decision_reasons(outcome, case.review_type) if r.code not in REASONS_NOT_FOR_FILINGS)
     return decision_reasons(outcome, case.review_type)
 
 
@@ -182,6 +187,10 @@ def _changes_score(case: ReviewCase, outcome: str) -> bool:
     claim = case.claim
     if claim is None:
         return False
+    rule = filing_rule(case.review_type) if case.kind == CaseKind.filing else None
+    if rule is not None and rule.settles == "spouse":
+        # The spouse information only: a rejection takes a counted claim away, nothing else changes it.
+        return outcome == Outcome.rejected.value and claim.counts
     if outcome == Outcome.corrected.value:
         return True
     if outcome == Outcome.upheld.value:
@@ -393,6 +402,28 @@ def uploaded_slots(case: ReviewCase) -> set[str]:
     return set(db.session.scalars(select(EvidenceFile.material_slot).where(EvidenceFile.case_id == case.id)))
 
 
+UNFILED_TICK = ("该材料未上传，不能标为“已提供”或“合格” / "
+                "no file was uploaded for this material")
+
+
+def ticks_without_files(case: ReviewCase, ticks: Mapping | None) -> dict[str, str]:
+    """Issue 17 §6: "A slot with no file cannot be 已提供 or 合格". The errors, by
+    ``checklist.<code>``, of the rows ticked present or acceptable whose slot of ``case`` holds
+    no file. Review cases and settlement cases (settlement/services.py) both check with it."""
+    ticked = [code for code, entry in (ticks or {}).items()
+              if (entry or {}).get("state") in ("present", "acceptable")]
+    if not ticked:
+        return {}
+    with_files = uploaded_slots(case)
+    return {f"checklist.{code}": UNFILED_TICK for code in ticked if code not in with_files}
+
+
+def not_uploaded_error(labels: Iterable[str], action_zh: str = "认定有效", action_en: str = "find it valid") -> str:
+    """The refusal naming the required materials that have no file (issue 17 §6)."""
+    return (f"材料未上传，不能{action_zh}：" + "、".join(labels)
+            + f" / required materials have no uploaded file, cannot {action_en}")
+
+
 def missing_uploads(case: ReviewCase) -> list[str]:
     """Labels of the required materials (rows and one-of groups, with the case's conditions)
     that have no uploaded file: nothing can be 已提供 or 合格 without its file."""
@@ -427,7 +458,7 @@ def _validate_checklist(case: ReviewCase, checklist: Mapping | None) -> tuple[di
     rows = {r.code: r for r in checklist_rows(case)}
     clean: dict = {}
     errors: dict[str, str] = {}
-    with_files = uploaded_slots(case) if checklist else set()
+    unfiled = ticks_without_files(case, {code: entry for code, entry in (checklist or {}).items() if code in rows})
     for code, entry in (checklist or {}).items():
         if code not in rows:
             errors[f"checklist.{code}"] = "不属于该复查类型的材料 / not a row of this checklist"
@@ -440,9 +471,8 @@ def _validate_checklist(case: ReviewCase, checklist: Mapping | None) -> tuple[di
         if len(note) > NOTE_MAX:
             errors[f"checklist.{code}"] = "说明过长 / note too long"
             continue
-        if state in ("present", "acceptable") and code not in with_files:
-            errors[f"checklist.{code}"] = ("该材料未上传，不能标为“已提供”或“合格” / "
-                                           "no file was uploaded for this material")
+        if f"checklist.{code}" in unfiled:
+            errors[f"checklist.{code}"] = unfiled[f"checklist.{code}"]
             continue
         if state or note:
             clean[code] = {"state": state or None, "note": note or None}
@@ -503,6 +533,11 @@ def decide(case: ReviewCase, *, actor, outcome: str, reason_code: str, note: str
         changes, change_errors = parse_claim_changes(case, claim_changes)
         errors.update(change_errors)
         facts = {"claims": changes} if not change_errors else None
+    elif (outcome == Outcome.corrected.value and case.kind == CaseKind.filing
+          and getattr(filing_rule(case.review_type), "settles", None) == "spouse"):
+        # The window checks the spouse information only; the listing's facts are the register's.
+        errors["outcome"] = ("配偶婚姻凭证只能认定有效或不予支持，住所信息以登记部门核查结果为准 / "
+                             "the marriage evidence is found valid or rejected; the home's facts are the register's")
     elif outcome == Outcome.corrected.value:
         if case.claim is None:
             errors["outcome"] = "该案件没有可更正的指标 / this case has no claim to correct"
@@ -518,8 +553,7 @@ def decide(case: ReviewCase, *, actor, outcome: str, reason_code: str, note: str
         not_uploaded = missing_uploads(case)
         missing = _missing_materials(case, clean_checklist)
         if not_uploaded:
-            errors["checklist"] = ("材料未上传，不能认定有效：" + "、".join(not_uploaded)
-                                   + " / required materials have no uploaded file")
+            errors["checklist"] = not_uploaded_error(not_uploaded)
         elif missing:
             errors["checklist"] = ("材料不齐全，不能认定有效；未标为“合格”的：" + "、".join(missing)
                                    + " / materials incomplete: tick each required document as acceptable")
@@ -582,6 +616,9 @@ def _finalize(case: ReviewCase, decision: Decision, actor) -> None:
     """The final decision: supersede the claim's verified facts, request rescoring (outbox,
     same transaction), close the case. A rejection leaves the registry result standing."""
     claim = case.claim
+    if case.kind == CaseKind.filing and claim is not None:
+        _settle_filing(case, decision, actor)
+        claim = None  # the filing's rule has said what the decision does to the claim
     if case.kind == CaseKind.eligibility_objection and decision.outcome == Outcome.corrected:
 
         apply_objection(case, decision, actor)
@@ -607,6 +644,44 @@ def _finalize(case: ReviewCase, decision: Decision, actor) -> None:
     _tell_applicant(case, decision)
     if case.application_id is not None:  # a unit's licence case (单位注册) has no applicant to tell
         notify_decision(case, decision, actor=actor)  # the result notice (告知书) and its delivery, same transaction
+
+
+def _settle_filing(case: ReviewCase, decision: Decision, actor) -> None:
+    """A filing's decision on its claim (verifiers/filings.py ``settles``): the claim's registry
+    result, and its verified facts where the window's check is the claim's whole check; a
+    rescoring request (outbox, this transaction) whenever what scores changes."""
+    claim = case.claim
+    rule = filing_rule(case.review_type)
+    counted = claim.counts and bool(claim.verified)
+    before = {"status": claim.registry_status, "reason": claim.registry_reason, "message": claim.registry_message,
+              "verified": claim.verified, "verified_by_decision_id": claim.verified_by_decision_id}
+    if decision.outcome == Outcome.rejected:
+        claim.registry_status = RegistryStatus.invalid
+        claim.verified = None
+        if rule.rejected_reason is not None:
+            claim.registry_reason = rule.rejected_reason
+            claim.registry_message = registry_reason(rule.rejected_reason).text(case.year)
+        else:
+            claim.registry_reason = None
+            claim.registry_message = decision_reason(decision.reason_code).label_zh[:500]
+    elif rule.settles == "claim" and decision.outcome in (Outcome.upheld, Outcome.corrected):
+        claim.registry_status = RegistryStatus.valid
+        claim.registry_reason = None
+        claim.registry_message = "有效"
+        claim.verified = (dict(decision.corrected_facts) if decision.outcome == Outcome.corrected
+                          else dict(claim.claimed))
+        claim.verified_by_decision_id = decision.id
+    else:
+        return  # the spouse information found valid: the register's result on the listing stands
+    claim.checked_at = utcnow()
+    _flush()
+    record("claim.filing_decided", "indicator_claim", claim.id, district_id=case.district_id, actor=actor,
+           before=before, after={"status": claim.registry_status, "reason": claim.registry_reason,
+                                 "message": claim.registry_message, "verified": claim.verified,
+                                 "verified_by_decision_id": claim.verified_by_decision_id,
+                                 "case": case.number})
+    if counted or (claim.counts and claim.verified):
+        request_rescore(case.application_id, trigger=RESCORE_TRIGGER, decision_id=decision.id)
 
 
 def _tell_applicant(case: ReviewCase, decision: Decision) -> None:

@@ -257,9 +257,16 @@ def claim_out(claim: IndicatorClaim, details: ClaimDetails | None = None, **extr
                     review_types.extend(_reason(code).review_types)
         except UnknownCode:
             contestable = False
+    filings = db.session.scalars(select(ReviewCase).where(ReviewCase.claim_id == claim.id,
+                                                         ReviewCase.kind == CaseKind.filing)
+                                 .order_by(ReviewCase.id)).all()
     return {
         "id": claim.id, "application_id": claim.application_id, "indicator": claim.indicator.value,
         "facts": claim.claimed or {}, "filed": (details.filed if details else None) or {},
+        # The window's checks of evidence filed with the claim: upload to /cases/{number}/evidence.
+        "filings": [{"number": c.number, "review_type": c.review_type, "status": c.status.value,
+                     "status_zh": CASE_STATUS_LABELS[c.status], "due_date": c.due_date.isoformat()}
+                    for c in filings],
         "registry": {
             "status": claim.registry_status.value, "reason": claim.registry_reason,
             "message": claim.registry_message, "contestable": contestable, "review_types": review_types,
@@ -482,7 +489,9 @@ def create_review(claim_id: int):
 @scoped("reviews:write")
 @idempotent
 def add_case_evidence(number: str):
-    case = _case(number, CaseKind.review)
+    case = _case(number)
+    if case.kind not in (CaseKind.review, CaseKind.filing):
+        raise _not_found("复查或填报凭证审核案件", "review or filing case")
     _fields, files = multipart_body(allow_review_fields=False)
     add_evidence(case, files, today=today(), actor_label=client_label())
     return case_out(case)

@@ -82,7 +82,9 @@ SCHEMAS: dict[str, dict] = {
                   "which the registries supply"},
         "filed": {"type": "object", "description": "what identifies the registry record: certificate_no, owner "
                   "(self|spouse|employer), spouse {id_number, name}, lease_no, tenant, kind (domestic|overseas), "
-                  "diploma_no, degree_no"},
+                  "diploma_no, degree_no; overseas: origin (foreign|hmt|sino_foreign) and issued_on (YYYY-MM-DD) "
+                  "of the recognition certificate, optional. A spouse's housing and an overseas education open "
+                  "a filing case (填报凭证审核) for the evidence; see the claim's filings"},
     }, required=("indicator",)),
     "ClaimPatch": _obj({"facts": {"type": "object"}, "filed": {"type": "object"}}, minProperties=1),
     "ApplicationCreate": _obj({
@@ -116,6 +118,12 @@ SCHEMAS: dict[str, dict] = {
         "id": {"type": "integer"}, "application_id": {"type": "integer"},
         "indicator": {"type": "string", "enum": list(INDICATOR_CODES)},
         "facts": {"type": "object"}, "filed": {"type": "object"},
+        "filings": {"type": "array", "description": "the window's checks of the evidence filed with the claim "
+                    "(spouse's marriage evidence, overseas certificate): upload each to /cases/{number}/evidence",
+                    "items": _obj({"number": {"type": "string"}, "review_type": {"type": "string"},
+                                   "status": {"type": "string"}, "status_zh": {"type": "string"},
+                                   "due_date": {"type": "string", "format": "date"}},
+                                  required=("number", "review_type", "status", "status_zh", "due_date"))},
         "registry": _ref("RegistryOut"),
         "changed": {"type": "boolean", "description": "verify only: the result changed"},
     }, required=("id", "application_id", "indicator", "facts", "filed", "registry")),
@@ -149,7 +157,7 @@ SCHEMAS: dict[str, dict] = {
     }, required=("outcome", "outcome_zh", "reason_code", "reason_zh", "note", "decided_at")),
     "Case": _obj({
         "number": {"type": "string"},
-        "kind": {"type": "string", "enum": ["review", "appeal", "settlement", "tip"]},
+        "kind": {"type": "string", "enum": ["review", "filing", "appeal", "settlement", "tip"]},
         "queue": {"type": "string"},
         "status": {"type": "string", "enum": ["open", "in_review", "awaiting_materials", "awaiting_countersign",
                                               "closed"]},

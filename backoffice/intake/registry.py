@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from backoffice.applications.facts import FactsError, check_facts
 from backoffice.applications.models import IndicatorClaim, RegistryStatus
 from backoffice.audit.services import record
-from backoffice.cases.intake import IntakeRefused
+from backoffice.cases.intake import IntakeRefused, filing_rejected
 from backoffice.core.db import utcnow
 from backoffice.extensions import db
 from backoffice.intake.models import ClaimDetails, RegistryRecord
@@ -112,6 +112,14 @@ def record_result(claim: IndicatorClaim, result: RegistryResult, *, actor_label:
             "registry.superseded", "该指标的核查结果已由复查或申诉决定更正，不能再覆盖。",
             "A review or appeal decision has superseded this claim's registry result; it cannot be overwritten.",
         )
+    if filing_rejected(claim):
+        # 第三篇 二 3.(2): the spouse information found invalid at the window makes the housing
+        # "无效(配偶信息无效)"; the applicant deletes or changes the claim and files it again.
+        raise IntakeRefused(
+            "registry.filing_rejected", "该指标的填报凭证经窗口审核不予支持，核查结果不能再覆盖；请修改后重新填报。",
+            "The window rejected the evidence filed with this claim; a registry result cannot overwrite that "
+            "until the claim is filed again.",
+        )
     if result.status not in ("valid", "invalid"):
         raise IntakeRefused("registry.status", "核查状态应为valid或invalid", "status must be valid or invalid",
                             status=422, field="status")
@@ -150,6 +158,8 @@ def run_verifier(claim: IndicatorClaim, *, registries: Registries | None = None,
                  actor_label: str = "system") -> tuple[RegistryResult | None, bool]:
     """Check one claim against the registries; (result, changed). A claim no registry checks
     (innovation, honours, overseas education …) gives (None, False) and stays as it is."""
+    if filing_rejected(claim):
+        return None, False  # the window's finding stands (record_result)
     registries = registries or local_registries()
     application = claim.application
     details = db.session.get(ClaimDetails, claim.id)

@@ -17,14 +17,15 @@ from backoffice.applications.models import (
 )
 from backoffice.applications.scoring_service import sync_total
 from backoffice.audit.services import record
-from backoffice.cases.intake import IntakeRefused, check_phase
-from backoffice.cases.models import OPEN_STATUSES, CaseClaim, ReviewCase
+from backoffice.cases.intake import IntakeRefused, check_phase, open_filings
+from backoffice.cases.models import OPEN_STATUSES, CaseClaim, CaseKind, ReviewCase
 from backoffice.core.db import utcnow
 from backoffice.extensions import db
 from backoffice.intake.models import ClaimDetails
 from backoffice.intake.schema import FieldError
 from backoffice.outbox.services import request_rank, request_rescore
 from backoffice.reference.models import District, Employer, Year
+from verifiers.filings import CERTIFICATE_ORIGINS
 from verifiers.identifiers import birth_date_of, mask_resident_id, resident_id_problem, uscc_problem
 from backoffice.announcement.services import bar_for
 from backoffice.eligibility import services as eligibility
@@ -111,9 +112,22 @@ def filed_errors(indicator: str, facts: dict, filed: dict, prefix: str = "filed"
         if kind not in ("domestic", "overseas"):
             errors.append(_err(f"{prefix}.kind", "enum", "教育类型应为domestic或overseas", "expected domestic or overseas"))
         elif kind == "overseas":
+            # origin and issue date (optional) tell an old certificate, which takes longer to check
+            # (verifiers/filings.py ARCHIVE_QUOTE).
+            allowed |= {"origin", "issued_on"}
             if not _text_ok(filed.get("certificate_no")):
                 errors.append(_err(f"{prefix}.certificate_no", "required", "请填写认证书编号",
                                    "the recognition certificate number is required"))
+            if "origin" in filed and filed["origin"] not in CERTIFICATE_ORIGINS:
+                errors.append(_err(f"{prefix}.origin", "enum", "认证书类别应为" + "、".join(
+                    f"{k}（{v[0]}）" for k, v in CERTIFICATE_ORIGINS.items()), "expected one of "
+                    + ", ".join(CERTIFICATE_ORIGINS)))
+            if "issued_on" in filed:
+                try:
+                    date.fromisoformat(str(filed["issued_on"]))
+                except ValueError:
+                    errors.append(_err(f"{prefix}.issued_on", "date", "认证书出具日期格式应为2005-07-01",
+                                       "issued_on is YYYY-MM-DD"))
         else:
             if facts.get("level") and not _text_ok(filed.get("diploma_no")):
                 errors.append(_err(f"{prefix}.diploma_no", "required", "请填写学历证书编号", "the diploma number is required"))
@@ -157,7 +171,8 @@ def _check_single(application: Application, indicator: str, pending: list[str] =
                             f"An application has at most one {indicator} claim.")
 
 
-def _add_claim(application: Application, indicator: str, facts: dict, filed: dict, actor_label: str) -> IndicatorClaim:
+def _add_claim(application: Application, indicator: str, facts: dict, filed: dict, actor_label: str,
+               today: date | None = None) -> IndicatorClaim:
     claim = IndicatorClaim(application_id=application.id, indicator=Indicator(indicator), claimed=facts,
                            registry_status=RegistryStatus.pending)
     db.session.add(claim)
@@ -167,6 +182,8 @@ def _add_claim(application: Application, indicator: str, facts: dict, filed: dic
     record("claim.created", "indicator_claim", claim.id, district_id=application.district_id,
            actor_label=actor_label, after={"application_id": application.id, "indicator": indicator,
                                            "facts": facts, "filed": filed})
+    # Evidence filed with the claim that the window checks: its case, at intake (verifiers/filings.py).
+    open_filings(claim, filed, today=today, actor_label=actor_label)
     return claim
 
 
@@ -178,7 +195,7 @@ def create_claim(application: Application, data: dict, *, today: date, actor_lab
     if errors:
         raise InvalidFields(errors)
     _check_single(application, indicator)
-    claim = _add_claim(application, indicator, facts, filed, actor_label)
+    claim = _add_claim(application, indicator, facts, filed, actor_label, today)
     db.session.refresh(application)
     return claim
 
@@ -224,16 +241,28 @@ def update_claim(claim: IndicatorClaim, data: dict, *, today: date, actor_label:
            actor_label=actor_label, before=before, after={"facts": facts, "filed": filed, "status": "pending"})
     if counted:
         request_rescore(claim.application_id, trigger="claim_changed")
+    # Filed again: the evidence it needs is checked again (a new case; the old one is closed).
+    open_filings(claim, filed, today=today, actor_label=actor_label)
     return claim
 
 
 def delete_claim(claim: IndicatorClaim, *, today: date, actor_label: str) -> None:
     _changeable(claim, "claim.delete", today)
     named = select(CaseClaim.case_id).where(CaseClaim.claim_id == claim.id)
-    if db.session.scalar(select(ReviewCase.id).where((ReviewCase.claim_id == claim.id)
-                                                     | ReviewCase.id.in_(named))) is not None:
+    if db.session.scalar(select(ReviewCase.id).where(ReviewCase.id.in_(named))) is not None:
         raise IntakeRefused("claim.has_cases", "该指标有复查或申诉记录，不能删除。",
                             "This claim has review or appeal cases on record; it cannot be deleted.")
+    cases = db.session.scalars(select(ReviewCase).where(ReviewCase.claim_id == claim.id)).all()
+    if any(c.kind != CaseKind.filing for c in cases):
+        raise IntakeRefused("claim.has_cases", "该指标有复查或申诉记录，不能删除。",
+                            "This claim has review or appeal cases on record; it cannot be deleted.")
+    # Only decided filings (none is open: _changeable): they stay on the application, and the
+    # claim goes ("可先删除该配偶住所、再删除对应配偶信息后重新填写", 第三篇 二 3.(2)).
+    for case in cases:
+        case.claim_id = None
+        db.session.flush()
+        record("case.claim_deleted", "review_case", case.id, district_id=case.district_id,
+               actor_label=actor_label, before={"claim_id": claim.id}, after={"claim_id": None})
     counted = claim.counts and bool(claim.verified)
     application = claim.application
     details = db.session.get(ClaimDetails, claim.id)
@@ -335,7 +364,7 @@ def create_application(data: dict, *, today: date, actor_label: str, keep_inelig
     for indicator in set(indicators):
         _check_single(application, indicator, indicators)
     for indicator, facts, filed in prepared:
-        _add_claim(application, indicator, facts, filed, actor_label)
+        _add_claim(application, indicator, facts, filed, actor_label, today)
     db.session.refresh(application)
     return application
 

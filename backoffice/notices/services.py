@@ -44,7 +44,7 @@ SMS_MAX = 70
 DELIVER_NOTICE = "deliver_notice"  # the outbox topic the relay turns into queues.notify.deliver_notice
 
 # What the applicant contested, per case kind, in the notices' words.
-CONTEST_LABELS = {"review": "复查申请", "appeal": "异议申诉", "settlement": "落户材料", "eligibility": "资格异议"}
+CONTEST_LABELS = {"review": "复查申请", "filing": "填报凭证", "appeal": "异议申诉", "settlement": "落户材料", "eligibility": "资格异议"}
 
 # Until when the clock waits after a return for materials: the end of the phase in which the
 # online system accepts that contest's materials (the handbook sets no shorter term): 复查 in
@@ -53,6 +53,7 @@ CONTEST_LABELS = {"review": "复查申请", "appeal": "异议申诉", "settlemen
 # materials in the settlement period.
 WAIT_UNTIL_PHASE = {
     "review": ("application_end", "申报阶段"),
+    "filing": ("application_end", "申报阶段"),
     "appeal": ("result_query_end", "审核结果查询阶段"),
     "eligibility": ("application_end", "申报阶段"),
     "settlement": ("settlement_end", "落户办理期"),

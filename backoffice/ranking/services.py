@@ -74,13 +74,14 @@ def submitted_in_time(application_alias, year_row):
 
 
 def not_final_condition(application_alias):
-    """SQL: a registry result still pending, or a 复查 not yet decided. A claim whose facts a
-    decision set (one an appeal's decision added) waits for no registry result."""
+    """SQL: a registry result still pending, or a 复查 or filing (填报凭证审核) not yet decided.
+    A claim whose facts a decision set (one an appeal's decision added) waits for no registry result."""
     pending = exists().where(IndicatorClaim.application_id == application_alias.id,
                              IndicatorClaim.registry_status == RegistryStatus.pending,
                              IndicatorClaim.verified_by_decision_id.is_(None))
     open_review = exists().where(ReviewCase.application_id == application_alias.id,
-                                 ReviewCase.kind == CaseKind.review, ReviewCase.status != CaseStatus.closed)
+                                 ReviewCase.kind.in_((CaseKind.review, CaseKind.filing)),
+                                 ReviewCase.status != CaseStatus.closed)
     return pending | open_review
 
 

@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import select
 
 from backoffice.applications.models import Applicant, Application, Indicator, IndicatorClaim, RegistryStatus
+from backoffice.cases.services import uploaded_slots
 from backoffice.core.pdf import Document, render
 from backoffice.extensions import db
 from backoffice.intake.models import ClaimDetails
@@ -122,8 +123,13 @@ def _submit(rng, application, place, children, on: date):
         place=place, place_address="北京市朝阳区望京街道某小区3号楼" if place != "collective" else "单位集体户",
         place_certificate_no=certificate if place != "public_direct" else "直管公房租赁合同第2021-018号",
         family_owns_home=False, has_archive=True, children=tuple(_child(rng, *c) for c in children))
-    slots = ["materials_list", "application_form", "id_document", "hukou_book"]
-    slots += [f"child{i}_birth_certificate" for i in range(1, len(children) + 1)]
+    # One PDF per document of the checklist (issue 17 §6: nothing is 合格 without its file); of a
+    # family-planning group ("只需提供任意一项"), its first proof.
+    slots, groups = [], set()
+    for item in services.checklist_for(application, submission):
+        if item.one_of is None or item.one_of not in groups:
+            slots.append(item.code)
+            groups.add(item.one_of)
     return services.submit(application, submission, _files(application, slots), today=on, actor_label=ACTOR)
 
 
@@ -164,7 +170,8 @@ def seed_settlement(summary, year: int, today: date) -> None:
                                                              Staff.district_id == application.district_id))
             services.claim(s, actor=reviewer, today=received, version=s.case.version)
             services.send_up(s, actor=reviewer, today=received, note="材料齐全，审核无误", version=s.case.version,
-                             ticks={i.code: {"state": "acceptable"} for i in services.checklist(s)})
+                             ticks={i.code: {"state": "acceptable"} for i in services.checklist(s)
+                                    if i.code in uploaded_slots(s.case)})
             if state == "approved" and approver is not None:
                 services.approve(s, actor=approver, today=received, version=s.case.version)
 

@@ -138,6 +138,18 @@ def checklist(s: SettlementCase) -> tuple[rules.Item, ...]:
     return rules.checklist(facts(s)) if s.place else ()
 
 
+def checklist_for(application: Application, submission: "Submission") -> tuple[rules.Item, ...]:
+    """The checklist a submission will have, before it is made: the slots the online system
+    asks the applicant to upload (one PDF each) so that the case can be sent up."""
+    children = tuple(rules.Child(c["name"], c["id_number"], date.fromisoformat(c["birth_date"]),
+                                 int(c["birth_order"]), c["parent"])
+                     for c in _clean_children(list(submission.children)))
+    return rules.checklist(rules.SettlementFacts(
+        place=submission.place, children=children, spouse_home_points=_points_home(application)[0],
+        has_archive=bool(submission.has_archive), by_agent=bool((submission.agent_name or "").strip()),
+        family_owns_home=bool(submission.family_owns_home)))
+
+
 def checks(s: SettlementCase) -> tuple[rules.Check, ...]:
     return rules.checks(facts(s)) if s.place else ()
 
@@ -441,7 +453,17 @@ def _clean_ticks(s: SettlementCase, ticks: Mapping | None) -> tuple[dict, dict]:
             errors[f"checklist.{code}"] = "说明过长 / note too long"
         elif state or note:
             clean[code] = {"state": state or None, "note": note or None}
+    # Issue 17 §6, as for review cases: nothing is 已提供 or 合格 without its file.
+    errors.update(case_services.ticks_without_files(s.case, clean))
     return clean, errors
+
+
+def missing_uploads(s: SettlementCase) -> list[str]:
+    """Labels of the checklist's required materials (one proof of each family-planning group)
+    that have no uploaded file: the case cannot be sent up until they have one."""
+    if not s.place:
+        return []
+    return list(rules.missing(facts(s), case_services.uploaded_slots(s.case)))
 
 
 def send_up(s: SettlementCase, *, actor, ticks: Mapping | None, note: str = "", version=None,
@@ -457,7 +479,11 @@ def send_up(s: SettlementCase, *, actor, ticks: Mapping | None, note: str = "", 
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
         errors["note"] = f"说明不能超过{NOTE_MAX}字"
-    if not errors:
+    not_uploaded = missing_uploads(s)
+    if not_uploaded:
+        # Named whatever else is wrong: the reviewer sees which documents the applicant owes.
+        errors["checklist"] = case_services.not_uploaded_error(not_uploaded, "报送", "send it up")
+    elif not errors:
         missing = rules.missing(facts(s), [c for c, e in clean.items() if e.get("state") == "acceptable"])
         if missing:
             errors["checklist"] = ("材料不齐全，不能报送；未标为“合格”的：" + "、".join(missing)

@@ -211,6 +211,7 @@ class SettlementWorkspaceView(ProtectedView):
             stage=stage_label(s.stage), status_label=CASE_STATUS_LABELS.get(case.status, case.status),
             place=rules.PLACES.get(s.place, ("", ""))[1 if english else 0] if s.place else "",
             children=children, checklist=checklist, checks=services.checks(s),
+            missing_uploads=services.missing_uploads(s) if not s.is_final else [],
             states=services.CHECKLIST_STATES,
             state_labels={k: (en if english else zh) for k, (zh, en) in CHECKLIST_STATE_LABELS.items()},
             evidence=[{"id": f.id, "slot": f.material_slot, "url": url_for(".file", case_id=case.id, file_id=f.id),

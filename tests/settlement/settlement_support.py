@@ -33,6 +33,11 @@ class Api:
 
     def submit(self, application_id: int, *, place="own_home", certificate="X京房权证朝字第1号", children=(),
                files=None, **fields):
+        """``files``: {slot: bytes}, or ``"all"`` for one PDF per document of the checklist the
+        submission will have (of a family-planning group, its first proof), as a client that
+        uploads everything does."""
+        if files == "all":
+            files = every_file(application_id, place=place, certificate=certificate, children=children, **fields)
         data = {"place": place, "place_certificate_no": certificate, "place_address": "北京市通州区某小区1号楼",
                 "children": json.dumps(list(children), ensure_ascii=False), **fields}
         for slot, content in (files or {}).items():
@@ -45,6 +50,25 @@ class Api:
 
     def abandon(self, application_id: int):
         return self.client.post(f"/api/v1/applications/{application_id}/settlement/abandon", headers=self._h())
+
+
+def every_file(application_id: int, *, place, certificate, children=(), **fields) -> dict[str, bytes]:
+    """One PDF per document the submission's checklist asks for (settlement.services.checklist_for)."""
+    from backoffice.applications.models import Application
+    from backoffice.extensions import db
+    from backoffice.settlement import services
+
+    flag = lambda name, default: str(fields.get(name, default)).lower() not in ("false", "0", "")  # noqa: E731
+    submission = services.Submission(place=place, place_certificate_no=certificate, children=tuple(children),
+                                     has_archive=flag("has_archive", True),
+                                     family_owns_home=flag("family_owns_home", False),
+                                     agent_name=fields.get("agent_name"))
+    files, groups = {}, set()
+    for item in services.checklist_for(db.session.get(Application, application_id), submission):
+        if item.one_of is None or item.one_of not in groups:
+            files[item.code] = _pdf(item.code)
+            groups.add(item.one_of)
+    return files
 
 
 def child(name="小明", born="2012-05-01", order=1, parent="father", id_number=None):
@@ -65,7 +89,10 @@ def post_form(client, case_id: int, action: str, data: dict | None = None, page_
 
 
 def all_acceptable(settlement) -> dict:
-    """The checklist form with every item ticked acceptable."""
+    """The checklist form with every item that holds a file ticked acceptable (a slot with no
+    file cannot be: issue 17 §6)."""
+    from backoffice.cases.services import uploaded_slots
     from backoffice.settlement import services
 
-    return {f"checklist-{i.code}-state": "acceptable" for i in services.checklist(settlement)}
+    with_files = uploaded_slots(settlement.case)
+    return {f"checklist-{i.code}-state": "acceptable" for i in services.checklist(settlement) if i.code in with_files}

@@ -3,6 +3,8 @@ workspace, review and send-up, the city's approval with its letters read back fr
 who may approve what (also without HTTP), the criminal-record stop, the lapse."""
 from __future__ import annotations
 
+import re
+
 from datetime import timedelta
 
 import pytest
@@ -31,7 +33,7 @@ def people(make):
 def _submitted(api, qualified, pdf_bytes, *, children=(), files=None, **kwargs):
     application = qualified(**{k: kwargs.pop(k) for k in ("owner", "certificate", "work_residence", "district")
                                if k in kwargs})
-    response = api.submit(application.id, children=children, files=files or {"id_document": pdf_bytes}, **kwargs)
+    response = api.submit(application.id, children=children, files=files or "all", **kwargs)
     assert response.status_code == 201, response.get_json()
     return services.settlement_of(application)
 
@@ -317,3 +319,39 @@ def test_the_city_approver_works_the_settlement_queue_only(people, client_for):
     assert "落户材料" in home and "queue_housing" not in home
     assert approver.get("/admin/queue_settlement/").status_code == 200
     assert approver.get("/admin/queue_housing/").status_code == 403
+
+
+def test_a_document_without_its_file_is_never_acceptable_and_the_case_is_not_sent_up(
+        api, qualified, pdf_bytes, people, client_for):
+    """Issue 17 §6 in settlement: a slot with no file cannot be 已提供 or 合格, sending up is
+    refused until every required document has its file, and the workspace says which."""
+    s = _submitted(api, qualified, pdf_bytes, files={"id_document": pdf_bytes})
+    reviewer = client_for(people["reviewer"])
+    html = reviewer.get(f"/admin/settlement/{s.case_id}/").get_data(as_text=True)
+    warning = re.search(r'data-testid="missing-uploads">(.*?)</div>', html, re.S).group(1)
+    assert "户口簿" in warning and "《积分落户申请表》" in warning and "本人身份证件" not in warning
+    assert post_form(reviewer, s.case_id, "claim").status_code == 302
+
+    # Every row ticked 合格: the rows without a file are refused one by one, and the refusal
+    # names the documents that have none.
+    ticked = {f"checklist-{i.code}-state": "acceptable" for i in services.checklist(s)}
+    refused = post_form(reviewer, s.case_id, "send-up", {**ticked, "note": "材料齐全"})
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "材料未上传，不能报送：" in body and "户口簿" in body and "《积分落户申请表》" in body
+    assert 'data-testid="error-checklist.hukou_book"' in body
+    assert 'data-testid="error-checklist.id_document"' not in body
+    # 已提供 without a file is refused too; only the uploaded document ticked: still not sent up.
+    assert post_form(reviewer, s.case_id, "send-up", {"checklist-hukou_book-state": "present",
+                                                      "note": "x"}).status_code == 422
+    only_filed = post_form(reviewer, s.case_id, "send-up", {**all_acceptable(s), "note": "材料齐全"})
+    assert only_filed.status_code == 422 and "户口簿" in only_filed.get_data(as_text=True)
+    db.session.refresh(s)
+    assert s.stage == "district_review"
+
+    # The same case with every document's file: sent up.
+    complete = _submitted(api, qualified, pdf_bytes)
+    assert "missing-uploads" not in reviewer.get(f"/admin/settlement/{complete.case_id}/").get_data(as_text=True)
+    assert _claim_and_send_up(reviewer, complete).status_code == 302
+    db.session.refresh(complete)
+    assert complete.stage == "sent_to_city"

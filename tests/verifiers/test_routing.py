@@ -108,7 +108,7 @@ def test_unknown_kind_or_indicator_is_refused():
 def test_every_pair_either_routes_as_expected_or_is_refused():
     allowed = set()
     for indicator, kind in itertools.product([None] + [i.code for i in INDICATORS], KINDS):
-        if kind == "review":
+        if kind in ("review", "filing"):  # evidence filed with a claim: the indicator's review queue
             expected = EXPECTED_REVIEW.get(indicator)
         elif kind == "appeal":
             expected = "appeals" if indicator else None
