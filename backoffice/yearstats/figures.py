@@ -95,8 +95,8 @@ def fetch(statements: dict) -> dict[str, list[tuple]]:
     def run(stmt):
         with engine.connect() as other:
             other = other.execution_options(isolation_level="REPEATABLE READ")
-            other.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")  # first statement of its transaction
-            other.exec_driver_sql("SET TRANSACTION READ ONLY")
+            # The first statement of its transaction (one round trip for both).
+            other.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'; SET TRANSACTION READ ONLY")
             rows = other.execute(stmt).all()
             other.rollback()
             return rows
