@@ -277,7 +277,7 @@ def build_context(case, decision, kind: str, number: str, issued: datetime) -> d
         "window_phone": district.phone,
         "issued_on": cn_date(issued),
         # 资格异议: the condition objected to (第一篇's heading) and, when decided in the applicant's
-        # favour, the re-check's result (eligible, or the prompt of the condition still failing).
+        # favour, the re-check's result (eligible, or the first condition still failing and why).
         "condition_title": condition_title,
         "recheck": recheck,
     }
