@@ -11,10 +11,17 @@ of the admitted, and 30 revocations. Then it renders /admin/yearstats/?year=2021
 app (test client, signed in) for the city supervisor and the busiest district's supervisor,
 `--runs` times each after 3 warm-ups, and prints median / p90 / SQL statements per page, then
 each table alone and the full employers' export.
+
+`--before FILE` measures an earlier `backoffice/yearstats/figures.py` side by side, e.g.
+`git show ba88966:backoffice/yearstats/figures.py > /tmp/figures_before.py`: each run renders the
+page once with each version, alternately, so both see the same machine load; the load average
+is printed with each user's block, and the two versions' tables are compared.
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import os
 import statistics
 import sys
 import time
@@ -45,6 +52,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--today", default="2021-09-06")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--before", help="an earlier figures.py to measure side by side")
     args = parser.parse_args()
 
     from backoffice.app import create_app
@@ -53,7 +61,7 @@ def main() -> int:
     from backoffice.extensions import db
     from backoffice.settings import Settings
     from backoffice.staff.models import Staff
-    from backoffice.yearstats import figures
+    from backoffice.yearstats import figures, views
 
     settings = Settings.from_env()
     if not settings.database_url.startswith("postgresql"):
@@ -80,25 +88,45 @@ def main() -> int:
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute", lambda *a, **k: statements.append(1))
 
+    versions = [("this version", figures)]
+    if args.before:
+        spec = importlib.util.spec_from_file_location("figures_before", args.before)
+        before = importlib.util.module_from_spec(spec)
+        sys.modules["figures_before"] = before  # dataclasses look their module up
+        spec.loader.exec_module(before)
+        versions.append(("before", before))
+
+    def load() -> str:
+        return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
     for label, username in (("city supervisor (all districts)", "bench_sup_city"),
                             (f"district supervisor ({busiest.count} applications)", district_sup)):
         client = app.test_client()
         page = client.get("/admin/login/")
         client.post("/admin/login/", data={"csrf_token": _csrf(page.get_data(as_text=True)),
                                            "username": username, "password": PASSWORD})
-        for _ in range(3):
-            assert client.get("/admin/yearstats/?year=2021").status_code == 200
-        times, per_page = [], []
-        for _ in range(args.runs):
-            statements.clear()
-            started = time.perf_counter()
-            response = client.get("/admin/yearstats/?year=2021")
-            times.append((time.perf_counter() - started) * 1000)
-            per_page.append(len(statements))
-            assert response.status_code == 200
-        print(f"{label}: median {statistics.median(times):.0f} ms, p90 {percentile(times, 0.9):.0f} ms, "
-              f"min {min(times):.0f} ms; {statistics.median(per_page):.0f} SQL statements per page "
-              f"(incl. sign-in session lookups); {len(response.data) // 1024} KiB")
+        times = {name: [] for name, _ in versions}
+        per_page = {name: [] for name, _ in versions}
+        started_load = load()
+        for run in range(args.runs + 3):
+            order = versions if run % 2 == 0 else versions[::-1]
+            for name, module in order:
+                views.figures = module
+                statements.clear()
+                started = time.perf_counter()
+                response = client.get("/admin/yearstats/?year=2021")
+                elapsed = (time.perf_counter() - started) * 1000
+                assert response.status_code == 200
+                if run >= 3:  # 3 warm-ups
+                    times[name].append(elapsed)
+                    per_page[name].append(len(statements))
+        views.figures = figures
+        print(f"{label} (load average {started_load} → {load()}):")
+        for name, _module in versions:
+            t = times[name]
+            print(f"  {name}: median {statistics.median(t):.0f} ms, p90 {percentile(t, 0.9):.0f} ms, "
+                  f"min {min(t):.0f} ms; {statistics.median(per_page[name]):.0f} SQL statements per page "
+                  f"(incl. sign-in session lookups)")
         started = time.perf_counter()
         export = client.get("/admin/yearstats/export/employers.csv?year=2021")
         elapsed = (time.perf_counter() - started) * 1000
@@ -107,8 +135,16 @@ def main() -> int:
 
         with app.test_request_context():
             user = db.session.scalar(select(Staff).where(Staff.username == username))
-            scope = figures.Scope(year=2021, district_id=user.district_id)
+            results = {}
+            for name, module in versions:
+                scope = module.Scope(year=2021, district_id=user.district_id)
+                results[name] = {k: (t.rows, t.total_rows) for k, t in module.build(scope).items()}
+            if len(results) == 2:
+                differ = [k for k in results["this version"] if results["this version"][k] != results["before"].get(k)]
+                print("  tables equal to the earlier version's" if not differ
+                      else f"  tables that differ from the earlier version's: {', '.join(differ)}")
             parts = {}
+            scope = figures.Scope(year=2021, district_id=user.district_id)
             for key in ("districts", "employers", "scores", "invalid", "contests_indicator", "tips", "settlement"):
                 runs = []
                 for _ in range(7):
@@ -117,7 +153,7 @@ def main() -> int:
                     runs.append((time.perf_counter() - started) * 1000)
                 parts[key] = statistics.median(runs)
             db.session.remove()
-        print("  per table (median ms): " + ", ".join(f"{k} {v:.1f}" for k, v in parts.items()))
+        print("  per table, this version (median ms): " + ", ".join(f"{k} {v:.1f}" for k, v in parts.items()))
     return 0
 
 

@@ -12,8 +12,10 @@ phone number on file.
 
 The case decision service calls `notify_decision` for the final decision (the one that
 reaches the applicant: after a countersignature when one is needed) and for a return for
-materials. Other modules (eligibility objections, settlement returns) call `issue_notice`
-with their own kind.
+materials: 复查 and 异议申诉 results, 资格异议 results (`eligibility_result`, with the
+re-check's outcome) and returns for materials of any of them. The settlement module, whose
+decisions are steps rather than `Decision` rows, calls `issue_notice(case, NoticeDecision(...),
+"settlement_return")` when the district returns the materials.
 """
 from __future__ import annotations
 
@@ -31,9 +33,11 @@ from backoffice.cases.intake import case_conditions
 from backoffice.cases.models import OUTCOME_LABELS, CaseKind, Outcome
 from backoffice.core import pdf
 from backoffice.core.db import utcnow
+from backoffice.eligibility.models import EligibilityResult
 from backoffice.extensions import db
 from backoffice.notices.models import NOTICE_KINDS, Notice, NotificationOutbox
 from backoffice.outbox.services import enqueue, job_key
+from verifiers import eligibility as eligibility_rules
 from verifiers.indicators import UnknownCode, indicator as indicator_rule
 from verifiers.materials import review_type as materials_review_type
 from verifiers.reasons import REASON_CODES, decision_reason, reason as registry_reason
@@ -44,7 +48,8 @@ SMS_MAX = 70
 DELIVER_NOTICE = "deliver_notice"  # the outbox topic the relay turns into queues.notify.deliver_notice
 
 # What the applicant contested, per case kind, in the notices' words.
-CONTEST_LABELS = {"review": "复查申请", "filing": "填报凭证", "appeal": "异议申诉", "settlement": "落户材料", "eligibility": "资格异议"}
+CONTEST_LABELS = {"review": "复查申请", "filing": "填报凭证", "appeal": "异议申诉", "settlement": "落户材料",
+                  "eligibility_objection": "资格异议"}
 
 # Until when the clock waits after a return for materials: the end of the phase in which the
 # online system accepts that contest's materials (the handbook sets no shorter term): 复查 in
@@ -55,13 +60,31 @@ WAIT_UNTIL_PHASE = {
     "review": ("application_end", "申报阶段"),
     "filing": ("application_end", "申报阶段"),
     "appeal": ("result_query_end", "审核结果查询阶段"),
-    "eligibility": ("application_end", "申报阶段"),
+    "eligibility_objection": ("application_end", "申报阶段"),
     "settlement": ("settlement_end", "落户办理期"),
 }
 
 
 class NoticeError(ValueError):
     pass
+
+
+@dataclass
+class NoticeDecision:
+    """A decision that is not a `Decision` row (the settlement module's steps), as the notices read
+    it: the outcome code, the reason (its code, and its words when the code is not one of
+    verifiers/reasons.py), the note, and — when the caller's checklist is not a materials table of
+    verifiers/materials.py — the labels of what is missing and the rows marked as a problem."""
+
+    outcome: str
+    reason_code: str | None = None
+    reason_text: str | None = None
+    note: str = ""
+    missing: list[str] | None = None
+    problems: list[dict] | None = None
+    # Until when the clock waits, when the case has its own term (a qualification's two years).
+    wait_until: date | None = None
+    wait_phase: str | None = None
 
 
 # Templates ------------------------------------------------------------------------------
@@ -129,11 +152,16 @@ def cn_date(day: date | datetime) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+_OBJECTION_REASONS = {r.code: r.label_zh for r in eligibility_rules.OBJECTION_REASONS}
+
+
 def _decision_reason_text(decision) -> str:
     explicit = getattr(decision, "reason_text", None)
     if explicit:
         return explicit
     code = getattr(decision, "reason_code", None)
+    if code in _OBJECTION_REASONS:  # 资格异议's own reasons (verifiers/eligibility.py)
+        return _OBJECTION_REASONS[code]
     try:
         return decision_reason(code).label_zh
     except (UnknownCode, KeyError):
@@ -153,9 +181,18 @@ def _registry_text(case) -> str | None:
         return claim.registry_message
 
 
-def _materials(case, checklist: dict | None) -> tuple[list[str], list[dict]]:
+def _materials(case, decision) -> tuple[list[str], list[dict]]:
     """(labels of the missing slots, rows the reviewer marked as a problem with their note),
-    by the case's materials table (verifiers/materials.py)."""
+    by the case's materials table (verifiers/materials.py), or as the caller's decision names
+    them (`NoticeDecision.missing`/`problems`, e.g. the settlement checklist of 第五篇 二)."""
+    given = getattr(decision, "missing", None)
+    if given is not None:
+        return list(given), list(getattr(decision, "problems", None) or [])
+    if _kind_value(case) == CaseKind.eligibility_objection.value:
+        # 资格异议 is decided on the condition's documents (OBJECTION_MATERIALS), brought to the
+        # window; a return asks for them, as the workspace lists them.
+        return [m.label_zh for m in eligibility_rules.OBJECTION_MATERIALS.get(case.reason_code, ())], []
+    checklist = getattr(decision, "checklist", None)
     if not case.review_type:
         return [], []
     rt = materials_review_type(case.review_type)
@@ -169,6 +206,25 @@ def _materials(case, checklist: dict | None) -> tuple[list[str], list[dict]]:
                 for code, entry in checklist.items()
                 if (entry or {}).get("state") == "problem" and code in labels]
     return missing, problems
+
+
+def _objection(case, outcome: str | None) -> tuple[str | None, dict | None]:
+    if _kind_value(case) != CaseKind.eligibility_objection.value:
+        return None, None
+    try:
+        title = eligibility_rules.condition(case.reason_code).title.split("、", 1)[-1]
+    except ValueError:
+        title = None
+    recheck = None
+    if outcome == Outcome.corrected.value:
+        # The check re-run by this decision (eligibility/services.apply_objection, same transaction).
+        row = db.session.scalar(select(EligibilityResult).where(EligibilityResult.case_id == case.id)
+                                .order_by(EligibilityResult.id.desc()).limit(1))
+        if row is not None:
+            first = row.failing[0] if row.failing else {}
+            recheck = {"eligible": row.eligible, "title": (first.get("title") or "").split("、", 1)[-1],
+                       "reason": first.get("reason") or ""}
+    return title, recheck
 
 
 def _kind_value(case) -> str:
@@ -191,10 +247,11 @@ def build_context(case, decision, kind: str, number: str, issued: datetime) -> d
             indicator_label = None
     outcome = getattr(decision, "outcome", None)
     outcome_code = outcome.value if hasattr(outcome, "value") else outcome
-    missing, problems = _materials(case, getattr(decision, "checklist", None))
+    missing, problems = _materials(case, decision)
     case_kind = _kind_value(case)
     phase_field, phase_label = WAIT_UNTIL_PHASE.get(case_kind, WAIT_UNTIL_PHASE["review"])
     year = application.year_ref
+    condition_title, recheck = _objection(case, outcome_code)
     return {
         "number": number,
         "kind_title": NOTICE_KINDS[kind],
@@ -215,12 +272,17 @@ def build_context(case, decision, kind: str, number: str, issued: datetime) -> d
         "missing": missing,
         "problems": problems,
         "paused_on": cn_date(case.paused_on or issued.astimezone(BEIJING).date()),
-        "wait_until": cn_date(getattr(year, phase_field)) if year is not None else "",
-        "wait_phase": phase_label,
+        "wait_until": (cn_date(decision.wait_until) if getattr(decision, "wait_until", None)
+                       else cn_date(getattr(year, phase_field)) if year is not None else ""),
+        "wait_phase": getattr(decision, "wait_phase", None) or phase_label,
         "district_name": district.name,
         "window_address": district.window_address,
         "window_phone": district.phone,
         "issued_on": cn_date(issued),
+        # 资格异议: the condition objected to (第一篇's heading) and, when decided in the applicant's
+        # favour, the re-check's result (eligible, or the first condition still failing and why).
+        "condition_title": condition_title,
+        "recheck": recheck,
     }
 
 
@@ -232,7 +294,8 @@ def kind_for(case, decision) -> str | None:
     case_kind = _kind_value(case)
     if outcome == Outcome.returned.value:
         return "settlement_return" if case_kind == "settlement" else "materials_return"
-    return {"review": "review_result", "appeal": "appeal_result", "eligibility": "eligibility_result"}.get(case_kind)
+    return {"review": "review_result", "appeal": "appeal_result",
+            "eligibility_objection": "eligibility_result"}.get(case_kind)
 
 
 def notify_decision(case, decision, *, actor=None) -> Notice | None:

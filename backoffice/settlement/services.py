@@ -39,6 +39,7 @@ from backoffice.core import pdf
 from backoffice.core.db import utcnow
 from backoffice.extensions import db
 from backoffice.feed.services import emit
+from backoffice.notices.services import NoticeDecision, issue_notice
 from backoffice.reference.models import Year
 from backoffice.settlement.models import STAGES, SettlementCase, SettlementLetter, SettlementStep
 from backoffice.staff.permissions import can_approve_settlement, can_open_settlement, can_review_settlement
@@ -518,9 +519,28 @@ def return_to_applicant(s: SettlementCase, *, actor, reason_code: str, note: str
         raise Invalid("请修改标出的内容后再提交 / please correct the marked fields", errors)
     s.case.status = CaseStatus.awaiting_materials
     s.case.paused_on = today or beijing_today()
-    _step(s, "returned", actor=actor, reason_code=reason_code, reason_text=rules.return_reason(reason_code).label_zh,
+    reason_text = rules.return_reason(reason_code).label_zh
+    _step(s, "returned", actor=actor, reason_code=reason_code, reason_text=reason_text,
           note=note, checklist=clean or None)
+    # 落户材料退回补正告知书 with its delivery, in this transaction: what is missing and what was
+    # marked as a problem, by the case's checklist (第五篇 二 3).
+    missing, problems = _return_materials(s, clean)
+    issue_notice(s.case, NoticeDecision(outcome="returned", reason_code=reason_code, reason_text=reason_text,
+                                        note=note, missing=missing, problems=problems,
+                                        # "落户资格保留2年，逾期未办理的视为自行放弃" (第五篇 一)
+                                        wait_until=s.kept_until, wait_phase="落户资格保留期"),
+                 "settlement_return", actor=actor)
     return s
+
+
+def _return_materials(s: SettlementCase, clean: Mapping) -> tuple[list[str], list[dict]]:
+    """(labels of what is not ticked acceptable, the rows ticked as a problem with their note)."""
+    acceptable = [code for code, entry in clean.items() if entry.get("state") == "acceptable"]
+    missing = list(rules.missing(facts(s), acceptable))
+    labels = {i.code: (f"随迁子女{i.child}：" if i.child else "") + i.label_zh for i in checklist(s)}
+    problems = [{"label": labels[code], "note": entry.get("note") or ""} for code, entry in clean.items()
+                if entry.get("state") == "problem" and code in labels]
+    return missing, problems
 
 
 # The city's approval --------------------------------------------------------------------

@@ -15,13 +15,25 @@ Definitions:
   decision of a closed case; "supported" = upheld or corrected (the contest succeeded);
 * tips: tip cases of the year, open or by the outcome of their latest decision;
 * settlement: see `settlement_rows` (the settlement module counts there).
+
+How it runs (bench/README.md, "Year statistics"): `build` first collects the statements its
+tables need, `fetch` runs them, then Python labels the grouped rows. On PostgreSQL, when the
+request's transaction has written nothing, `fetch` runs them side by side on pooled connections
+that import this transaction's snapshot (`pg_export_snapshot` / `SET TRANSACTION SNAPSHOT`):
+every table reads the same committed state, and the four scans of the year (applications,
+employers, invalid results, contests) no longer wait for each other. Otherwise (SQLite, or a
+transaction with its own uncommitted writes, which other connections could not see) they run
+one after another in the request's session.
 """
 from __future__ import annotations
 
+import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Integer, and_, case as sql_case, cast, func, select
+from sqlalchemy import Integer, and_, case as sql_case, cast, func, literal_column, select, text as sql_text
+from sqlalchemy.orm import aliased
 
 from backoffice.applications.models import INDICATOR_LABELS, Application, Indicator, IndicatorClaim, RegistryStatus
 from backoffice.cases.models import CASE_KIND_LABELS, CASE_STATUS_LABELS, CaseKind, CaseStatus, Decision, Outcome, \
@@ -58,9 +70,41 @@ class Scope:
         return and_(*out)
 
 
-def _run(stmt):
-    """Core rows (plain tuples): cheaper than ORM rows on a big GROUP BY."""
-    return db.session.connection().execute(stmt).all()
+SNAPSHOT_ID = re.compile(r"^[0-9A-F]+-[0-9A-F]+-[0-9]+$")
+CONCURRENT_STATEMENTS = 4  # pooled connections a page may use besides the request's own
+
+
+def fetch(statements: dict) -> dict[str, list[tuple]]:
+    """Core rows (plain tuples: cheaper than ORM rows on a big GROUP BY) of each statement, by key."""
+    connection = db.session.connection()
+
+    def here():
+        return {key: connection.execute(stmt).all() for key, stmt in statements.items()}
+
+    # A snapshot cannot be exported from a SAVEPOINT (the tests' transactions), and this
+    # transaction's uncommitted writes would be invisible to other connections: read them here.
+    if connection.dialect.name != "postgresql" or len(statements) < 2 or connection.in_nested_transaction():
+        return here()
+    if not connection.execute(sql_text("SELECT pg_current_xact_id_if_assigned() IS NULL")).scalar():
+        return here()
+    snapshot = connection.execute(sql_text("SELECT pg_export_snapshot()")).scalar()
+    if not SNAPSHOT_ID.match(snapshot or ""):
+        return here()
+    engine = connection.engine
+
+    def run(stmt):
+        with engine.connect() as other:
+            other = other.execution_options(isolation_level="REPEATABLE READ")
+            # The first statement of its transaction (one round trip for both).
+            other.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'; SET TRANSACTION READ ONLY")
+            rows = other.execute(stmt).all()
+            other.rollback()
+            return rows
+
+    # The exporting transaction (the request's) stays open until every import is done.
+    with ThreadPoolExecutor(max_workers=min(CONCURRENT_STATEMENTS, len(statements))) as pool:
+        futures = {key: pool.submit(run, stmt) for key, stmt in statements.items()}
+        return {key: future.result() for key, future in futures.items()}
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -74,8 +118,8 @@ def _indicator_label(code) -> str:
         return str(code or "—")
 
 
-def _district_names() -> dict[int, str]:
-    return dict(_run(select(District.id, District.name)))
+def _district_names_stmt():
+    return select(District.id, District.name)
 
 
 def _admitted():
@@ -84,12 +128,16 @@ def _admitted():
 
 # Applications and admissions ---------------------------------------------------------------
 def _score_bin(column):
-    """The lower bound of the score's bin, computed by the database (totals are never negative)."""
+    """The lower bound of the score's bin, computed by the database (totals are never negative;
+    a missing total has no bin)."""
     if db.session.get_bind().dialect.name == "sqlite":
         return cast(column / SCORE_BIN, Integer) * SCORE_BIN  # SQLite's CAST truncates
-    # div() is numeric integer division (truncating, so the floor of a non-negative total):
-    # cheaper than floor(total / 5), which divides to full precision first (bench/README.md).
-    return cast(func.div(column, SCORE_BIN), Integer) * SCORE_BIN
+    # floor(total)::integer / 5 * 5 in integers (floor(floor(t) / 5) = floor(t / 5) for t >= 0),
+    # written with literal constants so that it is the very expression of the extended
+    # statistics `st_applications_yearstats` (migration c3d9e2f4a871): with them PostgreSQL
+    # knows the GROUP BY yields a few hundred groups, not 96 000, and aggregates in parallel.
+    five = literal_column(str(SCORE_BIN), Integer)
+    return (cast(func.floor(column), Integer) // five) * five
 
 
 @dataclass
@@ -102,18 +150,21 @@ class ApplicationCounts:
     lowest_admitted: Decimal | None  # the scope's lowest admitted total
 
 
-def application_counts(scope: Scope) -> ApplicationCounts:
-    bin_ = sql_case((Application.total.is_(None), None), else_=_score_bin(Application.total)).label("bin")
+def application_counts_stmt(scope: Scope):
+    bin_ = _score_bin(Application.total)
     revoked = Application.revoked_at.is_not(None)
     qualified = and_(Application.qualified_at.is_not(None), Application.revoked_at.is_(None))
-    stmt = (select(Application.district_id, bin_, Application.admitted, revoked, qualified, func.count(),
+    return (select(Application.district_id, bin_, Application.admitted, revoked, qualified, func.count(),
                    func.min(Application.total))
             .where(scope.applications())
             .group_by(Application.district_id, bin_, Application.admitted, revoked, qualified))
+
+
+def application_counts(rows) -> ApplicationCounts:
     per_district: dict[int, list[int]] = {}
     per_bin: dict[int, list[int]] = {}
     lowest = None
-    for district_id, low, admitted, is_revoked, is_qualified, n, minimum in _run(stmt):
+    for district_id, low, admitted, is_revoked, is_qualified, n, minimum in rows:
         d = per_district.setdefault(district_id, [0, 0, 0, 0])
         d[0] += n
         d[1] += n if admitted else 0
@@ -165,7 +216,7 @@ def district_table(scope: Scope, names: dict[int, str], counts: ApplicationCount
     return districts, revocations
 
 
-def employer_table(scope: Scope, names: dict[int, str], *, limit: int | None = EMPLOYERS_SHOWN) -> Table:
+def employer_stmt(scope: Scope, *, limit: int | None = EMPLOYERS_SHOWN):
     """Applications and admissions per employer, most applications first; one aggregate (the
     number of employers comes with the rows, by a window function)."""
     grouped = (select(Application.employer_id, func.count().label("n"), func.sum(_admitted()).label("a"))
@@ -173,9 +224,10 @@ def employer_table(scope: Scope, names: dict[int, str], *, limit: int | None = E
     stmt = (select(Employer.name, Employer.district_id, grouped.c.n, grouped.c.a, func.count().over())
             .join(grouped, grouped.c.employer_id == Employer.id)
             .order_by(grouped.c.n.desc(), grouped.c.a.desc(), Employer.name))
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    found = _run(stmt)
+    return stmt.limit(limit) if limit is not None else stmt
+
+
+def employer_table(found, names: dict[int, str], *, limit: int | None = EMPLOYERS_SHOWN) -> Table:
     rows = [[name, names.get(d, str(d)), n, int(a or 0), _share(int(a or 0), n)] for name, d, n, a, _all in found]
     total = found[0][4] if found else 0
     return Table(
@@ -195,19 +247,16 @@ def employer_table(scope: Scope, names: dict[int, str], *, limit: int | None = E
 
 
 # Scores and cut-offs ----------------------------------------------------------------------
-def city_cutoff(year: int) -> Decimal | None:
+def city_cutoff_stmt(year: int):
     """The year's cut-off: the lowest total admitted by the latest ranking (the city's)."""
-    value = _run(select(func.min(Application.total))
-                 .where(Application.year == year, Application.admitted.is_(True)))[0][0]
-    return Decimal(value).quantize(Decimal("0.01")) if value is not None else None
+    return select(func.min(Application.total)).where(Application.year == year, Application.admitted.is_(True))
 
 
-def score_tables(scope: Scope, counts: ApplicationCounts) -> tuple[Table, Table]:
-    # The cut-off is the city's: in the city's scope it is the lowest admitted total counted above.
-    if scope.district_id is None:
-        cutoff = counts.lowest_admitted.quantize(Decimal("0.01")) if counts.lowest_admitted is not None else None
-    else:
-        cutoff = city_cutoff(scope.year)
+def score_tables(scope: Scope, counts: ApplicationCounts, city_lowest=None) -> tuple[Table, Table]:
+    # The cut-off is the city's: in the city's scope it is the lowest admitted total counted above,
+    # in a district's the city's lowest admitted total (city_cutoff_stmt).
+    lowest = counts.lowest_admitted if scope.district_id is None else city_lowest
+    cutoff = Decimal(lowest).quantize(Decimal("0.01")) if lowest is not None else None
     rows = [[f"{low}–{low + SCORE_BIN}", n, a] for low, (n, a) in sorted(counts.per_bin.items())]
     scores = Table(
         key="scores",
@@ -243,14 +292,17 @@ def score_tables(scope: Scope, counts: ApplicationCounts) -> tuple[Table, Table]
 
 
 # Registry results -------------------------------------------------------------------------
-def invalid_table(scope: Scope) -> Table:
-    stmt = (select(IndicatorClaim.indicator, IndicatorClaim.registry_reason, func.count())
+def invalid_stmt(scope: Scope):
+    return (select(IndicatorClaim.indicator, IndicatorClaim.registry_reason, func.count())
             .join(Application, Application.id == IndicatorClaim.application_id)
             .where(scope.applications(), IndicatorClaim.registry_status == RegistryStatus.invalid)
             .group_by(IndicatorClaim.indicator, IndicatorClaim.registry_reason))
+
+
+def invalid_table(scope: Scope, found) -> Table:
     order = {i: n for n, i in enumerate(Indicator)}
     rows = []
-    for indicator, reason_code, n in _run(stmt):
+    for indicator, reason_code, n in found:
         indicator = Indicator(indicator)
         try:
             words = registry_reason(reason_code).text(year=scope.year, tax_year=scope.year - 1)
@@ -298,20 +350,25 @@ def case_indicator(kind: str, reason_code: str | None) -> str | None:
         return None
 
 
-def contest_counts(scope: Scope):
-    """One GROUP BY: (kind, reason code, district, closed?, outcome of the latest decision, n),
-    without reading the claims (the indicator follows from the reason code)."""
-    latest = _latest_decisions()
-    closed = ReviewCase.status == CaseStatus.closed
-    stmt = (select(ReviewCase.kind, ReviewCase.reason_code, ReviewCase.district_id, closed, Decision.outcome,
-                   func.count())
+def contest_stmt(scope: Scope):
+    """One GROUP BY: (kind, reason code, district, status, outcome of a closed case's latest
+    decision, n), without reading the claims (the indicator follows from the reason code). Only
+    closed cases are joined to their decisions (the latest: none of the case's is newer)."""
+    newer = aliased(Decision)
+    latest = and_(Decision.case_id == ReviewCase.id, ReviewCase.status == CaseStatus.closed,
+                  ~select(newer.id).where(newer.case_id == Decision.case_id, newer.id > Decision.id).exists())
+    return (select(ReviewCase.kind, ReviewCase.reason_code, ReviewCase.district_id, ReviewCase.status,
+                   Decision.outcome, func.count())
             .select_from(ReviewCase)
-            .outerjoin(latest, latest.c.case_id == ReviewCase.id)
-            .outerjoin(Decision, Decision.id == latest.c.decision_id)
+            .outerjoin(Decision, latest)
             .where(scope.cases(ReviewCase.kind.in_(CONTEST_KINDS)))
-            .group_by(ReviewCase.kind, ReviewCase.reason_code, ReviewCase.district_id, closed, Decision.outcome))
-    return [(kind, case_indicator(kind, code), district_id, is_closed, outcome, n)
-            for kind, code, district_id, is_closed, outcome, n in _run(stmt)]
+            .group_by(ReviewCase.kind, ReviewCase.reason_code, ReviewCase.district_id, ReviewCase.status,
+                      Decision.outcome))
+
+
+def contest_counts(rows):
+    return [(kind, case_indicator(kind, code), district_id, status, outcome, n)
+            for kind, code, district_id, status, outcome, n in rows]
 
 
 def _contest_table(key: str, title: str, first: Column, grouped: dict, labels: dict) -> Table:
@@ -341,10 +398,11 @@ def _contest_table(key: str, title: str, first: Column, grouped: dict, labels: d
     )
 
 
-def contest_tables(scope: Scope, names: dict[int, str]) -> tuple[Table, Table]:
+def contest_tables(names: dict[int, str], rows) -> tuple[Table, Table]:
     by_indicator: dict = {}
     by_district: dict = {}
-    for kind, indicator, district_id, closed, outcome, n in contest_counts(scope):
+    for kind, indicator, district_id, status, outcome, n in contest_counts(rows):
+        closed = CaseStatus(status) == CaseStatus.closed
         for grouped, key in ((by_indicator, (kind, indicator)), (by_district, (kind, district_id))):
             c = grouped.setdefault(key, {"received": 0, "open": 0, "returned": 0, "upheld": 0, "corrected": 0,
                                          "rejected": 0})
@@ -353,7 +411,8 @@ def contest_tables(scope: Scope, names: dict[int, str]) -> tuple[Table, Table]:
                 c[outcome] += n
             else:
                 c["open"] += n
-                if outcome == "returned":
+                # Waiting for the applicant's materials now (a returned case resubmitted is in review again).
+                if CaseStatus(status) == CaseStatus.awaiting_materials:
                     c["returned"] += n
     indicator_labels = {k: _indicator_label(k[1]) for k in by_indicator}
     district_labels = {k: names.get(k[1], str(k[1])) for k in by_district}
@@ -366,16 +425,19 @@ def contest_tables(scope: Scope, names: dict[int, str]) -> tuple[Table, Table]:
 
 
 # Tips ---------------------------------------------------------------------------------------
-def tip_table(scope: Scope) -> Table:
+def tip_stmt(scope: Scope):
     latest = _latest_decisions()
-    stmt = (select(ReviewCase.status, Decision.outcome, func.count())
+    return (select(ReviewCase.status, Decision.outcome, func.count())
             .select_from(ReviewCase)
             .outerjoin(latest, latest.c.case_id == ReviewCase.id)
             .outerjoin(Decision, Decision.id == latest.c.decision_id)
             .where(scope.cases(ReviewCase.kind == CaseKind.tip))
             .group_by(ReviewCase.status, Decision.outcome))
+
+
+def tip_table(found) -> Table:
     counts: dict[str, int] = {}
-    for status, outcome, n in _run(stmt):
+    for status, outcome, n in found:
         if CaseStatus(status) == CaseStatus.closed and outcome:
             label = text("已办结：", "Closed: ") + OUTCOME_LABELS[Outcome(outcome)]
         else:
@@ -394,23 +456,27 @@ def tip_table(scope: Scope) -> Table:
 
 
 # Settlement -----------------------------------------------------------------------------------
-def settlement_rows(scope: Scope, counts: ApplicationCounts) -> list[list]:
+def settlement_stmt(scope: Scope):
+    return (select(ReviewCase.status, func.count())
+            .where(scope.cases(ReviewCase.queue == "settlement")).group_by(ReviewCase.status))
+
+
+def settlement_rows(counts: ApplicationCounts, by_status) -> list[list]:
     """Settlement progress and lapses: [label, count] rows. The settlement module (落户办理) is
     built separately; this counts what exists today — applications that obtained the
-    qualification, and settlement-queue cases by status. Lapses (2 years after the list) and
-    settlements completed belong here once that module records them: adjust this one function."""
+    qualification, and settlement-queue cases by status (settlement_stmt). Lapses (2 years after
+    the list) and settlements completed belong here once that module records them: adjust this
+    function and its statement."""
     qualified = sum(d[3] for d in counts.per_district.values())
     rows = [[text("取得积分落户资格", "Qualified"), qualified]]
-    stmt = (select(ReviewCase.status, func.count())
-            .where(scope.cases(ReviewCase.queue == "settlement")).group_by(ReviewCase.status))
-    found = {CaseStatus(s): n for s, n in _run(stmt)}
+    found = {CaseStatus(s): n for s, n in by_status}
     for status in CaseStatus:
         rows.append([text("落户材料审核：", "Settlement materials: ") + CASE_STATUS_LABELS[status], found.get(status, 0)])
     return rows
 
 
-def settlement_table(scope: Scope, counts: ApplicationCounts) -> Table:
-    rows = settlement_rows(scope, counts)
+def settlement_table(counts: ApplicationCounts, by_status) -> Table:
+    rows = settlement_rows(counts, by_status)
     return Table(
         key="settlement",
         title=text("落户办理进度", "Settlement progress"),
@@ -423,24 +489,45 @@ def settlement_table(scope: Scope, counts: ApplicationCounts) -> Table:
 
 # All -----------------------------------------------------------------------------------------
 def build(scope: Scope, only: str | None = None, *, full: bool = False) -> dict[str, Table]:
-    """The tables of the page (or just `only`, for an export); `full`: the employers' table whole."""
-    names = _district_names()
-    tables: dict[str, Table] = {}
+    """The tables of the page (or just `only`, for an export); `full`: the employers' table whole.
+    The statements first (the longest first: they start first when run side by side), then the rows."""
     want = (lambda *keys: only is None or only in keys)
-    counts = (application_counts(scope) if want("districts", "revocations", "scores", "cutoffs", "settlement")
-              else None)
+    employers_limit = None if full else EMPLOYERS_SHOWN
+    statements = {}
+    if want("districts", "revocations", "scores", "cutoffs", "settlement"):
+        statements["counts"] = application_counts_stmt(scope)
+    if want("contests_indicator", "contests_district"):
+        statements["contests"] = contest_stmt(scope)
+    if want("invalid"):
+        statements["invalid"] = invalid_stmt(scope)
+    if want("employers"):
+        statements["employers"] = employer_stmt(scope, limit=employers_limit)
+    if want("tips"):
+        statements["tips"] = tip_stmt(scope)
+    if want("settlement"):
+        statements["settlement"] = settlement_stmt(scope)
+    if want("scores", "cutoffs") and scope.district_id is not None:
+        statements["cutoff"] = city_cutoff_stmt(scope.year)
+    if want("districts", "revocations", "employers", "contests_indicator", "contests_district"):
+        statements["names"] = _district_names_stmt()
+    rows = fetch(statements)
+
+    names = dict(rows.get("names", ()))
+    counts = application_counts(rows["counts"]) if "counts" in rows else None
+    tables: dict[str, Table] = {}
     if want("districts", "revocations"):
         tables["districts"], tables["revocations"] = district_table(scope, names, counts)
     if want("employers"):
-        tables["employers"] = employer_table(scope, names, limit=None if full else EMPLOYERS_SHOWN)
+        tables["employers"] = employer_table(rows["employers"], names, limit=employers_limit)
     if want("scores", "cutoffs"):
-        tables["scores"], tables["cutoffs"] = score_tables(scope, counts)
+        city_lowest = rows["cutoff"][0][0] if "cutoff" in rows else None
+        tables["scores"], tables["cutoffs"] = score_tables(scope, counts, city_lowest)
     if want("invalid"):
-        tables["invalid"] = invalid_table(scope)
+        tables["invalid"] = invalid_table(scope, rows["invalid"])
     if want("contests_indicator", "contests_district"):
-        tables["contests_indicator"], tables["contests_district"] = contest_tables(scope, names)
+        tables["contests_indicator"], tables["contests_district"] = contest_tables(names, rows["contests"])
     if want("tips"):
-        tables["tips"] = tip_table(scope)
+        tables["tips"] = tip_table(rows["tips"])
     if want("settlement"):
-        tables["settlement"] = settlement_table(scope, counts)
+        tables["settlement"] = settlement_table(counts, rows["settlement"])
     return tables

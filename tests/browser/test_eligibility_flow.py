@@ -102,6 +102,20 @@ def test_objection_and_licence_cases_at_the_window(browser, live_server, live_ap
     page.click("[data-testid=countersign-confirm]")
     page.wait_for_load_state()
     assert page.get_by_test_id("case-status").inner_text() == "已办结"
+    # The applicant's notice (资格异议处理结果告知书), printable from the workspace.
+    from backoffice.core.pdf import extract_text
+
+    notices = page.get_by_test_id("notices")
+    assert "资格异议处理结果告知书" in notices.inner_text() and f"{objection}-01" in notices.inner_text()
+    link = notices.get_by_test_id("print-notice")
+    assert link.get_attribute("target") == "_blank"
+    printed = page.request.get(live_server + link.get_attribute("href"))
+    assert printed.status == 200 and printed.headers["content-type"] == "application/pdf"
+    text = "".join(extract_text(printed.body()).split())
+    assert "资格异议处理结果告知书" in text and f"编号：{objection}-01" in text and "处理结果：核实后更正。" in text
+    assert "经按核实后的信息重新核查，您符合积分落户申请资格条件" in text
+    notices.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "eligibility-objection-notice.png"), full_page=True)
     supervisor.close()
 
     def outcome(session):

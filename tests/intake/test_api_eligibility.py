@@ -11,8 +11,10 @@ from sqlalchemy import func, select
 from backoffice.applications.models import Application
 from backoffice.cases.models import CaseStatus, ReviewCase
 from backoffice.eligibility.models import EligibilityResult, EmployerFiling
+from backoffice.core.pdf import extract_text
 from backoffice.extensions import db
 from backoffice.intake.registry import load_dataset
+from backoffice.notices.models import Notice
 from backoffice.reference.models import Employer
 from support import csrf_token_from
 from verifiers.identifiers import resident_id_check_char
@@ -220,7 +222,9 @@ def _post(client, case_id, action, **data):
 def test_an_objection_overturns_a_refusal_with_a_countersign(api, year_in, person, make, client_for):
     year_in("application")
     late = person("1985-01-01", permit_on="2021-01-01")
-    body = {"application": application_body(id_number=late, name="异议人"), "condition": "residence_permit",
+    applicant = application_body(id_number=late, name="异议人")
+    applicant["applicant"]["phone"] = "13912345678"
+    body = {"application": applicant, "condition": "residence_permit",
             "statement": "2020年12月已提交居住证申请，系统记录有误"}
     eligible_condition = api.post("/eligibility/objections", json={**body, "condition": "social_insurance"})
     assert eligible_condition.status_code == 409
@@ -266,6 +270,25 @@ def test_an_objection_overturns_a_refusal_with_a_countersign(api, year_in, perso
     rows = db.session.scalars(select(EligibilityResult).where(EligibilityResult.application_id == app_id)
                               .order_by(EligibilityResult.id)).all()
     assert [r.eligible for r in rows] == [False, True] and rows[1].case_id == case.id
+
+    # The applicant is told by a notice (资格异议处理结果告知书), printed from the workspace and queued
+    # for the online system and SMS in the countersignature's transaction.
+    page = _page(boss, case.id)
+    link = re.findall(r'href="(/admin/notices/\d+\.pdf)"[^>]*data-testid="print-notice"', page)
+    assert len(link) == 1 and "139****5678" in page and "13912345678" not in page
+    printed = boss.get(link[0])
+    assert printed.status_code == 200 and printed.mimetype == "application/pdf"
+    text = "".join(extract_text(printed.data).split())
+    assert "资格异议处理结果告知书" in text and f"编号：{case.number}-01" in text and "异议人" in text
+    assert "资格条件“持有本市居住证”的系统提示原因提出的异议" in text
+    assert "处理结果：核实后更正。" in text
+    assert "理由：登记信息未同步，申请人提交的凭证证明满足该项资格条件。" in text
+    assert "说明：申领回执显示2020-12-20已申领" in text
+    assert "经按核实后的信息重新核查，您符合积分落户申请资格条件，可登录积分落户在线申报系统继续填报。" in text
+    assert "朝阳区将台路5号院15号楼A座三层" in text and "010-57596123" in text
+    notice = db.session.scalar(select(Notice).where(Notice.case_id == case.id))
+    assert len(notice.short_text) <= 70 and notice.short_text in page
+    assert sorted(r.channel for r in notice.deliveries) == ["feed", "sms"]
 
 
 # 单位注册 by licence -------------------------------------------------------------------------

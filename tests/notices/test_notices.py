@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from backoffice.cases.models import CaseStatus, Decision, Outcome
+from backoffice.cases.models import CaseStatus
 from backoffice.core.pdf import extract_text
 from backoffice.extensions import db
 from backoffice.notices.models import Notice, NotificationOutbox
@@ -164,42 +164,94 @@ def test_an_appeal_result_says_how_the_result_is_told(make, client_for):
     assert [r.channel for r in notice.deliveries] == ["feed"]
 
 
-def _decision(case, staff, outcome, reason_code, note, checklist=None):
-    d = Decision(case_id=case.id, outcome=Outcome(outcome), reason_code=reason_code, note=note,
-                 checklist=checklist, decided_by_id=staff.id)
-    db.session.add(d)
-    db.session.flush()
-    return d
-
-
-def test_the_generic_service_for_settlement_returns_and_eligibility_results(make, client_for):
-    from backoffice.notices.services import issue_notice
+def test_the_generic_service_for_a_decision_recorded_elsewhere(make, client_for):
+    """A decision-like object of another module (the settlement module passes its own): the same
+    notice, numbered on the case and printable from its workspace."""
+    from backoffice.notices.services import NoticeDecision, issue_notice
 
     supervisor = make.staff("supervisor", OTHER)
     application = make.application(OTHER, applicant=make.applicant(name="王芳"))
     settlement = make.case(application, district=OTHER, queue="settlement", kind="settlement",
                            number="2021-110108-000301", received=date(2021, 11, 2))
-    decision = _decision(settlement, supervisor, "returned", "materials_incomplete", "缺少户口簿首页复印件")
-    issue_notice(settlement, decision, "settlement_return", actor=supervisor)
-
-    objection = make.case(make.application(OTHER, applicant=make.applicant(name="赵强")), district=OTHER,
-                          queue="appeals", kind="appeal", number="2021-110108-000302", received=date(2021, 4, 20))
-    decision = _decision(objection, supervisor, "upheld", "verified_valid", "社保缴纳记录已补录")
-    issue_notice(objection, decision, "eligibility_result", actor=supervisor)
+    issue_notice(settlement, NoticeDecision(outcome="returned", reason_code="materials_incomplete",
+                                            reason_text="材料不全，退回补正", note="缺少户口簿首页复印件",
+                                            missing=["申请人户口簿"], problems=[]),
+                 "settlement_return", actor=supervisor)
     db.session.commit()
 
-    client = client_for(supervisor)
-    text, _ = _printed(client, settlement)
+    text, _ = _printed(client_for(supervisor), settlement)
     assert "落户材料退回补正告知书" in text and "编号：2021-110108-000301-01" in text
     assert "王芳" in text and "2021年11月2日" in text
     assert "退回理由：材料不全，退回补正。" in text and "说明：缺少户口簿首页复印件" in text
+    assert "需补正的材料：1.申请人户口簿" in text
     # Settlement materials wait until the settlement period ends (two years after the list).
     assert "请于2023年10月21日（落户办理期结束）前补正并重新提交" in text
     assert "海淀区西四环北路73号中关村人才发展中心二层" in text and "010-68982166" in text
 
-    text, _ = _printed(client, objection)
-    assert "资格异议处理结果告知书" in text and "处理结果：予以支持。" in text
-    assert "理由：材料齐全，核实无误，认定有效。" in text and "您可登录积分落户在线申报系统继续填报。" in text
+
+@pytest.fixture
+def objection(make):
+    """A 资格异议 of 张丽 (social insurance refused) at the 朝阳 window, with her phone on file."""
+    applicant = make.applicant(name="张丽")
+    applicant.phone = PHONE
+    application = make.application(OWN, applicant=applicant)
+    case = make.case(application, queue="eligibility", kind="eligibility_objection",
+                     number="2021-110105-000400", received=date(2021, 4, 22))
+    case.reason_code = "social_insurance"
+    case.applicant_statement = "2014年的断缴月份已补缴"
+    db.session.commit()
+    return case
+
+
+def test_an_eligibility_objection_returned_for_materials_asks_for_the_conditions_documents(
+        objection, make, client_for):
+    reviewer = make.staff("reviewer", OWN)
+    db.session.commit()
+    client = client_for(reviewer)
+    _post(client, objection, "claim")
+    _post(client, objection, "decide", outcome="returned", reason_code="elig_materials_missing",
+          note="请提供2014年补缴月份的缴费明细")
+
+    text, html = _printed(client, objection)
+    assert "补正材料告知书" in text and "编号：2021-110105-000400-01" in text
+    assert "2021年度积分落户资格异议" in text and "2021-110105-000400" in text
+    assert "退回理由：凭证材料不齐全或不清晰，请补正。" in text
+    assert "说明：请提供2014年补缴月份的缴费明细" in text
+    # The documents of the condition (verifiers/eligibility.py OBJECTION_MATERIALS), brought to the window.
+    assert "需补正的材料：1.参保人补缴信息查询2.社会保险个人权益记录（缴费明细）" in text
+    assert "请于2021年5月15日（申报阶段结束）前携上述凭证材料到朝阳区积分落户服务窗口补正" in text
+    assert "朝阳区将台路5号院15号楼A座三层" in text and "010-57596123" in text
+    notice = db.session.scalar(select(Notice).where(Notice.case_id == objection.id))
+    assert notice.short_text == ("【积分落户】您的资格异议需补正材料，请于2021年5月15日前上传。"
+                                 "详见告知书2021-110105-000400-01。")
+    assert notice.short_text in html and "138****5678" in html
+    assert [r.channel for r in notice.deliveries] == ["feed", "sms"]
+
+
+def test_a_rejected_eligibility_objection_gives_its_result_notice(objection, make, client_for):
+    reviewer = make.staff("reviewer", OWN)
+    db.session.commit()
+    client = client_for(reviewer)
+    _post(client, objection, "claim")
+    _post(client, objection, "decide", outcome="rejected", reason_code="elig_condition_not_met",
+          note="补缴记录累计超过5个月")
+
+    text, _html = _printed(client, objection)
+    assert "资格异议处理结果告知书" in text and "编号：2021-110105-000400-01" in text
+    assert "张丽" in text and "2021年4月22日" in text
+    # The condition objected to, in 第一篇's heading, and the reason in the rules' words.
+    assert "资格条件“在京连续缴纳社会保险7年及以上”的系统提示原因提出的异议" in text
+    assert "处理结果：不予支持。" in text
+    assert "理由：经核实，不满足该项资格条件，维持系统提示。" in text
+    assert "说明：补缴记录累计超过5个月" in text and "原资格条件核查结果维持不变。" in text
+    assert "朝阳区将台路5号院15号楼A座三层" in text and "010-57596123" in text
+    assert text.endswith("朝阳区积分落户服务窗口" + _today_cn())
+    notice = db.session.scalar(select(Notice).where(Notice.case_id == objection.id))
+    assert notice.kind == "eligibility_result"
+    assert notice.short_text == ("【积分落户】您的资格异议已处理，结果：不予支持。"
+                                 "详见告知书2021-110105-000400-01，请登录申报系统查看。")
+    assert db.session.scalar(select(OutboxMessage.payload).where(OutboxMessage.topic == "deliver_notice")) \
+        == {"notice_id": notice.id}
 
 
 def test_notices_are_printed_only_by_the_cases_district(world, client_for):
@@ -230,7 +282,8 @@ def test_every_sms_text_fits_one_message_with_the_longest_inputs(app):
         note="注" * 2000, corrected=None, missing=["材料" * 20] * 9, problems=[{"label": "材料", "note": "注" * 50}],
         paused_on="2099年12月31日", wait_until="2099年12月31日", wait_phase="审核结果查询阶段",
         district_name="北京经济技术开发区", window_address="地" * 60, window_phone="010-69867795 010-69865540 010-69844705",
-        issued_on="2099年12月31日",
+        issued_on="2099年12月31日", condition_title="在京连续缴纳社会保险7年及以上",
+        recheck={"eligible": False, "title": "无刑事犯罪记录", "reason": "理" * 100},
     )
     with app.test_request_context():
         for kind, contest in product(NOTICE_KINDS, CONTEST_LABELS.values()):

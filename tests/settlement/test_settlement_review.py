@@ -4,7 +4,6 @@ who may approve what (also without HTTP), the criminal-record stop, the lapse.""
 from __future__ import annotations
 
 import re
-
 from datetime import timedelta
 
 import pytest
@@ -13,6 +12,8 @@ from sqlalchemy import select
 from backoffice.core.pdf import extract_text
 from backoffice.extensions import db
 from backoffice.feed.models import ApplicantEvent
+from backoffice.notices.models import Notice
+from backoffice.outbox.models import OutboxMessage
 from backoffice.settlement import services
 from backoffice.staff.permissions import can_approve_settlement, can_open_settlement, can_review_settlement
 
@@ -200,10 +201,38 @@ def test_the_district_returns_for_materials_and_the_resubmission_resumes(api, qu
     s = _submitted(api, qualified, pdf_bytes, children=[child("小刚", "2014-03-01", 2)])
     reviewer = client_for(people["reviewer"])
     post_form(reviewer, s.case_id, "claim")
+    ticks = {**all_acceptable(s), "checklist-child1_birth_certificate-state": "problem",
+             "checklist-child1_birth_certificate-note": "出生医学证明照片模糊"}
+    for code in [i.code for i in services.checklist(s) if i.one_of]:
+        ticks.pop(f"checklist-{code}-state")
     response = post_form(reviewer, s.case_id, "return",
-                         {"reason_code": "family_planning_proof_missing", "note": "第二孩生于2016年以前"})
+                         {"reason_code": "family_planning_proof_missing", "note": "第二孩生于2016年以前", **ticks})
     assert response.status_code == 302
     assert api.progress(s.application_id).get_json()["stage_zh"] == "已退回，待补正材料"
+    # The applicant's notice (落户材料退回补正告知书): printed from the settlement workspace, read back.
+    html = reviewer.get(f"/admin/settlement/{s.case_id}/").get_data(as_text=True)
+    links = re.findall(r'href="(/admin/notices/\d+\.pdf)"[^>]*data-testid="print-notice"', html)
+    assert len(links) == 1
+    printed = reviewer.get(links[0])
+    assert printed.status_code == 200 and printed.mimetype == "application/pdf"
+    text = "".join(extract_text(printed.data).split())
+    number = s.case.number
+    assert "落户材料退回补正告知书" in text and f"编号：{number}-01" in text and f"案件编号：{number}" in text
+    assert s.application.applicant.name in text
+    assert "经区指定部门（朝阳区积分落户服务窗口）审核，需补正后重新提交" in text
+    assert "退回理由：随迁子女需提交符合计划生育政策凭证。" in text and "说明：第二孩生于2016年以前" in text
+    # What is missing by the case's checklist (the child's five proofs: any one), and what is wrong.
+    assert "需补正的材料：1.随迁子女1" in text and "符合计划生育政策凭证（任意一项）" in text
+    assert "存在问题的材料：1.随迁子女1：《出生医学证明》：出生医学证明照片模糊" in text
+    kept = s.kept_until
+    assert f"请于{kept.year}年{kept.month}月{kept.day}日（落户资格保留期结束）前补正并重新提交" in text
+    assert "朝阳区将台路5号院15号楼A座三层" in text and "010-57596123" in text
+    notice = db.session.scalar(select(Notice).where(Notice.case_id == s.case_id))
+    assert notice.kind == "settlement_return" and len(notice.short_text) <= 70 and notice.short_text in html
+    # Queued with the return (same transaction): the feed always, and the job request.
+    assert [r.channel for r in notice.deliveries][0] == "feed"
+    assert db.session.scalar(select(OutboxMessage.payload).where(OutboxMessage.topic == "deliver_notice")) \
+        == {"notice_id": notice.id}
     again = api.submit(s.application_id, children=[child("小刚", "2014-03-01", 2)],
                        files={"child1_birth_permit": pdf_bytes})
     assert again.status_code == 200 and again.get_json()["stage"] == "district_review"

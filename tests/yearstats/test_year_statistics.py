@@ -74,8 +74,11 @@ def year(make):
     c4 = make.case(apps[6], district=HD, claim=claims[6], queue="appeals", kind="appeal")  # appeal, 海淀: corrected
     decide(c4, "corrected")
     c5 = make.case(apps[8], district=HD, claim=claims[8])  # review, 海淀, housing: open, undecided
+    # review, 朝阳, housing: returned, then resubmitted — in review again, no longer waiting for materials.
+    c6 = make.case(apps[9], district=CY, claim=claims[3])
+    decide(c6, "returned", status=CaseStatus.in_review)
     for case, code in ((c1, "housing_listing_invalid"), (c2, "housing_listing_invalid"), (c3, "edu_date_after_cutoff"),
-                       (c4, "housing"), (c5, "housing_listing_invalid")):
+                       (c4, "housing"), (c5, "housing_listing_invalid"), (c6, "housing_listing_invalid")):
         case.reason_code = code
     # Tips: one proven (朝阳, app 2), one open (海淀).
     t1 = make.case(apps[2], district=CY, queue="tips", kind="tip")
@@ -127,12 +130,13 @@ CITY = {
     "contests_indicator": [
         ["类型", "指标", "受理", "在办", "其中待补正", "予以支持", "核实后更正", "不予支持", "支持率（办结中）"],
         ["异议申诉", "合法稳定住所", "1", "0", "0", "0", "1", "0", "100.0%"],  # c4
-        ["复查", "合法稳定住所", "3", "1", "0", "1", "0", "1", "50.0%"],  # c1 upheld (latest), c2 rejected, c5 open
+        # c1 upheld (latest), c2 rejected, c5 open, c6 open (resubmitted: not awaiting materials)
+        ["复查", "合法稳定住所", "4", "2", "0", "1", "0", "1", "50.0%"],
         ["复查", "教育背景", "1", "1", "1", "0", "0", "0", "—"]],  # c3 waiting
     "contests_district": [
         ["类型", "区", "受理", "在办", "其中待补正", "予以支持", "核实后更正", "不予支持", "支持率（办结中）"],
         ["异议申诉", "海淀区", "1", "0", "0", "0", "1", "0", "100.0%"],
-        ["复查", "朝阳区", "3", "1", "1", "1", "0", "1", "50.0%"],
+        ["复查", "朝阳区", "4", "2", "1", "1", "0", "1", "50.0%"],  # c1, c2, c3 (awaiting), c6
         ["复查", "海淀区", "1", "1", "0", "0", "0", "0", "—"]],
     "tips": [["状态或结果", "举报件数"], ["在办：待领取", "1"], ["已办结：予以支持", "1"], ["合计", "2"]],
     "revocations": [["区", "取消资格人数"], ["朝阳区", "1"], ["合计", "1"]],
@@ -204,3 +208,28 @@ def test_xlsx_exports_keep_numbers_to_the_last_row(year, client_for):
     response = client.get("/admin/yearstats/export/cutoffs.xlsx?year=2021")
     rows = [list(r) for r in load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True)]
     assert rows[-1] == ["2021", 97.13, "本系统排名"]
+
+
+@pytest.mark.no_db
+def test_on_postgresql_the_statements_run_side_by_side_on_one_snapshot(app):
+    """The page's statements run on other connections, each importing the request transaction's
+    snapshot (read only), so every table reads the same committed state."""
+    from sqlalchemy import func, literal_column, select
+
+    from backoffice.yearstats.figures import fetch
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("the statements run side by side on PostgreSQL only")
+        try:
+            own = db.session.scalar(select(func.pg_backend_pid()))
+            probe = select(func.pg_backend_pid(), literal_column("pg_current_snapshot()::text"),
+                           func.current_setting("transaction_isolation"), func.current_setting("transaction_read_only"))
+            rows = fetch({"a": probe, "b": probe, "c": probe})
+        finally:
+            db.session.rollback()
+            db.session.remove()
+    (a,), (b,), (c,) = rows["a"], rows["b"], rows["c"]
+    assert own not in {a[0], b[0], c[0]}
+    assert a[1] == b[1] == c[1]  # the same snapshot, whatever other sessions committed meanwhile
+    assert a[2:] == ("repeatable read", "on")
