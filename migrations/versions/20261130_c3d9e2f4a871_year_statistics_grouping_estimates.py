@@ -7,13 +7,13 @@ runs a parallel partial aggregate (bench/README.md, "Year statistics"). The expr
 the ones `backoffice/yearstats/figures.py` groups by. Nothing to do on SQLite.
 
 Revision ID: c3d9e2f4a871
-Revises: 04a1cd518beb
+Revises: a7e3c19d5b20
 Create Date: 2026-11-30 15:40:00
 """
 from alembic import op
 
 revision = 'c3d9e2f4a871'
-down_revision = '04a1cd518beb'
+down_revision = 'a7e3c19d5b20'
 branch_labels = None
 depends_on = None
 
