@@ -204,7 +204,7 @@ def test_the_district_returns_for_materials_and_the_resubmission_resumes(api, qu
     ticks = {**all_acceptable(s), "checklist-child1_birth_certificate-state": "problem",
              "checklist-child1_birth_certificate-note": "出生医学证明照片模糊"}
     for code in [i.code for i in services.checklist(s) if i.one_of]:
-        ticks.pop(f"checklist-{code}-state")
+        ticks.pop(f"checklist-{code}-state", None)
     response = post_form(reviewer, s.case_id, "return",
                          {"reason_code": "family_planning_proof_missing", "note": "第二孩生于2016年以前", **ticks})
     assert response.status_code == 302
