@@ -124,6 +124,10 @@ class Item:
     one_of: str | None = None  # group: any one of the group's items is enough
     child: int | None = None  # 1-based index of the child it concerns
     verbatim: bool = True  # label_zh is a quote from the handbook
+    # The archive is not a document the applicant hands in: "档案审核按相关规定办理" (the window
+    # checks the personnel archive by the archive rules; it moves after settlement, 第五篇 三), so
+    # its row is ticked by the reviewer without an upload.
+    upload: bool = True
 
 
 @dataclass(frozen=True)
@@ -190,7 +194,7 @@ def checklist(facts: SettlementFacts) -> tuple[Item, ...]:
             items += [Item(f"child{i}_{code}", zh, f"Child {i}: {en}", Q_FP_PROOFS,
                            one_of=f"child{i}_family_planning", child=i) for code, zh, en in _FP_PROOFS]
     if facts.has_archive:
-        items.append(Item("archive", "档案审核按相关规定办理", "Personnel archive", Q_ARCHIVE))
+        items.append(Item("archive", "档案审核按相关规定办理", "Personnel archive", Q_ARCHIVE, upload=False))
     else:
         items.append(Item("no_archive_declaration", "无档案诚信声明", "No-archive declaration", Q_ARCHIVE))
     if facts.by_agent:

@@ -171,7 +171,7 @@ def seed_settlement(summary, year: int, today: date) -> None:
             services.claim(s, actor=reviewer, today=received, version=s.case.version)
             services.send_up(s, actor=reviewer, today=received, note="材料齐全，审核无误", version=s.case.version,
                              ticks={i.code: {"state": "acceptable"} for i in services.checklist(s)
-                                    if i.code in uploaded_slots(s.case)})
+                                    if i.code in uploaded_slots(s.case) or not i.upload})
             if state == "approved" and approver is not None:
                 services.approve(s, actor=approver, today=received, version=s.case.version)
 

@@ -455,7 +455,8 @@ def _clean_ticks(s: SettlementCase, ticks: Mapping | None) -> tuple[dict, dict]:
         elif state or note:
             clean[code] = {"state": state or None, "note": note or None}
     # Issue 17 §6, as for review cases: nothing is 已提供 or 合格 without its file.
-    errors.update(case_services.ticks_without_files(s.case, clean))
+    uploads = {i.code for i in checklist(s) if i.upload}
+    errors.update(case_services.ticks_without_files(s.case, {c: e for c, e in clean.items() if c in uploads}))
     return clean, errors
 
 
@@ -464,7 +465,8 @@ def missing_uploads(s: SettlementCase) -> list[str]:
     that have no uploaded file: the case cannot be sent up until they have one."""
     if not s.place:
         return []
-    return list(rules.missing(facts(s), case_services.uploaded_slots(s.case)))
+    no_upload = {i.code for i in checklist(s) if not i.upload}
+    return list(rules.missing(facts(s), case_services.uploaded_slots(s.case) | no_upload))
 
 
 def send_up(s: SettlementCase, *, actor, ticks: Mapping | None, note: str = "", version=None,

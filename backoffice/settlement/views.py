@@ -195,6 +195,7 @@ class SettlementWorkspaceView(ProtectedView):
             "state": (ticked.get(i.code) or {}).get("state") or "",
             "row_note": (ticked.get(i.code) or {}).get("note") or "",
             "files": [f for f in files if f.material_slot == i.code],
+            "upload": i.upload,
         } for i in items]
         labels = {row["code"]: row["label"] for row in checklist}
         children = [{

@@ -65,7 +65,7 @@ def every_file(application_id: int, *, place, certificate, children=(), **fields
                                      agent_name=fields.get("agent_name"))
     files, groups = {}, set()
     for item in services.checklist_for(db.session.get(Application, application_id), submission):
-        if item.one_of is None or item.one_of not in groups:
+        if item.upload and (item.one_of is None or item.one_of not in groups):
             files[item.code] = _pdf(item.code)
             groups.add(item.one_of)
     return files
@@ -95,4 +95,5 @@ def all_acceptable(settlement) -> dict:
     from backoffice.settlement import services
 
     with_files = uploaded_slots(settlement.case)
-    return {f"checklist-{i.code}-state": "acceptable" for i in services.checklist(settlement) if i.code in with_files}
+    return {f"checklist-{i.code}-state": "acceptable" for i in services.checklist(settlement)
+            if i.code in with_files or not i.upload}

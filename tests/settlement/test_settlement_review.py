@@ -359,6 +359,9 @@ def test_a_document_without_its_file_is_never_acceptable_and_the_case_is_not_sen
     html = reviewer.get(f"/admin/settlement/{s.case_id}/").get_data(as_text=True)
     warning = re.search(r'data-testid="missing-uploads">(.*?)</div>', html, re.S).group(1)
     assert "户口簿" in warning and "《积分落户申请表》" in warning and "本人身份证件" not in warning
+    # The archive is checked at the window by the archive rules, not uploaded (第五篇 二 3 (4)).
+    assert "档案审核按相关规定办理" not in warning
+    assert "窗口核查，无需上传" in html
     assert post_form(reviewer, s.case_id, "claim").status_code == 302
 
     # Every row ticked 合格: the rows without a file are refused one by one, and the refusal
@@ -378,7 +381,7 @@ def test_a_document_without_its_file_is_never_acceptable_and_the_case_is_not_sen
     db.session.refresh(s)
     assert s.stage == "district_review"
 
-    # The same case with every document's file: sent up.
+    # The same case with every document's file (the archive row has none, and needs none): sent up.
     complete = _submitted(api, qualified, pdf_bytes)
     assert "missing-uploads" not in reviewer.get(f"/admin/settlement/{complete.case_id}/").get_data(as_text=True)
     assert _claim_and_send_up(reviewer, complete).status_code == 302
