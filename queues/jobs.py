@@ -22,6 +22,12 @@ the job's key exists, even after it finished):
 
 Reranking is debounced by the relay: each changed rescore writes a ``rank_year`` request,
 and the relay schedules it under one job id per year and time window (queues/relay.py).
+
+A year's rescore (``rescore_year``, ``backoffice rescore --enqueue``) is fanned out
+(``fan_out_year``): one ``rescore_chunk`` job per 2 000 applications on the ``bulk`` queue,
+taken by any worker on any host, and one ``rerank_year`` job that depends on all of them
+(enqueued by RQ when the last chunk finishes). ``year_progress`` reads how far a run got
+from its chunks' statuses and results.
 """
 from __future__ import annotations
 
