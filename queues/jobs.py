@@ -329,7 +329,7 @@ def fan_out_year(connection, settings: Settings, year: int, *, trigger: str, chu
 
 
 def _runs_key(settings: Settings) -> str:
-    return _prefix(settings) + "year-rescores"
+    return _prefix(settings) + "backoffice-year-rescores"
 
 
 @dataclass
