@@ -104,7 +104,7 @@ def serve(host: str, port: int, workers: int) -> None:
 @main.command("worker")
 @click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
 def worker(burst: bool) -> None:
-    """Run an RQ worker (with its scheduler) on the rescore, rank and maintenance queues."""
+    """Run an RQ worker (with its scheduler and the outbox relay) on every queue, most urgent first."""
     run_worker(cliapp.cli_settings(), burst=burst)
 
 

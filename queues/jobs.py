@@ -1,4 +1,4 @@
-"""RQ jobs: rescore one application, rerank a year, rescore a year.
+"""RQ jobs: rescore one application, rerank a year, rescore a year (fanned out in chunks).
 
 Each job is declared with its queue (named by purpose), timeout, TTLs and retry backoff
 right where it is defined (`@job(...)`), takes ids only, and runs in an app context
@@ -22,11 +22,18 @@ the job's key exists, even after it finished):
 
 Reranking is debounced by the relay: each changed rescore writes a ``rank_year`` request,
 and the relay schedules it under one job id per year and time window (queues/relay.py).
+
+A year's rescore (``rescore_year``, ``backoffice rescore --enqueue``) is fanned out
+(``fan_out_year``): one ``rescore_chunk`` job per 2 000 applications on the ``bulk`` queue,
+taken by any worker on any host, and one ``rerank_year`` job that depends on all of them
+(enqueued by RQ when the last chunk finishes). ``year_progress`` reads how far a run got
+from its chunks' statuses and results.
 """
 from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -34,7 +41,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app, g
-from rq import Queue, Retry
+from rq import Queue, Retry, get_current_job
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import func, literal, select, update
@@ -50,8 +57,13 @@ from backoffice.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# Queues named by purpose, most urgent first: a worker drains them in this order.
-PURPOSES = ("rescore", "rank", "notify", "maintenance")  # notify: notices to applicants (queues/notify.py)
+# Queues named by purpose, most urgent first: a worker drains them in this order (RQ takes the
+# next job from the first non-empty queue of its list). "rescore" holds only single rescores
+# (one application, after a decision, an intake, an appeal): a decision never waits behind a
+# year's chunks or a ranking that has not started yet. "bulk" holds the chunks of a year's
+# rescore (rescore_chunk), which any worker on any host takes; notify: notices to applicants
+# (queues/notify.py).
+PURPOSES = ("rescore", "rank", "notify", "bulk", "maintenance")
 
 # Statuses in which a job has not begun reading the database: a new request with the
 # same key is satisfied by it.
@@ -159,7 +171,12 @@ def queue_name(settings: Settings, purpose: str) -> str:
 
 
 def queue_names(settings: Settings) -> tuple[str, ...]:
+    """Every queue, most urgent first: the order a worker is given them in (`backoffice worker`)."""
     return tuple(queue_name(settings, p) for p in PURPOSES)
+
+
+def worker_queues(settings: Settings, connection) -> list[Queue]:
+    return [Queue(name, connection=connection) for name in queue_names(settings)]
 
 
 def job_id_for(settings: Settings, key: str) -> str:
@@ -250,23 +267,129 @@ def rerank_year(year: int) -> dict:
 
 
 RESCORE_CHUNK = 2000
+YEAR_RUNS_KEPT = 20  # year rescores listed on the jobs page (and kept for `backoffice rescore --progress`)
 
 
-@job(queue="maintenance", timeout=3600, ttl=DAY, result_ttl=DAY, failure_ttl=90 * DAY, backoff=(60, 600))
+@job(queue="maintenance", timeout=600, ttl=DAY, result_ttl=7 * DAY, failure_ttl=90 * DAY, backoff=(60, 600))
 def rescore_year(year: int, trigger: str = "rule_correction") -> dict:
-    """Rescore every application of a year, then rerank it."""
+    """Rescore every application of a year, then rerank it: fanned out as chunk jobs on the bulk
+    queue, which any worker on any host takes, and a ranking that waits for all of them
+    (`fan_out_year`). Returns the run's description; its progress is read from the chunks."""
     t = OutboxMessage.__table__
     _complete(t.c.topic == RESCORE_YEAR, t.c.job_key == job_key("rescore_year", year, trigger))
     db.session.commit()
-    applications, changed = rescore_year_in_chunks(year, trigger=trigger)
-    rank_year(year)
-    return {"year": year, "applications": applications, "changed": changed}
+    settings = current_app.config["BACKOFFICE"]
+    return fan_out_year(get_current_job().connection, settings, year, trigger=trigger)
+
+
+@job(queue="bulk", timeout=1800, ttl=7 * DAY, result_ttl=7 * DAY, failure_ttl=90 * DAY, backoff=(10, 60, 300))
+def rescore_chunk(year: int, first_id: int, last_id: int, trigger: str = "rule_correction") -> dict:
+    """Rescore the applications of `year` with ids first_id … last_id (one chunk of a year's run);
+    its own transaction, idempotent, so a failed chunk is retried alone (RQ Retry, then the jobs
+    page's button) and a retry after a partial run finds nothing left to write."""
+    ids = list(db.session.scalars(
+        select(Application.id).where(Application.year == year, Application.id.between(first_id, last_id))
+        .order_by(Application.id)))
+    changed = _rescore_chunk_here(ids, trigger) if ids else 0
+    return {"year": year, "first_id": first_id, "last_id": last_id, "applications": len(ids), "changed": changed}
+
+
+def _rank_job_id(run_id: str) -> str:
+    return f"{run_id}-rank"
+
+
+def fan_out_year(connection, settings: Settings, year: int, *, trigger: str, chunk: int = RESCORE_CHUNK) -> dict:
+    """Enqueue a year's rescore as chunk jobs (bulk queue) and its ranking as one job that depends
+    on all of them (RQ `depends_on` a list: it is enqueued once, when the last chunk finishes;
+    a chunk that fails for good keeps it deferred until the chunk is retried and succeeds).
+    Returns the run: its id, the year, the chunk job ids and the ranking's job id; the run is
+    listed in Redis for the jobs page and `backoffice rescore --progress`."""
+    ids = list(db.session.scalars(select(Application.id).where(Application.year == year).order_by(Application.id)))
+    db.session.commit()
+    run_id = job_id_for(settings, f"rescore-year-{year}-{utcnow().strftime('%Y%m%dT%H%M%S%f')}")
+    bulk = Queue(queue_name(settings, rescore_chunk.spec.queue), connection=connection)
+    chunks = []
+    for n, start in enumerate(range(0, len(ids), chunk)):
+        part = ids[start:start + chunk]
+        chunks.append(bulk.enqueue(
+            rescore_chunk, kwargs={"year": year, "first_id": part[0], "last_id": part[-1], "trigger": trigger},
+            job_id=f"{run_id}-c{n:04d}", **rescore_chunk.spec.options()))
+    rank = Queue(queue_name(settings, rerank_year.spec.queue), connection=connection)
+    rank_job = rank.enqueue(rerank_year, kwargs={"year": year}, job_id=_rank_job_id(run_id),
+                            depends_on=chunks or None, **rerank_year.spec.options())
+    run = {"run_id": run_id, "year": year, "trigger": trigger, "applications": len(ids),
+           "chunks": [j.id for j in chunks], "rank_job": rank_job.id}
+    key = _runs_key(settings)
+    pipe = connection.pipeline()
+    pipe.set(f"{key}:{run_id}", json.dumps(run), ex=7 * DAY)
+    pipe.lpush(key, run_id)
+    pipe.ltrim(key, 0, YEAR_RUNS_KEPT - 1)
+    pipe.execute()
+    return run
+
+
+def _runs_key(settings: Settings) -> str:
+    return _prefix(settings) + "backoffice-year-rescores"
+
+
+@dataclass
+class YearProgress:
+    run_id: str
+    year: int
+    applications: int  # of the year when the run started
+    chunks: int
+    finished: int  # chunks done
+    failed: int  # chunks failed for good (waiting on the jobs page's retry)
+    retrying: int  # chunks failed once, scheduled to run again
+    done: int  # applications rescored by the finished chunks (their results)
+    changed: int  # new snapshots written by them
+    rank_status: str  # deferred (waiting for the chunks), queued, started, finished, failed
+    ranking: dict | None  # the ranking's result once finished
+
+    @property
+    def complete(self) -> bool:
+        return self.rank_status == JobStatus.FINISHED.value
+
+
+def year_runs(connection, settings: Settings) -> list[str]:
+    return [r.decode() if isinstance(r, bytes) else r for r in connection.lrange(_runs_key(settings), 0, -1)]
+
+
+def year_progress(connection, settings: Settings, run_id: str) -> YearProgress | None:
+    """A year's rescore as far as it got, read from its chunk jobs' statuses and results."""
+    raw = connection.get(f"{_runs_key(settings)}:{run_id}")
+    if raw is None:
+        return None
+    run = json.loads(raw)
+    finished = failed = retrying = done = changed = 0
+    for chunk_job in Job.fetch_many(run["chunks"], connection=connection):
+        if chunk_job is None:
+            continue
+        status = chunk_job.get_status(refresh=False)
+        if status == JobStatus.FINISHED:
+            finished += 1
+            result = chunk_job.return_value() or {}
+            done += int(result.get("applications", 0))
+            changed += int(result.get("changed", 0))
+        elif status == JobStatus.FAILED:
+            failed += 1
+        elif status == JobStatus.SCHEDULED:
+            retrying += 1
+    try:
+        rank_job = Job.fetch(run["rank_job"], connection=connection)
+        rank_status = rank_job.get_status(refresh=False)
+        ranking = rank_job.return_value() if rank_status == JobStatus.FINISHED else None
+        rank_status = rank_status.value if rank_status is not None else "expired"
+    except NoSuchJobError:
+        rank_status, ranking = "expired", None
+    return YearProgress(run_id, run["year"], run["applications"], len(run["chunks"]), finished, failed, retrying,
+                        done, changed, rank_status, ranking)
 
 
 def rescore_year_in_chunks(year: int, *, trigger: str, chunk: int = RESCORE_CHUNK,
                            progress=None, processes: int = 1) -> tuple[int, int]:
-    """Rescore a year chunk by chunk (the job above and `backoffice rescore`); returns
-    (applications, changed).
+    """Rescore a year chunk by chunk on this machine (`backoffice rescore`; the job path fans the
+    chunks out over RQ instead, `fan_out_year`); returns (applications, changed).
 
     Commits per chunk rather than once: one transaction over a whole year would hold every
     application's row lock for the run, stalling the rescoring of new decisions behind it.
@@ -340,7 +463,8 @@ def _plain(value):
 
 
 def enqueue_year_rescore(connection, settings: Settings, year: int, *, trigger: str) -> str:
-    """Start a year's rescore on the maintenance queue (the CLI's --enqueue)."""
+    """Start a year's rescore through a job on the maintenance queue, which fans it out
+    (`rescore_year`); the CLI's --enqueue calls `fan_out_year` itself."""
     suffix = utcnow().strftime("%Y%m%dT%H%M%S")
     return submit(connection, settings, rescore_year, key=job_key("rescore_year", year, trigger),
                   kwargs={"year": year, "trigger": trigger}, again_suffix=suffix)

@@ -155,6 +155,29 @@ def test_bulk_rescoring_runs_a_constant_number_of_statements(make):
     assert statements_for(few) == statements_for(many)
 
 
+def test_the_application_points_at_its_latest_snapshot_whichever_path_wrote_it(make):
+    """The rescore reads "the latest snapshot" through Application.current_snapshot_id (issue 18
+    §1): each path moves it with the snapshot it writes, submitted or not, and a rescore after
+    a change diffs against the snapshot it points at."""
+    submitted, housing = _filed(make)
+    unsubmitted, _h = _filed(make)
+    unsubmitted.submitted_at = None
+    db.session.flush()
+    assert rescore_many([submitted.id, unsubmitted.id], trigger="year") == 2
+    for application in (submitted, unsubmitted):
+        db.session.refresh(application)
+        assert application.current_snapshot_id == _snapshots(application.id)[-1].id
+    assert unsubmitted.total is None  # only a submitted application has a total (第三篇 十、2)
+
+    decision = _decide(make, submitted, housing, OWN)
+    single = rescore_application(submitted.id, trigger="decision", decision_id=decision.id)
+    first, second = _snapshots(submitted.id)
+    assert single.id == second.id and db.session.get(Application, submitted.id).current_snapshot_id == second.id
+    assert single.changes["previous_snapshot_id"] == first.id
+    # Nothing changed since: the bulk path finds the pointed-at snapshot's digests equal.
+    assert rescore_batch([submitted.id, unsubmitted.id], trigger="again").unchanged == 2
+
+
 def test_unknown_application(make):
     with pytest.raises(LookupError):
         rescore_application(987654321, trigger="intake")

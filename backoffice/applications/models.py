@@ -104,6 +104,14 @@ class Application(db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Latest score and rank, kept here for lists and ranking; history is in score_snapshots.
     total: Mapped[Decimal | None] = mapped_column(Numeric(7, 2))
+    # The latest score snapshot (score_snapshots.id), set in the transaction that writes it
+    # (applications/scoring_service.py): the rescore reads "each application's latest snapshot"
+    # through this primary-key pointer, a plan that stays one index probe per application
+    # whatever the planner believes about score_snapshots (stale statistics made the
+    # max(id)-per-application form a nested loop over the whole table, issue 18 §1).
+    # No foreign key: snapshots are never deleted, and a key would need an index on this
+    # column for PostgreSQL to check deletions from score_snapshots.
+    current_snapshot_id: Mapped[int | None] = mapped_column(Integer)
     rank: Mapped[int | None] = mapped_column(Integer)
     admitted: Mapped[bool] = mapped_column(default=False)
     # 经核查取消积分落户资格: a proven fraud revokes the qualification; nobody moves up.

@@ -47,7 +47,7 @@ from hashlib import blake2b
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import bindparam, insert, select, text, update
 
 from backoffice.applications.facts import (
     CHUNK,
@@ -103,19 +103,34 @@ def _decimal(points: float) -> Decimal:
     return Decimal(repr(points)).quantize(_CENT)
 
 
+def _current(application_ids: list[int]):
+    """Each application's current snapshot id, from its pointer (``Application.current_snapshot_id``,
+    written in the transaction that writes the snapshot): a primary-key read of the applications
+    of the chunk. The snapshots are then read by their own primary key, so neither statement
+    has a plan that depends on what the planner believes about score_snapshots; the former
+    ``id IN (max(id) … GROUP BY application_id)`` went from 0.5 s to 43 s a chunk when the
+    table's statistics said it was empty (issue 18 §1, bench/rescore_stale.py)."""
+    return (
+        select(Application.current_snapshot_id)
+        .where(id_in(Application.id, application_ids, db.session), Application.current_snapshot_id.is_not(None))
+    )
+
+
+def _snapshot_ids(application_ids: list[int]) -> list[int]:
+    return list(db.session.scalars(_current(application_ids)))
+
+
 def _latest_digests(application_ids: list[int]) -> dict[int, tuple[str | None, str | None]]:
-    """(input digest, result digest) of each application's latest snapshot: the index and
-    two small columns, never the breakdown."""
+    """(input digest, result digest) of each application's latest snapshot: two small
+    columns, never the breakdown."""
     if not application_ids:
         return {}
-    latest = (
-        select(func.max(ScoreSnapshot.id))
-        .where(id_in(ScoreSnapshot.application_id, application_ids, db.session))
-        .group_by(ScoreSnapshot.application_id)
-    )
+    snapshot_ids = _snapshot_ids(application_ids)
+    if not snapshot_ids:
+        return {}
     rows = db.session.execute(
         select(ScoreSnapshot.application_id, ScoreSnapshot.input_digest, ScoreSnapshot.result_digest)
-        .where(ScoreSnapshot.id.in_(latest))
+        .where(id_in(ScoreSnapshot.id, snapshot_ids, db.session))
     )
     return {app_id: (input_digest, result_digest) for app_id, input_digest, result_digest in rows}
 
@@ -125,15 +140,13 @@ def _previous(application_ids: list[int]) -> dict[int, _Previous]:
     explanation lines (a few hundred bytes instead of a few kilobytes per row)."""
     if not application_ids:
         return {}
-    latest = (
-        select(func.max(ScoreSnapshot.id))
-        .where(id_in(ScoreSnapshot.application_id, application_ids, db.session))
-        .group_by(ScoreSnapshot.application_id)
-    )
+    snapshot_ids = _snapshot_ids(application_ids)
+    if not snapshot_ids:
+        return {}
     b = ScoreSnapshot.breakdown
     rows = db.session.execute(
         select(ScoreSnapshot.application_id, ScoreSnapshot.id, ScoreSnapshot.total, b["indicators"], b["sources"])
-        .where(ScoreSnapshot.id.in_(latest))
+        .where(id_in(ScoreSnapshot.id, snapshot_ids, db.session))
     )
     return {app_id: _Previous(snap_id, total, indicators or {}, sources or {})
             for app_id, snap_id, total, indicators, sources in rows}
@@ -244,6 +257,8 @@ def rescore_application(application_id: int, *, trigger: str, decision_id: int |
     # 第三篇 十、2: "如果申报阶段结束时，您未完成提交，将无法获得积分，也将不能计算年度总积分。"
     # The snapshot keeps the indicators' points; only a submitted application has a total.
     application.total = outcome.total if application.submitted_at is not None else None
+    db.session.flush()  # the snapshot's id, for the pointer
+    application.current_snapshot_id = snapshot.id  # moves with the snapshot, in the same transaction
     db.session.flush()
     record(AUDIT_ACTION, "application", application_id, district_id=item.district_id,
            before={"total": None if item.total is None else str(item.total)},
@@ -403,6 +418,14 @@ def _write_generic(outcomes, *, now, trigger, decision_id, actor) -> dict[int, i
         [{"app_id": o.item.application_id, "new_total": o.total} for o in outcomes],
         execution_options={"synchronize_session": False},
     )
+    # The pointer to the latest snapshot, submitted or not (see Application.current_snapshot_id).
+    session.execute(
+        update(Application.__table__)
+        .where(Application.__table__.c.id == bindparam("app_id"))
+        .values(current_snapshot_id=bindparam("snapshot_id")),
+        [{"app_id": app_id, "snapshot_id": sid} for app_id, sid in snapshot_ids.items()],
+        execution_options={"synchronize_session": False},
+    )
     session.execute(insert(AuditEvent), list(_audit_rows(outcomes, snapshot_ids, now=now, trigger=trigger,
                                                           decision_id=decision_id, actor=actor)))
     return snapshot_ids
@@ -428,11 +451,15 @@ def _write_postgresql(outcomes, *, now, trigger, decision_id, actor) -> dict[int
             for sid, o in zip(ids, outcomes):
                 copy.write_row((sid, o.item.application_id, now, ENGINE_VERSION, o.digest, o.result_digest, o.total,
                                 dumps(o.breakdown), dumps(o.changes), trigger, decision_id))
+        # The total (only a submitted application has one, see sync_total) and the pointer to the
+        # latest snapshot (always), in one statement.
         cursor.execute(
-            f"UPDATE {Application.__table__.name} AS a SET total = data.total "
-            "FROM unnest(%s::integer[], %s::numeric[]) AS data(id, total) "
-            "WHERE a.id = data.id AND a.submitted_at IS NOT NULL",
-            ([o.item.application_id for o in outcomes], [o.total for o in outcomes]),
+            f"UPDATE {Application.__table__.name} AS a "
+            "SET total = CASE WHEN a.submitted_at IS NOT NULL THEN data.total ELSE a.total END, "
+            "current_snapshot_id = data.snapshot_id "
+            "FROM unnest(%s::integer[], %s::numeric[], %s::integer[]) AS data(id, total, snapshot_id) "
+            "WHERE a.id = data.id",
+            ([o.item.application_id for o in outcomes], [o.total for o in outcomes], ids),
         )
         columns = ("at", "actor_id", "actor_label", "action", "object_type", "object_id", "district_id",
                    "before", "after", "ip")

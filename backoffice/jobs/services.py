@@ -19,7 +19,7 @@ from backoffice.audit.services import record
 from backoffice.extensions import db
 from backoffice.outbox.models import OutboxMessage
 from backoffice.settings import Settings
-from queues.jobs import PURPOSES, queue_name
+from queues.jobs import PURPOSES, YearProgress, queue_name, year_progress, year_runs
 
 FAILED_SHOWN = 50
 
@@ -100,6 +100,16 @@ def overview(connection, settings: Settings) -> Overview:
     except RedisError as exc:
         return Overview([QueueFigures(p, queue_name(settings, p)) for p in PURPOSES], [],
                         redis_error=f"{type(exc).__name__}: {exc}")
+
+
+def year_rescores(connection, settings: Settings) -> list[YearProgress]:
+    """The latest year rescores fanned out over RQ, each with its progress (from its chunks'
+    results); empty when Redis is unreachable (the queues' table says so)."""
+    try:
+        return [p for p in (year_progress(connection, settings, run) for run in year_runs(connection, settings))
+                if p is not None]
+    except RedisError:
+        return []
 
 
 @dataclass

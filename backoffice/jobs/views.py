@@ -27,13 +27,17 @@ class JobsView(ProtectedView):
     @expose("/")
     def index(self):
         settings = current_app.config["BACKOFFICE"]
+        year_rescores = []
         try:
             connection = _connection()
             overview = services.overview(connection, settings)
+            if overview.redis_error is None:
+                year_rescores = services.year_rescores(connection, settings)
         except OSError as exc:  # the embedded server could not even be started
             overview = services.Overview([], [], redis_error=str(exc))
 
         return self.render("jobs/index.html", overview=overview, backlog=services.outbox_backlog(),
+                           year_rescores=year_rescores,
                            notice_problems=delivery_problems(),
                            may_retry=bool(can_write_area(current_user, self.area)), when=beijing_minute)
 

@@ -139,6 +139,10 @@ def rank_year(year: int, *, actor_label: str | None = None) -> RankResult:
         cutoff = publication.cutoff
     elif cutoff is not None:
         admission = case((and_(total >= cutoff, a.revoked_at.is_(None)), True), else_=False)
+    # Counted before the rows are written: from the first UPDATE on, the ranking holds the row
+    # locks of every application whose rank moves until the job commits, and a decision's rescore
+    # (which locks its application) waits for them; nothing after the UPDATEs may be slow.
+    not_final = not_final_count(year)
     if ranked:
         positions = (
             select(
@@ -172,7 +176,6 @@ def rank_year(year: int, *, actor_label: str | None = None) -> RankResult:
     ) or 0
     # The ORM objects in this session still carry the old ranks.
     db.session.expire_all()
-    not_final = not_final_count(year)
     result = RankResult(cutoff=cutoff, admitted=admitted, ranked=ranked, year=year, quota=quota,
                         not_final=not_final)
     record("ranking.computed", "year", year, actor_label=actor_label,

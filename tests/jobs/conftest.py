@@ -343,17 +343,20 @@ class World:
 
         return Queue(queue_name(self.settings, purpose), connection=self.redis)
 
-    def work(self, *, purposes=("rescore", "rank", "maintenance")) -> None:
-        """Run every queued job in this process (RQ's SimpleWorker, burst mode)."""
+    def work(self, *, purposes=("rescore", "rank", "bulk", "maintenance")) -> None:
+        """Run every queued job in this process (RQ's SimpleWorker, burst mode), the queues in
+        the workers' order (queues.jobs.PURPOSES)."""
         from rq import SimpleWorker
 
-        worker = SimpleWorker([self.queue(p) for p in purposes], connection=self.redis)
+        from queues.jobs import PURPOSES
+
+        worker = SimpleWorker([self.queue(p) for p in PURPOSES if p in purposes], connection=self.redis)
         worker.work(burst=True, with_scheduler=False)
 
     def release_scheduled(self) -> int:
         """Enqueue every scheduled job now (as the scheduler will once their time comes)."""
         moved = 0
-        for purpose in ("rescore", "rank", "maintenance"):
+        for purpose in ("rescore", "rank", "bulk", "maintenance"):
             queue = self.queue(purpose)
             registry = queue.scheduled_job_registry
             for job_id in registry.get_job_ids():

@@ -264,20 +264,155 @@ def test_a_job_lost_from_redis_is_delivered_again(world):
     assert total == snap_total == TOTAL_BOTH_COUNTED
 
 
-def test_a_year_rescore_job_rescores_and_reranks(world):
-    from queues.jobs import enqueue_year_rescore
+def _audit_ids(action: str, object_ids=None) -> list[int]:
+    from backoffice.audit.models import AuditEvent
+    from backoffice.extensions import db
+
+    stmt = select(AuditEvent.id).where(AuditEvent.action == action).order_by(AuditEvent.id)
+    if object_ids is not None:
+        stmt = stmt.where(AuditEvent.object_id.in_([str(i) for i in object_ids]))
+    return list(db.session.scalars(stmt))
+
+
+def test_single_rescores_are_served_before_a_ranking_queued_ahead_of_them(world):
+    """Issue 18 §2: a decision's rescore never waits behind a ranking. A ranking is already
+    waiting on its queue when three decisions' rescores arrive; one worker given the queues in
+    the order `backoffice worker` gives them serves the rescores first."""
+    from queues.jobs import rerank_year, worker_queues
+
+    cases = world.free_cases(3)
+    with world.ctx():
+        seen = set(_audit_ids("ranking.computed")) | set(_audit_ids("score.changed"))
+    world.queue("rank").enqueue(rerank_year, kwargs={"year": 2021}, **rerank_year.spec.options())
+    for case_id, _app in cases:
+        world.decide(case_id)
+    rows = [r.id for _case, app_id in cases for r in world.outbox(application_id=app_id)]
+    assert _rescores(world.relay(ids=rows)) == 3
+    assert world.queue("rank").count == 1 and world.queue("rescore").count == 3
+
+    from rq import SimpleWorker
+
+    SimpleWorker(worker_queues(world.settings, world.redis), connection=world.redis).work(burst=True)
+    app_ids = [app_id for _case, app_id in cases]
+    for app_id in app_ids:
+        assert world.state(app_id)[0] == TOTAL_BOTH_COUNTED
+    with world.ctx():
+        rescored = [i for i in _audit_ids("score.changed", app_ids) if i not in seen]
+        ranked = [i for i in _audit_ids("ranking.computed") if i not in seen]
+    # In the order the jobs ran (audit ids grow with each commit): the three rescores, then the ranking.
+    assert len(rescored) == 3 and len(ranked) == 1
+    assert max(rescored) < ranked[0]
+
+
+def _fan_out(world, *, chunk: int):
+    from queues.jobs import fan_out_year
+
+    with world.ctx():
+        return fan_out_year(world.redis, world.settings, 2021, trigger="rule_correction", chunk=chunk)
+
+
+def test_a_year_rescore_is_chunk_jobs_and_a_ranking_after_the_last(world):
+    """Issue 18 §6: the year job fans out; chunks on the bulk queue; the ranking waits for all."""
+    from queues.jobs import enqueue_year_rescore, year_progress
 
     (case_id, app_id), = world.free_cases(1)
     world.decide(case_id)  # its request is satisfied by the year's run, not by its own job
     job_id = enqueue_year_rescore(world.redis, world.settings, 2021, trigger="rule_correction")
-    world.work(purposes=("maintenance",))
+    world.work(purposes=("maintenance",))  # the fan-out only
     job = Job.fetch(job_id, connection=world.redis)
     assert job.get_status() == JobStatus.FINISHED, job.latest_result().exc_string
-    result = job.return_value()
-    assert result["applications"] >= 400 and result["changed"] >= 1
+    run = job.return_value()
+    assert run["applications"] >= 1500 and len(run["chunks"]) == -(-run["applications"] // 2000)
+    assert world.queue("bulk").count == len(run["chunks"])
+    rank_job = Job.fetch(run["rank_job"], connection=world.redis)
+    assert rank_job.get_status() == JobStatus.DEFERRED  # waiting for the chunks
+    progress = year_progress(world.redis, world.settings, run["run_id"])
+    assert (progress.finished, progress.done, progress.rank_status) == (0, 0, "deferred")
+
+    world.work(purposes=("bulk", "rank"))
+    progress = year_progress(world.redis, world.settings, run["run_id"])
+    assert progress.finished == progress.chunks and progress.done == run["applications"]
+    assert progress.changed >= 1 and progress.complete and progress.ranking["year"] == 2021
     total, snap_total, _d, _n = world.state(app_id)
     assert total == snap_total == TOTAL_BOTH_COUNTED
     assert world.outbox(application_id=app_id, completed_at=None) == []
+    with world.ctx():
+        from backoffice.applications.models import Application
+        from backoffice.extensions import db
+
+        above = db.session.scalar(select(db.func.count()).where(Application.year == 2021, Application.total > total))
+        assert db.session.scalar(select(Application.rank).where(Application.id == app_id)) == above + 1
+
+
+def test_a_failed_chunk_is_retried_alone_and_the_ranking_waits_for_it(world, monkeypatch):
+    from queues import jobs
+
+    cases = world.free_cases(2)
+    for case_id, _app in cases:
+        world.decide(case_id)
+    run = _fan_out(world, chunk=400)
+    assert len(run["chunks"]) >= 4
+    failing = run["chunks"][1]
+    real = jobs._rescore_chunk_here
+    calls = []
+
+    def flaky(part, trigger):
+        from rq import get_current_job
+
+        calls.append(get_current_job().id)
+        if get_current_job().id == failing and calls.count(failing) == 1:
+            raise RuntimeError("database went away")
+        return real(part, trigger)
+
+    monkeypatch.setattr(jobs, "_rescore_chunk_here", flaky)
+    world.work(purposes=("bulk", "rank"))
+    bulk = world.queue("bulk")
+    assert bulk.scheduled_job_registry.get_job_ids() == [failing]  # retried after its backoff
+    assert Job.fetch(run["rank_job"], connection=world.redis).get_status() == JobStatus.DEFERRED
+    progress = jobs.year_progress(world.redis, world.settings, run["run_id"])
+    assert (progress.finished, progress.retrying) == (len(run["chunks"]) - 1, 1)
+
+    world.release_scheduled()
+    world.work(purposes=("bulk", "rank"))
+    # Every other chunk ran once; the failed one twice; then the ranking.
+    assert sorted(calls) == sorted(run["chunks"] + [failing])
+    assert jobs.year_progress(world.redis, world.settings, run["run_id"]).complete
+    for _case, app_id in cases:
+        total, snap_total, _d, _n = world.state(app_id)
+        assert total == snap_total == TOTAL_BOTH_COUNTED
+
+
+def test_the_jobs_page_and_the_command_show_a_year_rescores_progress(world):
+    from click.testing import CliRunner
+
+    from support import sign_in
+
+    run = _fan_out(world, chunk=500)
+    world.work(purposes=("bulk",))  # the chunks, not yet the ranking
+    with world.ctx():
+        from backoffice.extensions import db
+        from backoffice.staff.services import create_staff
+
+        import uuid
+
+        name = f"jobs-admin-{uuid.uuid4().hex[:6]}"
+        create_staff(name, "任务测试管理员", "test-password-123", "administrator", None, actor_label="test")
+        db.session.commit()
+    client = world.app.test_client()
+    assert sign_in(client, name).status_code == 302
+    page = client.get("/admin/jobs/").get_data(as_text=True)
+    assert run["run_id"] in page
+    n = len(run["chunks"])
+    assert f"{n} / {n}" in page and "等待分块完成" not in page  # the chunks done; the ranking is queued
+
+    from backoffice.cli import main
+
+    env = {"DATABASE_URL": world.settings.database_url, "REDIS_URL": world.settings.redis_url,
+           "QUEUE_NAMESPACE": world.settings.queue_namespace, "SECRET_KEY": "c" * 40}
+    out = CliRunner().invoke(main, ["rescore", "--progress", "latest"], env=env)
+    assert out.exit_code == 0, out.output
+    assert f"{n}/{n} chunks, {run['applications']}/{run['applications']} applications" in out.output
+    assert "ranking queued" in out.output
 
 
 def test_a_year_rescored_by_two_processes_matches_the_engine(world):
