@@ -6,14 +6,14 @@ nested loop over the whole table when the statistics were stale (issue 18 §1). 
 the snapshots already stored.
 
 Revision ID: 5e0c2a9d7b31
-Revises: 04a1cd518beb
+Revises: c3d9e2f4a871
 Create Date: 2026-11-30 15:30:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '5e0c2a9d7b31'
-down_revision = '04a1cd518beb'
+down_revision = 'c3d9e2f4a871'
 branch_labels = None
 depends_on = None
 
