@@ -110,6 +110,7 @@ def main() -> int:
     parser.add_argument("--today", default=None, help="the history's today (default: YEAR-09-06)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--only", help="measure only the pages whose name contains this (no jobs)")
     parser.add_argument("--prepare-only", choices=("one", "ten"),
                         help="prepare that database and stop (to prepare one while the other is generated)")
     args = parser.parse_args()
@@ -187,6 +188,8 @@ def main() -> int:
         ("turnaround dashboard, city", "bench_sup_city", "/admin/turnaround/"),
         (f"year statistics {year}, city", "bench_sup_city", f"/admin/yearstats/?year={year}"),
     ]
+    if args.only:
+        pages = [p for p in pages if args.only in p[0]]
     clients, counters = {}, {}
     for label, app in apps.items():
         with app.app_context():
@@ -227,7 +230,7 @@ def main() -> int:
         loads.append(_load())
 
     jobs = {}
-    for step, cli_args in (("rescore, nothing changed (+ rank)", ("rescore", "--year", str(year), "--processes", "2")),
+    for step, cli_args in () if args.only else (("rescore, nothing changed (+ rank)", ("rescore", "--year", str(year), "--processes", "2")),
                            ("rank", ("rank", "--year", str(year)))):
         jobs[step] = {}
         for label, url in dbs.items():
