@@ -58,7 +58,9 @@ class PermissionMixin:
         return can_read_area(user, self.area)
 
     def is_accessible(self) -> bool:
-        verdict = self.access_rule(current_user)
+        # The user itself, not the proxy: the menu asks every view (~30 a page), and each
+        # attribute read through current_user resolves the proxy again.
+        verdict = self.access_rule(current_user._get_current_object())
         if not verdict:
             g.permission_message = verdict.message
         return verdict.allowed

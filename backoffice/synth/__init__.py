@@ -325,8 +325,10 @@ class SynthError(RuntimeError):
 
 
 def synthesize(year: int = 2021, applications: int = 120_000, seed: int = 1, open_cases: int = 60_000,
-               chunk: int = 5000, progress: Callable[[int], None] | None = None) -> SynthSummary:
-    """Generate and insert a synthetic year; commits once at the end."""
+               chunk: int = 5000, progress: Callable[[int], None] | None = None,
+               closed: bool = False) -> SynthSummary:
+    """Generate and insert a synthetic year; commits once at the end. ``closed``: an earlier,
+    finished year (its review cases decided and closed), for a database holding several years."""
     session = db.session
     if session.scalar(select(func.count()).select_from(Application).where(Application.year == year)):
         raise SynthError(f"year {year} already has applications; synthesize into an empty year or database")
@@ -442,12 +444,12 @@ def synthesize(year: int = 2021, applications: int = 120_000, seed: int = 1, ope
                           tax_100k_each_year=n_tax100, awards=n_awards, residence_permits=n_permits,
                           criminal_records=n_crimes)
     cases, evidence = _cases(master, year, year_row, by_name, contestable, appealable, open_cases,
-                             next_id[ReviewCase], next_id[EvidenceFile])
+                             next_id[ReviewCase], next_id[EvidenceFile], closed)
     for i in range(0, len(cases), 20_000):
         bulk.insert(ReviewCase, cases[i:i + 20_000])
     for i in range(0, len(evidence), 20_000):
         bulk.insert(EvidenceFile, evidence[i:i + 20_000])
-    summary.counts.update(open_cases=len(cases), evidence_files=len(evidence))
+    summary.counts.update({"closed_cases" if closed else "open_cases": len(cases), "evidence_files": len(evidence)})
     bulk.move_sequences(Employer, Applicant, Application, IndicatorClaim, ReviewCase, EvidenceFile, RegistryRecord)
     record("synth.generated", "year", year, actor_label="synth", after={"seed": seed, **summary.counts})
     session.commit()
@@ -463,8 +465,10 @@ def _due(received: date) -> date:
     return add_working_days(received, 10)
 
 
-def _cases(rng, year, year_row, by_name, contestable, appealable, wanted, first_case_id, first_evidence_id):
-    """Open review cases: 复查 of contestable results first, then 异议申诉 up to `wanted`."""
+def _cases(rng, year, year_row, by_name, contestable, appealable, wanted, first_case_id, first_evidence_id,
+           closed=False):
+    """Open review cases: 复查 of contestable results first, then 异议申诉 up to `wanted`;
+    with ``closed``, the same cases closed a few working days before their due date."""
     codes = {d.id: d.code for d in by_name.values()}
     rng.shuffle(contestable)
     chosen = [("review", *c) for c in contestable[:wanted]]
@@ -478,6 +482,11 @@ def _cases(rng, year, year_row, by_name, contestable, appealable, wanted, first_
     for seq, (kind, cid, aid, indicator, reason_code, district_id) in enumerate(chosen, start=1):
         received = base + timedelta(days=rng.randint(0, 24))
         paused = rng.random() < 0.08
+        status = "awaiting_materials" if paused else "open"
+        closed_at = None
+        if closed:
+            status = "closed"
+            closed_at = datetime.combine(add_working_days(received, rng.randint(2, 9)), time(16), tzinfo=timezone.utc)
         rt = None
         if kind == "review":
             types = reason(reason_code).review_types
@@ -487,10 +496,10 @@ def _cases(rng, year, year_row, by_name, contestable, appealable, wanted, first_
             "application_id": aid, "claim_id": cid, "queue": queue_for(indicator, kind), "kind": kind,
             "review_type": rt, "reason_code": reason_code if kind == "review" else indicator,
             "applicant_statement": None, "district_id": district_id,
-            "status": "awaiting_materials" if paused else "open", "assignee_id": None,
+            "status": status, "assignee_id": None,
             "received_on": received, "due_date": _due(received),
             "paused_on": received + timedelta(days=rng.randint(1, 6)) if paused else None,
-            "closed_at": None, "created_at": datetime.combine(received, time(10), tzinfo=timezone.utc),
+            "closed_at": closed_at, "created_at": datetime.combine(received, time(10), tzinfo=timezone.utc),
             "version": 1,
         })
         if rt is not None and rng.random() < 0.7:

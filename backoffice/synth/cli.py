@@ -15,7 +15,9 @@ from backoffice.synth import SynthError, synthesize
 @click.option("--seed", default=1, show_default=True, help="The same seed gives the same year.")
 @click.option("--open-cases", default=60_000, show_default=True,
               help="Open review cases: 复查 of contestable results first, then 异议申诉 up to this count.")
-def synth(year: int, applications: int, seed: int, open_cases: int) -> None:
+@click.option("--closed", is_flag=True,
+              help="An earlier, finished year: its review cases are generated decided and closed.")
+def synth(year: int, applications: int, seed: int, open_cases: int, closed: bool) -> None:
     """Generate a synthetic application year (bulk insert; COPY on PostgreSQL)."""
     app = cliapp.cli_app()
     started = time.perf_counter()
@@ -23,7 +25,7 @@ def synth(year: int, applications: int, seed: int, open_cases: int) -> None:
         with click.progressbar(length=applications, label=f"synth {year}") as bar:
             try:
                 summary = synthesize(year=year, applications=applications, seed=seed, open_cases=open_cases,
-                                     progress=bar.update)
+                                     progress=bar.update, closed=closed)
             except SynthError as exc:
                 raise click.ClickException(str(exc)) from exc
     click.echo(f"{summary.describe()} in {time.perf_counter() - started:.1f} s")

@@ -463,6 +463,12 @@ def _case_list(scope: Scope, key: str, title: str, where, note: str, limit: int 
     base = scope.cases(_open(), where)
     if total is None:  # not counted already (open_counts)
         total = db.session.scalar(select(func.count()).select_from(ReviewCase).where(base))
+    if limit is not None:
+        # The page's ids first, in due order from the open-case indexes, then their people: joining
+        # before the LIMIT made PostgreSQL join every matching case (4 000 and more) to its
+        # applicant, slower as the applicant tables grow with the years kept (issue 18 §7).
+        base = and_(base, ReviewCase.id.in_(
+            select(ReviewCase.id).where(base).order_by(ReviewCase.due_date, ReviewCase.id).limit(limit)))
     stmt = (
         select(ReviewCase.id, ReviewCase.version, ReviewCase.number, ReviewCase.queue, District.name, Applicant.name,
                Applicant.id_number, ReviewCase.received_on, ReviewCase.due_date, ReviewCase.status,

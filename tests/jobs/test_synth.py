@@ -168,3 +168,22 @@ def test_a_record_found_later_is_named_when_the_year_is_checked_again(synthetic)
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "eligibility.lost"))
         assert event.object_id == str(eligible) and event.after == {"failing": ["criminal_record"]}
         db.session.rollback()
+
+
+def test_an_earlier_year_is_added_with_its_cases_closed(settings, tmp_path):
+    """`synth --closed` (bench/years.py's earlier years): the year's cases are decided and closed,
+    each after its receipt, and the later, current year's open cases are untouched."""
+    from backoffice.cases.models import CaseStatus, ReviewCase
+    from backoffice.extensions import db
+    from backoffice.synth import synthesize
+
+    app, _ = _build(settings, tmp_path, "years.db", year=2022, applications=300, seed=5, open_cases=100)
+    with app.app_context():
+        summary = synthesize(year=2021, applications=300, seed=6, open_cases=100, closed=True)
+        rows = db.session.execute(select(ReviewCase.year, ReviewCase.status, ReviewCase.received_on,
+                                         ReviewCase.closed_at)).all()
+    assert summary.counts["closed_cases"] == 100
+    earlier = [r for r in rows if r.year == 2021]
+    assert len(earlier) == 100
+    assert all(r.status == CaseStatus.closed and r.closed_at.date() > r.received_on for r in earlier)
+    assert {r.status for r in rows if r.year == 2022} <= {CaseStatus.open, CaseStatus.awaiting_materials}
