@@ -38,7 +38,7 @@ from backoffice.reference.models import District
 from backoffice.staff.permissions import can_bulk_act
 from backoffice.turnaround.sql import beijing_today
 from verifiers.identifiers import mask_resident_id
-from verifiers.indicators import INDICATOR_CODES
+from verifiers.indicators import INDICATOR_CODES, INDICATORS
 from verifiers.reasons import REASON_CODES, REASONS, reason as registry_reason
 from verifiers.routing import QUEUES, REVIEW_QUEUES, queue as routing_queue
 from verifiers.turnaround import DUE_SOON_WORKING_DAYS
@@ -179,12 +179,17 @@ class DueFilter(_CaseFilter):
 def reason_options(queue_code: str | None):
     """The contested reasons a queue receives, in words; appeals are filed per indicator."""
     if queue_code == "appeals":
-        return [(code, bi(INDICATOR_LABELS[code], code)) for code in INDICATOR_CODES]
+        return [(i.code, bi(i.label_zh, i.label_en)) for i in INDICATORS]
     indicators = {i for i, q in REVIEW_QUEUES.items() if queue_code is None or q == queue_code}
     return [
-        (r.code, bi(f"{INDICATOR_LABELS[r.indicator]}：{r.status_zh or r.message_zh}", r.label_en))
+        (r.code, bi(f"{INDICATOR_LABELS[r.indicator]}：{_any_year(r.status_zh or r.message_zh)}", r.label_en))
         for r in REASONS if r.indicator in indicators
     ]
+
+
+def _any_year(message: str) -> str:
+    """A reason's text for a filter, which serves every year: its year placeholders in words."""
+    return message.replace("{prev_year}年", "申报上一年").replace("{tax_year}年", "某一纳税年度")
 
 
 class ReasonFilter(_CaseFilter):
