@@ -15,7 +15,7 @@ import io
 import re
 from datetime import datetime
 
-from flask import Response, abort, flash, g, redirect, request, url_for
+from flask import Response, abort, flash, g, redirect, request, session, url_for
 from flask_admin import BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.helpers import get_redirect_target
@@ -252,6 +252,24 @@ class ScopedModelView(PermissionMixin, ModelView):
     def validate_form(self, form):
         g._admin_form = form
         return super().validate_form(form)
+
+    def render(self, template, **kwargs):
+        _reword_framework_flashes()
+        return super().render(template, **kwargs)
+
+
+# Messages Flask-Admin 2.2 flashes that its zh_Hans_CN catalog lacks (they showed in English on
+# Chinese pages): said in the reader's language.
+FRAMEWORK_FLASHES = {
+    "Failed to create record.": ("未保存：请改正下面标出的内容", "Not saved: correct what is marked below"),
+}
+
+
+def _reword_framework_flashes() -> None:
+    flashes = session.get("_flashes")
+    if flashes and any(message in FRAMEWORK_FLASHES for _category, message in flashes):
+        session["_flashes"] = [(category, text(*FRAMEWORK_FLASHES[message]) if message in FRAMEWORK_FLASHES else message)
+                               for category, message in flashes]
 
 
 def _export_cell(value):

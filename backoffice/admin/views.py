@@ -16,10 +16,8 @@ from wtforms.validators import Length, Optional
 from backoffice.admin import labels
 from backoffice.admin.base import ScopedModelView, via_application
 from backoffice.audit.models import AuditEvent
-from backoffice.extensions import db
 from backoffice.outbox.models import OutboxMessage
 from backoffice.applications.models import (
-    INDICATOR_LABELS,
     REGISTRY_STATUS_LABELS,
     Applicant,
     Application,
@@ -29,7 +27,7 @@ from backoffice.applications.models import (
 )
 from backoffice.cases.facts import describe as describe_facts
 from backoffice.cases.files import send_evidence
-from backoffice.cases.models import OUTCOME_LABELS, Decision, ReviewCase
+from backoffice.cases.models import Decision, ReviewCase
 from backoffice.core.timefmt import beijing_minute
 from backoffice.i18n import LOCALES, bi, text
 from backoffice.security.urls import same_site_path
@@ -56,14 +54,6 @@ from backoffice.audit.services import record
 from backoffice.staff.services import end_sessions, locked_until, unlock
 from verifiers.phases import announcement_length_problem
 from backoffice.notices.services import mask_phone
-
-
-def _label(mapping):
-    def fmt(view, context, model, name):
-        value = getattr(model, name)
-        return mapping.get(value, value) if value is not None else ""
-
-    return fmt
 
 
 def _masked(view, context, model, name):
