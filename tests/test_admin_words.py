@@ -456,3 +456,17 @@ def test_a_sane_request_id_from_the_proxy_is_kept(app, make, client_for):
                                                              headers={"X-Request-ID": "proxy-abc12345"})
     assert answer.headers["X-Request-ID"] == "proxy-abc12345"
     assert "<code>proxy-abc12345</code>" in answer.get_data(as_text=True)
+
+
+def test_the_case_history_names_events_and_people_in_words(app, make, client_for):
+    from backoffice.cases import services
+
+    reviewer = make.staff("reviewer", "朝阳区")
+    case = make.case(district="朝阳区")
+    services.claim(case, actor=reviewer, version=case.version)
+    db.session.commit()
+    html = client_for(reviewer).get(f"/admin/case/{case.id}/").get_data(as_text=True)
+    history = re.search(r'data-testid="history".*?</table>', html, re.S).group(0)
+    text = visible_text(history)
+    assert "领取案件" in text and "测试reviewer" in text
+    assert "case.claimed" not in text and reviewer.username not in text
