@@ -38,6 +38,7 @@ from backoffice.reference.models import District
 from backoffice.staff.permissions import can_bulk_act
 from backoffice.turnaround.sql import beijing_today
 from verifiers.identifiers import mask_resident_id
+from verifiers.materials import review_type as review_type_rule
 from verifiers.indicators import INDICATOR_CODES, INDICATORS
 from verifiers.reasons import REASON_CODES, REASONS, reason as registry_reason
 from verifiers.routing import QUEUES, REVIEW_QUEUES, queue as routing_queue
@@ -291,6 +292,17 @@ def _queue(view, context, model, name):
     return q.label_en if is_english() else q.label_zh
 
 
+def _review_type(code: str | None) -> str:
+    """The materials table a review follows (verifiers/materials.py), by its name."""
+    if not code:
+        return ""
+    try:
+        found = review_type_rule(code)
+    except (KeyError, ValueError):
+        return code
+    return found.label_en if is_english() else found.label_zh
+
+
 def _assignee(view, context, model, name):
     return model.assignee.full_name if model.assignee else ""
 
@@ -336,7 +348,9 @@ class CaseView(ScopedModelView):
         "status": _status,
         "assignee": _assignee,
     }
-    column_formatters_detail = {k: v for k, v in column_formatters.items() if k != "number"}
+    column_formatters_detail = {**{k: v for k, v in column_formatters.items() if k != "number"},
+                                "review_type": lambda v, c, m, n: _review_type(m.review_type),
+                                "district": lambda v, c, m, n: m.district.name if m.district else ""}
     column_sortable_list = ("number", "received_on", "due_date", "status")
     # Oldest due first; the id breaks ties so LIMIT/OFFSET pages never repeat or skip a case.
     column_default_sort = [("due_date", False), ("id", False)]
