@@ -197,6 +197,8 @@ def locked_until(staff: Staff):
     its limit in the current window, or the account carries a lock of its own (locked_until)."""
     settings = current_app.config["BACKOFFICE"]
     now = utcnow()
+    if not staff.failed_logins and (staff.locked_until is None or staff.locked_until <= now):
+        return None  # no failed password since the last sign-in: nothing of this account is locked
     limits = {"account": settings.login_max_failures * ACCOUNT_FACTOR, "pair": settings.login_max_failures}
     keys = _throttle_keys(staff)
     until = staff.locked_until if staff.locked_until is not None and staff.locked_until > now else None
