@@ -256,6 +256,8 @@ def test_the_audit_trail_reads_as_sentences_and_its_export_says_the_same(app, de
     assert ("Case received" if english else "受理案件") in text
     assert "系统管理员" in text  # the administrator by full name, not their login
     assert ("Demo data" if english else "演示数据") in text  # the seed by what it is, not "seed-demo"
+    # A case by its number, an application as year-number, not the rows' ids.
+    assert re.search(r"(?:Case received|受理案件) \| (?:Case|案件) \| \d{4}-\d{6}-\d{6} \|", text), text[:3000]
     # The page-size chooser in one language.
     assert ("50 per page" in text and "项目" not in text) if english else ("每页 50 条" in text and "items" not in text)
     # The filter's choices are the events' words too.
@@ -268,6 +270,12 @@ def test_the_audit_trail_reads_as_sentences_and_its_export_says_the_same(app, de
     actions = {row[2] for row in rows[1:]}
     assert ("Case received" if english else "受理案件") in actions
     assert not any(RAW["event name"].search(a) for a in actions), actions
+
+
+def test_every_admin_table_has_an_object_name(app):
+    """admin.created/changed/deleted and refused cross-district reads name the view's table."""
+    missing = {view.model.__tablename__ for view in _model_views(app)} - set(OBJECT_TYPE_LABELS)
+    assert not missing, missing
 
 
 def test_evidence_and_decisions_show_materials_and_reasons_in_words(app, demo_year):

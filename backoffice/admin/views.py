@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from flask import abort, flash, redirect, request
+from flask import abort, flash, g, redirect, request
 from flask_admin import expose
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -16,6 +16,7 @@ from wtforms.validators import Length, Optional
 from backoffice.admin import labels
 from backoffice.admin.base import ScopedModelView, via_application
 from backoffice.audit.models import AuditEvent
+from backoffice.extensions import db
 from backoffice.outbox.models import OutboxMessage
 from backoffice.applications.models import (
     REGISTRY_STATUS_LABELS,
@@ -564,6 +565,7 @@ class AuditView(ScopedModelView):
             "action": lambda v, c, m, n: event_label(m.action),
             "object_type": lambda v, c, m, n: object_type_label(m.object_type),
             "district_id": lambda v, c, m, n: labels.district_label(m.district_id),
+            "object_id": _audit_object,
         }
         self.column_formatters = formatters
         self.column_formatters_export = formatters
@@ -573,7 +575,36 @@ class AuditView(ScopedModelView):
     def get_list(self, *args, **kwargs):
         count, rows = super().get_list(*args, **kwargs)
         labels.staff_names([row.actor_id for row in rows])  # the page's actors by name, in one query
+        _object_names(rows)
         return count, rows
+
+
+def _object_names(rows) -> dict[tuple[str, str], str]:
+    """The page's objects as people name them: a case by its number, an application as
+    2021-000023, a staff member by full name; one query per kind."""
+    names = g.setdefault("audit_object_names", {})
+    wanted: dict[str, set[int]] = {}
+    for row in rows:
+        if row.object_id and row.object_id.isdigit() and (row.object_type, row.object_id) not in names:
+            wanted.setdefault(row.object_type, set()).add(int(row.object_id))
+    if wanted.get("review_case"):
+        for key, number in db.session.execute(select(ReviewCase.id, ReviewCase.number)
+                                              .where(ReviewCase.id.in_(wanted["review_case"]))):
+            names[("review_case", str(key))] = number
+    if wanted.get("application"):
+        for key, year in db.session.execute(select(Application.id, Application.year)
+                                            .where(Application.id.in_(wanted["application"]))):
+            names[("application", str(key))] = f"{year}-{key:06d}"
+    if wanted.get("staff"):
+        for key, full in labels.staff_names(wanted["staff"]).items():
+            names[("staff", str(key))] = full
+    return names
+
+
+def _audit_object(view, context, model, name):
+    if not model.object_id:
+        return ""
+    return _object_names([model]).get((model.object_type, model.object_id), model.object_id)
 
 
 def _audit_actor(view, context, model, name):

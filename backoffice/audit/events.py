@@ -117,6 +117,19 @@ OBJECT_TYPE_LABELS: dict[str, tuple[str, str]] = {
     "rq_job": ("后台任务", "Background job"),
     "tip_report": ("举报", "Tip"),
     "score_snapshots": ("积分快照", "Score snapshot"),
+    # Tables, as the generic admin writes and refused cross-district reads name them
+    # (admin/base.py: self.model.__tablename__).
+    "review_cases": ("案件", "Case"),
+    "applications": ("申报", "Application"),
+    "applicants": ("申请人", "Applicant"),
+    "indicator_claims": ("指标", "Indicator claim"),
+    "evidence_files": ("材料", "Material"),
+    "decisions": ("审核决定", "Decision"),
+    "audit_events": ("操作日志", "Audit event"),
+    "outbox": ("待发任务", "Outbox request"),
+    "notices": ("告知书", "Notice"),
+    "settlement_cases": ("落户办理", "Settlement"),
+    "tip_reports": ("举报", "Tip"),
 }
 
 # Actors that are not staff accounts (audit_events.actor_label without actor_id).
