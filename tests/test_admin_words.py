@@ -272,6 +272,21 @@ def test_the_audit_trail_reads_as_sentences_and_its_export_says_the_same(app, de
     assert not any(RAW["event name"].search(a) for a in actions), actions
 
 
+def test_every_column_of_every_admin_view_has_its_label(app):
+    """No column named by Flask-Admin from its code ("Revoked At", "Ip", "Id"): each column a
+    list, a details page or an export shows has a label of ours, so the export's header row says
+    what the page says."""
+    missing = {}
+    with app.test_request_context():
+        for view in _model_views(app):
+            shown = {name for columns in (view._list_columns, view._details_columns, view._export_columns)
+                     for name, _label in columns}
+            lacking = sorted(shown - set(view.column_labels or {}))
+            if lacking:
+                missing[view.endpoint] = lacking
+    assert not missing, missing
+
+
 def test_every_admin_table_has_an_object_name(app):
     """admin.created/changed/deleted and refused cross-district reads name the view's table."""
     missing = {view.model.__tablename__ for view in _model_views(app)} - set(OBJECT_TYPE_LABELS)
