@@ -24,6 +24,7 @@ from backoffice.audit.models import AuditEvent
 from backoffice.extensions import db
 from backoffice.staff.models import Staff
 from support import csrf_token_from, sign_in
+from test_jobs_page import failed_job, redis_conn  # noqa: F401  (fixtures: a failed job in this run's Redis)
 
 ROOT = Path(__file__).resolve().parents[1]
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -301,6 +302,17 @@ def test_evidence_and_decisions_show_materials_and_reasons_in_words(app, demo_ye
     english = _client(app, "admin", "en")
     evidence_en = visible_text(english.get("/admin/evidence/").get_data(as_text=True))
     assert "owner_identity" not in evidence_en
+
+
+def test_a_failed_job_reads_as_words(app, make, client_for, failed_job):
+    admin = make.staff("administrator")
+    db.session.commit()
+    html = client_for(admin).get("/admin/jobs/").get_data(as_text=True)
+    row = visible_text(re.search(r'<tr data-job-id=.*?</tr>', html, re.S).group(0))  # the traceback is apart
+    assert "重新计算申报积分" in row and "重新计分" in row and "申报 424242，原因 审核决定" in row
+    assert failed_job.id in row  # the job's id stays, small, to find it in the log
+    row = row.replace(failed_job.id, "")
+    assert "application_id" not in row and "queues.jobs" not in row and not RAW_QUEUE.search(row)
 
 
 def test_the_jobs_page_names_queues_in_words(app, make, client_for):
