@@ -242,7 +242,9 @@ class ScopedModelView(PermissionMixin, ModelView):
             db.session.rollback()
             message, field_name = _constraint_message(self, exc)
             form = getattr(g, "_admin_form", None)
-            field = form[field_name] if form is not None and field_name and field_name in form else None
+            # The column's field, or the relationship's for a foreign key (district_id: district).
+            names = [n for n in (field_name, (field_name or "")[:-3] if (field_name or "").endswith("_id") else None) if n]
+            field = next((form[n] for n in names if form is not None and n in form), None)
             if field is not None:
                 field.errors = [*(field.errors or []), message]
             flash(str(bi("未保存：", "Not saved: ")) + message, "error")
