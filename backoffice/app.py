@@ -1,16 +1,15 @@
 """Application factory."""
 from __future__ import annotations
 
-from flask import Flask, redirect, render_template, request, url_for
-from flask_wtf.csrf import CSRFError
+from flask import Flask, redirect, url_for
 from sqlalchemy import event
-from werkzeug.exceptions import HTTPException
 
 from backoffice.security import init_security
 import backoffice.announcement.api  # noqa: F401  (GET /events joins the API blueprint before init_api registers it)
 import backoffice.eligibility.api  # noqa: F401  (units, links and objections join the API blueprint)
 import backoffice.settlement.api  # noqa: F401  (its routes join the API blueprint before init_api registers it)
 from backoffice.calendar.services import install as install_calendar
+from backoffice.admin.errors import init_app as init_error_pages
 from backoffice.admin.setup import init_admin
 from backoffice.extensions import babel, csrf, db, login_manager
 from backoffice.i18n import LOCALES, is_english, select_locale
@@ -129,31 +128,6 @@ def _install_templates_and_errors(app: Flask) -> None:
     def _globals():
         return {"is_english": is_english, "locales": LOCALES}
 
-    titles = {
-        400: ("请求无效", "Bad request"),
-        403: ("无权访问", "Forbidden"),
-        404: ("未找到", "Not found"),
-        409: ("冲突", "Conflict"),
-        410: ("已删除", "Gone"),
-    }
-
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):
-        if exc.code is None or exc.code < 400:  # routing redirects are exceptions too
-            return exc
-        # A machine API answers in its own format, routing 404/405 included (which its
-        # blueprint's handlers never see): its init registers a responder for its URL prefix.
-        for prefix, respond in app.extensions.get("http_error_responders", {}).items():
-            if request.path.startswith(prefix):
-                return respond(exc)
-        zh, en = titles.get(exc.code, (exc.name, exc.name))
-        title = en if is_english() else zh
-        return render_template("errors/error.html", code=exc.code, title=title,
-                               description=exc.description), exc.code
-
-    @app.errorhandler(CSRFError)
-    def _csrf_error(exc: CSRFError):
-        return render_template(
-            "errors/error.html", code=400, title="表单已失效 / form expired",
-            description="请刷新页面后重试，本次提交未保存。/ Reload the page and try again; nothing was saved.",
-        ), 400
+    # Error pages in the frame with the navigation, in the user's language, with a request id
+    # (also in the log line): backoffice/admin/errors.py.
+    init_error_pages(app)

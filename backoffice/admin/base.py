@@ -15,7 +15,7 @@ import io
 import re
 from datetime import datetime
 
-from flask import Response, abort, flash, g, redirect, request, url_for
+from flask import Response, abort, flash, g, redirect, request, session, url_for
 from flask_admin import BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.helpers import get_redirect_target
@@ -24,13 +24,14 @@ from markupsafe import Markup
 from openpyxl import Workbook
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import DataError, IntegrityError
 
 from backoffice.applications.models import Application
 from backoffice.audit.services import record
 from backoffice.core.timefmt import BEIJING, beijing_minute
 from backoffice.extensions import db
 from backoffice.staff.permissions import Verdict, can_read_area, can_write_area
-from backoffice.i18n import bi
+from backoffice.i18n import bi, text
 from backoffice.security.refusals import record_refusal
 from verifiers.identifiers import is_valid_resident_id, mask_resident_id
 
@@ -44,9 +45,14 @@ def _beijing_type_formatter(view, value, name):
     return beijing_minute(value)
 
 
+def _yes_no_type_formatter(view, value, name):
+    return bi("是", "Yes") if value else bi("否", "No")
+
+
 def _with_beijing_time(formatters: dict) -> dict:
     # datetime first: it is a date too, and Flask-Admin takes the first isinstance match.
-    return {datetime: _beijing_type_formatter, **formatters}
+    # Yes/no in words on every page and export (Flask-Admin shows an icon, "True" on details).
+    return {datetime: _beijing_type_formatter, **formatters, bool: _yes_no_type_formatter}
 
 
 class PermissionMixin:
@@ -226,29 +232,48 @@ class ScopedModelView(PermissionMixin, ModelView):
             before={k: ("hidden" if isinstance(v, tuple) else v) for k, v in audit_snapshot(model).items()},
         )
 
+    # A constraint a form broke, by the constraint's name: the field it concerns and what to say
+    # (views add their own, e.g. the staff form's role_district).
+    constraint_messages: dict[str, tuple[str, tuple[str, str]]] = {}
+
     def handle_view_exception(self, exc):
-        """A unique or check constraint refused the form: say so on the form (Flask-Admin
-        re-renders it with the user's input) instead of the driver's text or a 500."""
-        from flask import flash
-        from sqlalchemy.exc import DataError, IntegrityError
-
-
+        """The one hook for every admin form: a unique or check constraint (IntegrityError) or a
+        value the column cannot hold (DataError) is said on the form, which Flask-Admin shows
+        again with the user's input, never as the driver's text or a 500 page."""
         if isinstance(exc, (IntegrityError, DataError)):
             db.session.rollback()
-            text = str(getattr(exc, "orig", exc))
+            message, field_name = _constraint_message(self, exc)
             form = getattr(g, "_admin_form", None)
-            message = bi("与已有记录冲突（不能重复或不符合约束），未保存", "conflicts with an existing record or a rule; not saved")
-            flash(bi("保存失败：", "Not saved: ") + message, "error")
-            if form is not None:
-                for field in form:
-                    if field.name in text:
-                        field.errors = list(field.errors or []) + [message]
+            # The column's field, or the relationship's for a foreign key (district_id: district).
+            names = [n for n in (field_name, (field_name or "")[:-3] if (field_name or "").endswith("_id") else None) if n]
+            field = next((form[n] for n in names if form is not None and n in form), None)
+            if field is not None:
+                field.errors = [*(field.errors or []), message]
+            flash(str(bi("未保存：", "Not saved: ")) + message, "error")
             return True
         return super().handle_view_exception(exc)
 
     def validate_form(self, form):
         g._admin_form = form
         return super().validate_form(form)
+
+    def render(self, template, **kwargs):
+        _reword_framework_flashes()
+        return super().render(template, **kwargs)
+
+
+# Messages Flask-Admin 2.2 flashes that its zh_Hans_CN catalog lacks (they showed in English on
+# Chinese pages): said in the reader's language.
+FRAMEWORK_FLASHES = {
+    "Failed to create record.": ("未保存：请改正下面标出的内容", "Not saved: correct what is marked below"),
+}
+
+
+def _reword_framework_flashes() -> None:
+    flashes = session.get("_flashes")
+    if flashes and any(message in FRAMEWORK_FLASHES for _category, message in flashes):
+        session["_flashes"] = [(category, text(*FRAMEWORK_FLASHES[message]) if message in FRAMEWORK_FLASHES else message)
+                               for category, message in flashes]
 
 
 def _export_cell(value):
@@ -336,3 +361,19 @@ def via_application(district_id_column):
         )
 
     return clause
+
+
+def _constraint_message(view, exc) -> tuple[str, str | None]:
+    """(message in the reader's language, the form field it concerns or None)."""
+    detail = str(getattr(exc, "orig", exc))
+    for name, (field, (zh, en)) in view.constraint_messages.items():
+        if name in detail:
+            return text(zh, en), field
+    columns = [c.key for c in view.model.__table__.columns]
+    # SQLite: "UNIQUE constraint failed: staff.username"; PostgreSQL: "Key (username)=(x) already exists".
+    found = next((c for c in columns if f".{c}" in detail or f"({c})" in detail), None)
+    if isinstance(exc, IntegrityError) and ("UNIQUE" in detail or "unique" in detail or "duplicate" in detail):
+        return text("已有相同的记录（此项不能重复）", "already taken by another record (must be unique)"), found
+    if isinstance(exc, DataError):
+        return text("输入的值无法保存（过长或超出范围）", "a value cannot be stored (too long or out of range)"), found
+    return text("不符合规则，未保存", "breaks a rule of the record; not saved"), found

@@ -6,6 +6,8 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
 from backoffice.core.timefmt import beijing_minute
+from backoffice.admin.labels import staff_names
+from backoffice.audit.events import actor_name, event_label
 from backoffice.security.headers import csp_nonce
 from backoffice.admin.home import HomeView
 from backoffice.admin.views import (
@@ -46,6 +48,9 @@ from backoffice.yearstats.views import YearStatisticsView
 def init_admin(app: Flask) -> Admin:
     # The one timestamp formatter for templates: {{ moment|beijing }} (Beijing time, to the minute).
     app.add_template_filter(beijing_minute, "beijing")
+    # The audit trail in words wherever a page shows it: {{ e|audit_action }}, {{ e|audit_actor }}.
+    app.add_template_filter(lambda e: event_label(e.action), "audit_action")
+    app.add_template_filter(_audit_actor, "audit_actor")
     _complete_bodies_inside_the_request(app)
     admin = Admin(
         app,
@@ -118,3 +123,9 @@ def _complete_bodies_inside_the_request(app: Flask) -> None:
         if response.is_streamed and not response.direct_passthrough:
             response.make_sequence()
         return response
+
+
+def _audit_actor(event) -> str:
+    """An audit event's actor: a staff member by full name, a process or API client in words."""
+    full = staff_names([event.actor_id]).get(event.actor_id) if event.actor_id else None
+    return actor_name(event.actor_label, full)

@@ -1,15 +1,24 @@
 """Model views of the back office; all derive from ScopedModelView."""
 from __future__ import annotations
 
-from flask import abort
+import json
+
+from flask import abort, flash, g, redirect, request
+from flask_admin import expose
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
 from markupsafe import Markup, escape
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from wtforms import PasswordField, SelectField
 from wtforms.validators import Length, Optional
 
+from backoffice.admin import labels
 from backoffice.admin.base import ScopedModelView, via_application
+from backoffice.audit.models import AuditEvent
+from backoffice.extensions import db
+from backoffice.outbox.models import OutboxMessage
 from backoffice.applications.models import (
-    INDICATOR_LABELS,
     REGISTRY_STATUS_LABELS,
     Applicant,
     Application,
@@ -17,11 +26,15 @@ from backoffice.applications.models import (
     IndicatorClaim,
     ScoreSnapshot,
 )
+from backoffice.cases.facts import describe as describe_facts
 from backoffice.cases.files import send_evidence
-from backoffice.cases.models import OUTCOME_LABELS, Decision, ReviewCase
-from backoffice.i18n import bi
+from backoffice.cases.models import Decision, ReviewCase
+from backoffice.core.timefmt import beijing_minute
+from backoffice.i18n import LOCALES, bi, text
+from backoffice.security.urls import same_site_path
 from backoffice.jobs.views import pending_on_page, total_with_pending
-from backoffice.staff.models import ROLE_LABELS, Role
+from backoffice.audit.events import EVENT_LABELS, OBJECT_TYPE_LABELS, actor_name, event_label, object_type_label
+from backoffice.staff.models import CITY_ROLES, DISTRICT_ROLES, ROLE_LABELS, ROLE_LABELS_EN, Role, Staff
 from backoffice.staff.passwords import MIN_PASSWORD_LENGTH, hash_password, password_problem
 
 
@@ -37,18 +50,11 @@ def _not_common(form, field):
 def _text(value):
     return None if value is None else str(value)
 from verifiers.identifiers import mask_resident_id
+from verifiers.indicators import INDICATORS as VERIFIER_INDICATORS
 from backoffice.audit.services import record
-from backoffice.staff.services import end_sessions
+from backoffice.staff.services import end_sessions, locked_until, unlock
 from verifiers.phases import announcement_length_problem
 from backoffice.notices.services import mask_phone
-
-
-def _label(mapping):
-    def fmt(view, context, model, name):
-        value = getattr(model, name)
-        return mapping.get(value, value) if value is not None else ""
-
-    return fmt
 
 
 def _masked(view, context, model, name):
@@ -64,7 +70,44 @@ def _district_name(view, context, model, name):
     return model.district.name if model.district else bi("市级", "City level")
 
 
+def _role(view, context, model, name):
+    return labels.role_label(model.role)
+
+
+def _case_number(view, context, model, name):
+    return model.case.number if model.case is not None else ""
+
+
+def _staff_name(attr):
+    def fmt(view, context, model, name):
+        person = getattr(model, attr)
+        return person.full_name if person is not None else ""
+
+    return fmt
+
+
+def _options(mapping: dict[str, tuple[str, str]]):
+    """A filter's choices from a (中文, English) registry, each in the reader's language (Flask-Admin
+    reads the options once, when the view is built, and turns each label into text per page)."""
+    return [(code, bi(zh, en)) for code, (zh, en) in mapping.items()]
+
+
+class ActorNameFilter(BaseSQLAFilter):
+    """操作人: by the name as a person knows it (a staff member's full name), or a process's label."""
+
+    def __init__(self):
+        super().__init__(AuditEvent.actor_label, bi("操作人", "Who"))
+
+    def operation(self):
+        return bi("包含", "contains")
+
+    def apply(self, query, value, alias=None):
+        staff_ids = select(Staff.id).where(Staff.full_name.contains(value))
+        return query.filter(or_(AuditEvent.actor_id.in_(staff_ids), AuditEvent.actor_label.contains(value)))
+
+
 COMMON_LABELS = {
+    "id": bi("编号", "No."),
     "district": bi("区", "District"),
     "year": bi("申报年度", "Year"),
     "name": bi("名称", "Name"),
@@ -183,6 +226,9 @@ class ApplicationView(ScopedModelView):
         "rank": bi("排名", "Rank"),
         "admitted": bi("取得资格", "Admitted"),
         "submitted_at": bi("提交时间", "Submitted"),
+        "qualified_at": bi("取得落户资格时间", "Qualified at"),
+        "revoked_at": bi("取消资格时间", "Revoked at"),
+        "revoked_reason": bi("取消资格原因", "Reason for revocation"),
     }
 
     def get_list(self, *args, **kwargs):
@@ -191,16 +237,48 @@ class ApplicationView(ScopedModelView):
         return count, rows
 
 
+REGISTRY_STATUS_WORDS = {"pending": ("审核中", "Pending"), "valid": ("有效", "Valid"), "invalid": ("无效", "Invalid")}
+assert set(REGISTRY_STATUS_WORDS) == {s.value for s in REGISTRY_STATUS_LABELS}
+
+
+def _indicator_label(indicator) -> str:
+    code = getattr(indicator, "value", indicator)
+    found = next((i for i in VERIFIER_INDICATORS if i.code == code), None)
+    return "" if found is None else labels.pick((found.label_zh, found.label_en))
+
+
+def _registry_status_label(status) -> str:
+    code = getattr(status, "value", status)
+    return labels.pick(REGISTRY_STATUS_WORDS[code]) if code in REGISTRY_STATUS_WORDS else str(code or "")
+
+
+def _claim_facts(view, context, model, name):
+    facts = getattr(model, name)
+    if not facts:
+        return ""
+    indicator = getattr(model.indicator, "value", model.indicator)
+    lines = describe_facts(indicator, model.application.year, facts, labels.is_english())
+    return Markup("<br>").join(escape(f"{label}: {value}") for label, value in lines)
+
+
 class ClaimView(ScopedModelView):
     area = "claims"
     district_scope = staticmethod(via_application(IndicatorClaim.application_id))
     column_list = ("id", "application", "indicator", "registry_status", "registry_message")
     column_formatters = {
-        "indicator": _label(INDICATOR_LABELS),
-        "registry_status": _label(REGISTRY_STATUS_LABELS),
+        "indicator": lambda v, c, m, n: _indicator_label(m.indicator),
+        "registry_status": lambda v, c, m, n: _registry_status_label(m.registry_status),
         "application": lambda v, c, m, n: f"{m.application.year}-{m.application_id:06d}",
     }
-    column_filters = ("indicator", "registry_status")
+    column_formatters_export = column_formatters
+    # The facts as filed and as verified, each field by its name on the form (cases/facts.py).
+    column_formatters_detail = {**column_formatters, "claimed": _claim_facts, "verified": _claim_facts}
+    column_filters = (
+        FilterEqual(IndicatorClaim.indicator, bi("指标", "Indicator"),
+                    options=[(i.code, bi(i.label_zh, i.label_en)) for i in VERIFIER_INDICATORS]),
+        FilterEqual(IndicatorClaim.registry_status, bi("核查结果", "Registry result"),
+                    options=[(code, bi(zh, en)) for code, (zh, en) in REGISTRY_STATUS_WORDS.items()]),
+    )
     column_labels = {
         "id": bi("编号", "No."),
         "application": bi("申报", "Application"),
@@ -209,6 +287,8 @@ class ClaimView(ScopedModelView):
         "registry_message": bi("原因", "Reason"),
         "claimed": bi("填报内容", "As filed"),
         "verified": bi("核实信息", "Verified facts"),
+        "checked_at": bi("核查时间", "Checked at"),
+        "registry_reason": bi("核查原因", "Registry reason"),
     }
 
 
@@ -220,7 +300,16 @@ class DecisionView(ScopedModelView):
         )
     )
     column_list = ("id", "case", "outcome", "reason_code", "note", "decided_by", "decided_at")
-    column_formatters = {"outcome": _label(OUTCOME_LABELS)}
+    column_details_list = ("id", "case", "outcome", "reason_code", "note", "changes_score", "decided_by", "decided_at")
+    # The outcome and the reason in words (verifiers/reasons.py), the case by number, the person by name.
+    column_formatters = {
+        "case": _case_number,
+        "outcome": lambda v, c, m, n: labels.outcome_label(m.outcome),
+        "reason_code": lambda v, c, m, n: labels.decision_reason_label(m.reason_code),
+        "decided_by": _staff_name("decided_by"),
+    }
+    column_formatters_export = column_formatters
+    column_formatters_detail = column_formatters
     column_default_sort = ("id", True)
     column_labels = {
         "id": bi("编号", "No."),
@@ -229,6 +318,7 @@ class DecisionView(ScopedModelView):
         "reason_code": bi("理由", "Reason"),
         "note": bi("说明", "Note"),
         "decided_by": bi("决定人", "Decided by"),
+        "changes_score": bi("影响积分", "Changes the score"),
         "decided_at": bi("决定时间", "Decided at"),
     }
 
@@ -241,14 +331,26 @@ class EvidenceView(ScopedModelView):
         )
     )
     column_list = ("id", "case_id", "material_slot", "pages", "size", "sha256", "uploaded_at", "download")
+    column_details_list = ("id", "case_id", "material_slot", "original_name", "pages", "size", "sha256", "uploaded_at")
     column_export_list = column_list[:-1]  # the file link is for the page, not the spreadsheet
     column_formatters = {
+        # The case by its number, the material by its name in the materials table (not its slot id).
+        "case_id": _case_number,
+        "material_slot": lambda v, c, m, n: labels.slot_label(m.material_slot),
         "download": lambda v, c, m, n: Markup(
             f'<a href="{escape(v.get_url(".download", id=m.id))}" target="_blank">'
             f"{escape(bi('查看', 'View'))}</a>"
         ),
     }
+    column_formatters_export = {
+        "case_id": _case_number,
+        "material_slot": lambda v, c, m, n: labels.slot_label(m.material_slot),
+    }
+    column_formatters_detail = column_formatters_export
     column_labels = {
+        "id": bi("编号", "No."),
+        "sha256": bi("文件指纹（SHA-256）", "Fingerprint (SHA-256)"),
+        "original_name": bi("原文件名", "Original file name"),
         "case_id": bi("案件", "Case"),
         "material_slot": bi("材料项", "Material"),
         "pages": bi("页数", "Pages"),
@@ -271,8 +373,13 @@ class SnapshotView(ScopedModelView):
     area = "snapshots"
     district_scope = staticmethod(via_application(ScoreSnapshot.application_id))
     column_list = ("id", "application_id", "created_at", "total", "trigger", "engine_version")
+    column_details_list = column_list
     column_default_sort = ("id", True)
+    column_formatters = {"trigger": lambda v, c, m, n: labels.trigger_label(m.trigger)}
+    column_formatters_export = column_formatters
+    column_formatters_detail = column_formatters
     column_labels = {
+        "id": bi("编号", "No."),
         "application_id": bi("申报", "Application"),
         "created_at": bi("计算时间", "Computed"),
         "total": bi("总积分", "Total"),
@@ -282,11 +389,25 @@ class SnapshotView(ScopedModelView):
 
 
 class StaffView(ScopedModelView):
+    """Staff accounts. The form checks the district against the role (a reviewer works one
+    district's window; investigators, administrators and city approvers are city level: the
+    role_district constraint of staff/models.py, said on the form before the database says it),
+    offers the language as a choice, and a locked account has a 解除锁定 button (audited)."""
+
     area = "staff"
     writable = True
     can_delete = False  # type: ignore[assignment]  # deactivate instead; the audit trail refers to staff
-    column_list = ("username", "full_name", "role", "district", "active", "last_login_at")
-    column_formatters = {"role": _label(ROLE_LABELS), "district": _district_name}
+    edit_template = "staff/edit.html"
+    column_list = ("username", "full_name", "role", "district", "active", "locked", "last_login_at")
+    column_details_list = ("username", "full_name", "role", "district", "active", "locale", "locked",
+                           "last_login_at", "created_at")
+    column_export_list = ("username", "full_name", "role", "district", "active", "locale", "last_login_at")
+    column_formatters = {"role": _role, "district": _district_name,
+                         "locale": lambda v, c, m, n: LOCALES.get(m.locale, m.locale),
+                         "locked": lambda v, c, m, n: _locked(v, m)}
+    column_formatters_export = {k: f for k, f in column_formatters.items() if k != "locked"}
+    column_formatters_detail = column_formatters
+    column_sortable_list = ("username", "full_name", "role", "active", "last_login_at")
     column_searchable_list = ("username", "full_name")
     form_columns = ("username", "full_name", "role", "district", "active", "locale", "new_password")
     form_extra_fields = {
@@ -295,9 +416,11 @@ class StaffView(ScopedModelView):
             validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH), _not_common],
         )
     }
-    form_overrides = {"role": SelectField}
-    form_args = {
-        "role": {"choices": [(r.value, ROLE_LABELS[r]) for r in Role], "coerce": Role},
+    form_overrides = {"role": SelectField, "locale": SelectField}
+    constraint_messages = {
+        "role_district": ("district", ("区与角色不符：审核员须属于一个区，举报核查员、系统管理员和市级落户核准员为市级账户",
+                                       "The district does not fit the role: a reviewer works for a district; "
+                                       "investigators, administrators and city approvers are city level")),
     }
     column_labels = {
         "username": bi("用户名", "Username"),
@@ -305,10 +428,35 @@ class StaffView(ScopedModelView):
         "role": bi("角色", "Role"),
         "district": bi("区", "District"),
         "active": bi("启用", "Active"),
+        "locked": bi("登录锁定", "Sign-in lock"),
         "locked_until": bi("锁定至", "Locked until"),
         "last_login_at": bi("最近登录", "Last sign-in"),
+        "created_at": bi("创建时间", "Created"),
         "locale": bi("界面语言", "Language"),
     }
+
+    def __init__(self, model, **kwargs):
+        # Choices in the reader's language, built per request (the role labels are words of two languages).
+        self.form_args = {
+            "role": {"choices": _RoleChoices(), "coerce": Role},
+            "locale": {"choices": list(LOCALES.items())},
+            "district": {"blank_text": bi("（市级，不属于任何区）", "(city level, no district)")},
+        }
+        super().__init__(model, **kwargs)
+
+    def validate_form(self, form):
+        valid = super().validate_form(form)
+        if not hasattr(form, "role") or not hasattr(form, "district"):
+            return valid  # the delete form
+        problem = _district_problem(form.role.data, form.district.data)
+        if problem:
+            form.district.errors = [*form.district.errors, problem]
+            valid = False
+        if request.endpoint == f"{self.endpoint}.create_view" and not form.new_password.data:
+            form.new_password.errors = [*form.new_password.errors,
+                                        text("新账户需要设置密码", "A new account needs a password")]
+            valid = False
+        return valid
 
     def on_model_change(self, form, model, is_created):
 
@@ -316,8 +464,6 @@ class StaffView(ScopedModelView):
         if reset:
             model.password_hash = hash_password(form.new_password.data)
             model.failed_logins = 0
-        elif is_created:
-            raise ValueError("新账户需要设置密码 / a new account needs a password")
         before = getattr(model, "_audit_before", {})
         super().on_model_change(form, model, is_created)
         if is_created:
@@ -332,23 +478,207 @@ class StaffView(ScopedModelView):
         if reset or moved or (before.get("active") == "True" and not model.active):
             end_sessions(model, "password_reset" if reset else "account_changed")
 
+    def lock_of(self, model):
+        return locked_until(model)
+
+    @expose("/unlock/<int:id>", methods=("POST",))
+    def unlock_view(self, id: int):
+        """解除锁定: sign-in opens again for the account at once (staff/services.unlock, audited)."""
+        if not self.can_edit:
+            abort(403)
+        staff = self.get_one(id)
+        if staff is None:
+            abort(404)
+        unlock(staff, actor=current_user._get_current_object())
+        flash(text(f"已解除 {staff.full_name} 的登录锁定", f"Sign-in lock of {staff.full_name} cleared"), "success")
+        return redirect(same_site_path(request.form.get("url")) or self.get_url(".edit_view", id=id))
+
+
+class _RoleChoices:
+    """The role choices, evaluated when the form is built (so in the reader's language)."""
+
+    def __iter__(self):
+        return iter([(r.value, labels.role_label(r)) for r in Role])
+
+    def __len__(self):
+        return len(Role)
+
+
+def _district_problem(role, district) -> str | None:
+    """The role_district rule of staff/models.py in words, for the form."""
+    if role is None:
+        return None
+    role = Role(getattr(role, "value", role))
+    if role in DISTRICT_ROLES and district is None:
+        return text(f"{ROLE_LABELS[role]}须属于一个区，请选择区", f"A {ROLE_LABELS_EN[role].lower()} works for a "
+                    "district: choose the district")
+    if role in CITY_ROLES and district is not None:
+        return text(f"{ROLE_LABELS[role]}为市级账户，不能属于某个区", f"A {ROLE_LABELS_EN[role].lower()} is city "
+                    "level: leave the district empty")
+    return None
+
+
+def _locked(view, model):
+    until = locked_until(model)
+    if until is None:
+        return ""
+    label = text(f"锁定至 {beijing_minute(until)}", f"Locked until {beijing_minute(until)}")
+    if not view.can_edit:
+        return label
+    return Markup(
+        f'{escape(label)} <form method="post" class="d-inline" action="{escape(view.get_url(".unlock_view", id=model.id))}">'
+        f'<input type="hidden" name="csrf_token" value="{escape(generate_csrf())}">'
+        f'<input type="hidden" name="url" value="{escape(request.full_path)}">'
+        f'<button type="submit" class="btn btn-sm btn-outline-warning" data-testid="unlock-{model.id}">'
+        f'{escape(text("解除锁定", "Unlock"))}</button></form>'
+    )
+
 
 class AuditView(ScopedModelView):
+    """The audit trail read as sentences: the event and the object in words (audit/events.py),
+    the actor by full name, the district by name, the changes as "field: value"."""
+
     area = "audit"
     column_list = ("at", "actor_label", "action", "object_type", "object_id", "district_id")
     column_details_list = ("at", "actor_label", "action", "object_type", "object_id", "district_id", "before", "after", "ip")
     column_default_sort = ("id", True)
-    column_filters = ("action", "object_type", "actor_label")
     column_labels = {
         "at": bi("时间", "When"),
         "actor_label": bi("操作人", "Who"),
         "action": bi("操作", "Action"),
         "object_type": bi("对象类型", "Object"),
-        "object_id": bi("对象编号", "Object id"),
+        "object_id": bi("对象编号", "Object no."),
         "district_id": bi("区", "District"),
         "before": bi("变更前", "Before"),
         "after": bi("变更后", "After"),
+        "ip": bi("来源地址", "Address"),
     }
+
+    def __init__(self, model, **kwargs):
+        self.column_filters = (
+            FilterEqual(AuditEvent.action, bi("操作", "Action"), options=_options(EVENT_LABELS)),
+            FilterEqual(AuditEvent.object_type, bi("对象类型", "Object"), options=_options(OBJECT_TYPE_LABELS)),
+            ActorNameFilter(),
+        )
+        formatters = {
+            "actor_label": _audit_actor,
+            "action": lambda v, c, m, n: event_label(m.action),
+            "object_type": lambda v, c, m, n: object_type_label(m.object_type),
+            "district_id": lambda v, c, m, n: labels.district_label(m.district_id),
+            "object_id": _audit_object,
+        }
+        self.column_formatters = formatters
+        self.column_formatters_export = formatters
+        self.column_formatters_detail = {**formatters, "before": _audit_changes, "after": _audit_changes}
+        super().__init__(model, **kwargs)
+
+    def get_list(self, *args, **kwargs):
+        count, rows = super().get_list(*args, **kwargs)
+        labels.staff_names([row.actor_id for row in rows])  # the page's actors by name, in one query
+        _object_names(rows)
+        return count, rows
+
+
+def _object_names(rows) -> dict[tuple[str, str], str]:
+    """The page's objects as people name them: a case by its number, an application as
+    2021-000023, a staff member by full name; one query per kind."""
+    names = g.setdefault("audit_object_names", {})
+    wanted: dict[str, set[int]] = {}
+    for row in rows:
+        if row.object_id and row.object_id.isdigit() and (row.object_type, row.object_id) not in names:
+            wanted.setdefault(row.object_type, set()).add(int(row.object_id))
+    if wanted.get("review_case"):
+        for key, number in db.session.execute(select(ReviewCase.id, ReviewCase.number)
+                                              .where(ReviewCase.id.in_(wanted["review_case"]))):
+            names[("review_case", str(key))] = number
+    if wanted.get("application"):
+        for key, year in db.session.execute(select(Application.id, Application.year)
+                                            .where(Application.id.in_(wanted["application"]))):
+            names[("application", str(key))] = f"{year}-{key:06d}"
+    if wanted.get("staff"):
+        for key, full in labels.staff_names(wanted["staff"]).items():
+            names[("staff", str(key))] = full
+    return names
+
+
+def _audit_object(view, context, model, name):
+    if not model.object_id:
+        return ""
+    return _object_names([model]).get((model.object_type, model.object_id), model.object_id)
+
+
+def _audit_actor(view, context, model, name):
+    full = labels.staff_names([model.actor_id]).get(model.actor_id) if model.actor_id else None
+    return actor_name(model.actor_label, full)
+
+
+# The fields audit events carry most, in words; others are shown by their name.
+AUDIT_FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "status": ("状态", "Status"),
+    "assignee_id": ("承办人", "Assignee"),
+    "district_id": ("区", "District"),
+    "role": ("角色", "Role"),
+    "active": ("启用", "Active"),
+    "username": ("用户名", "Username"),
+    "full_name": ("姓名", "Name"),
+    "locale": ("界面语言", "Language"),
+    "password": ("密码", "Password"),
+    "password_hash": ("密码", "Password"),
+    "reason": ("原因", "Reason"),
+    "number": ("编号", "Number"),
+    "outcome": ("决定", "Outcome"),
+    "reason_code": ("理由", "Reason"),
+    "note": ("说明", "Note"),
+    "stage": ("办理进度", "Stage"),
+    "address": ("来源地址", "Address"),
+    "queue": ("队列", "Queue"),
+    "due_date": ("办结期限", "Due"),
+    "failed_logins": ("登录失败次数", "Failed sign-ins"),
+    "case": ("案件", "Case"),
+    "slot": ("材料项", "Material"),
+    "sha256": ("文件指纹", "Fingerprint"),
+    "size": ("大小（字节）", "Size (bytes)"),
+    "pages": ("页数", "Pages"),
+    "kind": ("类型", "Kind"),
+    "decision_id": ("决定编号", "Decision no."),
+    "confirmed": ("同意", "Confirmed"),
+    "locked_until": ("锁定至", "Locked until"),
+}
+
+
+def _audit_value(key: str, value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool) or value in ("True", "False"):
+        return labels.yes_no(value in (True, "True"))
+    if key == "district_id":
+        return labels.district_label(value)
+    if key == "assignee_id":
+        return labels.staff_names([value]).get(int(value), str(value))
+    if key == "role":
+        try:
+            return labels.role_label(value)
+        except ValueError:
+            return str(value)
+    if key == "slot":
+        return labels.slot_label(value)
+    if key == "locale":
+        return LOCALES.get(value, str(value))
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _audit_changes(view, context, model, name):
+    """before/after on the details page: one "field: value" line each, values in words."""
+    values = getattr(model, name)
+    if not values:
+        return ""
+    if not isinstance(values, dict):
+        return str(values)
+    return Markup("<br>").join(
+        escape(f"{labels.pick(AUDIT_FIELD_LABELS.get(k, (k, k)))}: {_audit_value(k, v)}") for k, v in values.items()
+    )
 
 
 class OutboxView(ScopedModelView):
@@ -357,8 +687,17 @@ class OutboxView(ScopedModelView):
     column_list = ("id", "created_at", "topic", "application_id", "job_id", "delivered_at", "completed_at",
                    "attempts", "last_error")
     column_default_sort = ("id", True)
-    column_filters = ("topic", "application_id")
+    column_filters = (
+        FilterEqual(OutboxMessage.topic, bi("任务", "Job"), options=_options(labels.TOPIC_LABELS)),
+        "application_id",
+    )
+    column_formatters = {"topic": lambda v, c, m, n: labels.topic_label(m.topic)}
+    column_formatters_export = column_formatters
+    column_formatters_detail = column_formatters
     column_labels = {
+        "id": bi("编号", "No."),
+        "job_key": bi("请求键", "Request key"),
+        "payload": bi("参数", "Arguments"),
         "created_at": bi("请求时间", "Requested"),
         "topic": bi("任务", "Job"),
         "application_id": bi("申报", "Application"),

@@ -39,7 +39,8 @@ from backoffice.reference.models import District
 from backoffice.staff.permissions import can_bulk_act
 from backoffice.turnaround.sql import beijing_today
 from verifiers.identifiers import mask_resident_id
-from verifiers.indicators import INDICATOR_CODES
+from verifiers.materials import review_type as review_type_rule
+from verifiers.indicators import INDICATOR_CODES, INDICATORS
 from verifiers.reasons import REASON_CODES, REASONS, reason as registry_reason
 from verifiers.routing import QUEUES, REVIEW_QUEUES, queue as routing_queue
 from verifiers.turnaround import DUE_SOON_WORKING_DAYS
@@ -180,12 +181,17 @@ class DueFilter(_CaseFilter):
 def reason_options(queue_code: str | None):
     """The contested reasons a queue receives, in words; appeals are filed per indicator."""
     if queue_code == "appeals":
-        return [(code, bi(INDICATOR_LABELS[code], code)) for code in INDICATOR_CODES]
+        return [(i.code, bi(i.label_zh, i.label_en)) for i in INDICATORS]
     indicators = {i for i, q in REVIEW_QUEUES.items() if queue_code is None or q == queue_code}
     return [
-        (r.code, bi(f"{INDICATOR_LABELS[r.indicator]}：{r.status_zh or r.message_zh}", r.label_en))
+        (r.code, bi(f"{INDICATOR_LABELS[r.indicator]}：{_any_year(r.status_zh or r.message_zh)}", r.label_en))
         for r in REASONS if r.indicator in indicators
     ]
+
+
+def _any_year(message: str) -> str:
+    """A reason's text for a filter, which serves every year: its year placeholders in words."""
+    return message.replace("{prev_year}年", "申报上一年").replace("{tax_year}年", "某一纳税年度")
 
 
 class ReasonFilter(_CaseFilter):
@@ -295,6 +301,17 @@ def _queue(view, context, model, name):
     return q.label_en if is_english() else q.label_zh
 
 
+def _review_type(code: str | None) -> str:
+    """The materials table a review follows (verifiers/materials.py), by its name."""
+    if not code:
+        return ""
+    try:
+        found = review_type_rule(code)
+    except (KeyError, ValueError):
+        return code
+    return found.label_en if is_english() else found.label_zh
+
+
 def _assignee(view, context, model, name):
     return model.assignee.full_name if model.assignee else ""
 
@@ -340,7 +357,9 @@ class CaseView(ScopedModelView):
         "status": _status,
         "assignee": _assignee,
     }
-    column_formatters_detail = {k: v for k, v in column_formatters.items() if k != "number"}
+    column_formatters_detail = {**{k: v for k, v in column_formatters.items() if k != "number"},
+                                "review_type": lambda v, c, m, n: _review_type(m.review_type),
+                                "district": lambda v, c, m, n: m.district.name if m.district else ""}
     column_sortable_list = ("number", "received_on", "due_date", "status")
     # Oldest due first; the id breaks ties so LIMIT/OFFSET pages never repeat or skip a case.
     column_default_sort = [("due_date", False), ("id", False)]

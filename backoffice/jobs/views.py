@@ -6,6 +6,7 @@ from flask_admin import expose
 from flask_login import current_user
 from markupsafe import Markup, escape
 
+from backoffice.admin import labels
 from backoffice.admin.base import ProtectedView
 from backoffice.extensions import db
 from backoffice.i18n import text
@@ -39,7 +40,11 @@ class JobsView(ProtectedView):
         return self.render("jobs/index.html", overview=overview, backlog=services.outbox_backlog(),
                            year_rescores=year_rescores,
                            notice_problems=delivery_problems(),
-                           may_retry=bool(can_write_area(current_user, self.area)), when=beijing_minute)
+                           may_retry=bool(can_write_area(current_user, self.area)), when=beijing_minute,
+                           # Queues, jobs, worker states and outbox requests in words, not their codes.
+                           queue_label=labels.queue_label, job_label=labels.job_label,
+                           worker_state=labels.worker_state_label, topic_label=labels.topic_label,
+                           job_arguments=labels.job_arguments)
 
     @expose("/retry", methods=["POST"])
     def retry(self):
@@ -54,7 +59,7 @@ class JobsView(ProtectedView):
             db.session.rollback()
             flash(str(exc), "error")
         else:
-            flash(text(f"已重新排队：{job_id}", f"Queued again: {job_id}"), "success")
+            flash(text(f"已重新排队：{labels.queue_label(purpose)}", f"Queued again: {labels.queue_label(purpose)}"), "success")
         return redirect(url_for(".index"))
 
 

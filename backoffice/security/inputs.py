@@ -21,10 +21,11 @@ from __future__ import annotations
 import json
 import re
 
-from flask import Flask, abort, jsonify, render_template, request
+from flask import Flask, abort, current_app, jsonify, render_template, request
 from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.routing import IntegerConverter, ValidationError
 from backoffice.extensions import db
+from backoffice.i18n import text
 
 MAX_BIGINT = 2**63 - 1
 MAX_QUERY_INT = 2**31 - 1
@@ -115,8 +116,15 @@ def _answer(exc: BadInput):
                                                   "message_en": exc.en}]}})
         response.status_code = status
         return response
-    return render_template("errors/error.html", code=400, title="请求无效 / bad request",
-                           description=exc.description), 400
+    return _page(400, text(exc.zh, exc.en))
+
+
+def _page(code: int, description: str):
+    """The app's error page (in the frame, with a request id) when the app installed one."""
+    render = current_app.extensions.get("render_error_page")
+    if render is not None:
+        return render(code, description)
+    return render_template("errors/bare.html", code=code, title=str(code), description=description), code
 
 
 def init_app(app: Flask) -> None:
@@ -155,7 +163,7 @@ def init_app(app: Flask) -> None:
             response = jsonify({"error": {"code": "conflict", "message_zh": zh, "message_en": en, "fields": []}})
             response.status_code = 409
             return response
-        return render_template("errors/error.html", code=409, title="冲突 / conflict", description=f"{zh} / {en}"), 409
+        return _page(409, text(zh, en))
 
     app.register_error_handler(IntegrityError, _conflict)
     app.register_error_handler(OperationalError, _conflict)

@@ -33,6 +33,18 @@ ROLE_LABELS = {
     Role.administrator: "系统管理员",
     Role.city_approver: "市级落户核准员",
 }
+ROLE_LABELS_EN = {
+    Role.reviewer: "Reviewer",
+    Role.supervisor: "Supervisor",
+    Role.investigator: "Tip investigator",
+    Role.administrator: "Administrator",
+    Role.city_approver: "City settlement approver",
+}
+
+# Roles that work one district's window, and roles that are city level (市人社局); a supervisor
+# may be either (the role_district check constraint below says the same).
+DISTRICT_ROLES = frozenset({Role.reviewer})
+CITY_ROLES = frozenset({Role.investigator, Role.administrator, Role.city_approver})
 
 
 class Staff(UserMixin, db.Model):

@@ -10,6 +10,7 @@ from sqlalchemy import case, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from backoffice.audit.models import AuditEvent
 from backoffice.audit.services import record
 from backoffice.core.db import utcnow
 from backoffice.extensions import db
@@ -168,3 +169,60 @@ def create_staff(
         after={"username": username, "role": role, "district_id": district_id},
     )
     return staff
+
+
+# Lock state and unlocking (the staff form's 解除锁定) -----------------------------------------
+def _recent_addresses(staff: Staff, since) -> set[str]:
+    """The addresses that failed on this account lately: the audit trail keeps each one (the
+    throttle keeps only hashes), so their per-address counters can be found again."""
+    rows = db.session.scalars(
+        select(AuditEvent.after).where(
+            AuditEvent.object_type == "staff", AuditEvent.object_id == str(staff.id),
+            AuditEvent.action.in_(("login.failed", "login.throttled")), AuditEvent.at >= since)
+    )
+    return {row["address"] for row in rows if isinstance(row, dict) and row.get("address")}
+
+
+def _throttle_keys(staff: Staff) -> list[str]:
+    settings = current_app.config["BACKOFFICE"]
+    since = utcnow() - timedelta(minutes=settings.login_lock_minutes)
+    name = staff.username.casefold()
+    return [_key(f"account:{name}")] + [_key(f"pair:{name}|{a}") for a in sorted(_recent_addresses(staff, since))]
+
+
+def locked_until(staff: Staff):
+    """When sign-in opens again for this account (from any address that failed on it), or None.
+
+    Locked: the account's own counter or the counter of an address that failed on it is past
+    its limit in the current window, or the account carries a lock of its own (locked_until)."""
+    settings = current_app.config["BACKOFFICE"]
+    now = utcnow()
+    if not staff.failed_logins and (staff.locked_until is None or staff.locked_until <= now):
+        return None  # no failed password since the last sign-in: nothing of this account is locked
+    limits = {"account": settings.login_max_failures * ACCOUNT_FACTOR, "pair": settings.login_max_failures}
+    keys = _throttle_keys(staff)
+    until = staff.locked_until if staff.locked_until is not None and staff.locked_until > now else None
+    rows = db.session.execute(
+        select(LoginThrottle.key, LoginThrottle.failures, LoginThrottle.window_ends_at)
+        .where(LoginThrottle.key.in_(keys), LoginThrottle.window_ends_at > now)
+    ).all()
+    for key, failures, ends in rows:
+        limit = limits["account"] if key == keys[0] else limits["pair"]
+        if failures >= limit and (until is None or ends > until):
+            until = ends
+    return until
+
+
+def unlock(staff: Staff, *, actor=None) -> bool:
+    """Clear the account's sign-in lock: its own and its failing addresses' counters, the failure
+    count and any lock date; audited ("staff.unlocked"). Returns whether anything was locked."""
+    was = locked_until(staff)
+    keys = _throttle_keys(staff)
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(keys)))
+    before = {"failed_logins": staff.failed_logins, "locked_until": was}
+    staff.failed_logins = 0
+    staff.locked_until = None
+    db.session.flush()
+    record("staff.unlocked", "staff", staff.id, district_id=staff.district_id, actor=actor,
+           before=before, after={"failed_logins": 0, "locked_until": None})
+    return was is not None
