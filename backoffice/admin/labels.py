@@ -48,6 +48,7 @@ QUEUE_LABELS: dict[str, tuple[str, str]] = {
     "rescore": ("重新计分", "Rescoring"),
     "rank": ("年度排名", "Ranking"),
     "notify": ("告知书送达", "Notice delivery"),
+    "bulk": ("全年度重新计分（分块）", "Whole-year rescoring (chunks)"),
     "maintenance": ("维护（全年度重算）", "Maintenance (whole-year rescoring)"),
 }
 assert set(QUEUE_LABELS) == set(PURPOSES), "every queue of queues/jobs.py needs its words"
@@ -65,6 +66,7 @@ JOB_LABELS: dict[str, tuple[str, str]] = {
     "rescore_application": ("重新计算申报积分", "Rescore an application"),
     "rerank_year": ("重新计算年度排名", "Rank the year"),
     "rescore_year": ("全年度重新计分", "Rescore the whole year"),
+    "rescore_chunk": ("全年度重新计分（一块）", "Rescore one chunk of the year"),
     "deliver_notice": ("发送告知书", "Deliver a notice"),
 }
 

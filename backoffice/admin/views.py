@@ -217,7 +217,7 @@ class ApplicationView(ScopedModelView):
     column_formatters_export = {"applicant": _applicant_masked}
     column_formatters_detail = {"applicant": _applicant_masked, "total": total_with_pending}
     column_filters = ("year", "admitted")
-    column_details_exclude_list = ("year_ref",)  # the year is shown as 申报年度 already
+    column_details_exclude_list = ("year_ref", "current_snapshot_id")  # 申报年度 is shown; the pointer is internal
     column_default_sort = ("id", False)
     column_labels = {
         **COMMON_LABELS,
