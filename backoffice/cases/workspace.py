@@ -305,7 +305,11 @@ class CaseWorkspaceView(ProtectedView):
 
     @expose("/bulk/decide", methods=("GET", "POST"))
     def bulk_decide(self):
-        cases = self._bulk_cases(request.values.get("ids", ""))
+        # Only the cases this user can decide (in review, theirs) are offered; the others are
+        # named as left out, never silently decided or silently dropped.
+        selected = self._bulk_cases(request.values.get("ids", ""))
+        cases = [c for c in selected if c.status == CaseStatus.in_review and can_decide(current_user, c)]
+        left_out = [c for c in selected if c not in cases]
         outcomes = [o for o in OUTCOMES if o.code in services.BULK_OUTCOMES]
         status, error = 200, None
         if request.method == "POST":
@@ -317,14 +321,17 @@ class CaseWorkspaceView(ProtectedView):
                 )
             except services.CaseActionError as exc:
                 db.session.rollback()
-                cases = self._bulk_cases(request.values.get("ids", ""))
+                selected = self._bulk_cases(request.values.get("ids", ""))
+                cases = [c for c in selected if c.status == CaseStatus.in_review and can_decide(current_user, c)]
+                left_out = [c for c in selected if c not in cases]
                 status, error = exc.status, exc
             else:
                 forget_queue_counts()
                 flash(text(f"已对 {len(cases)} 件作出决定", f"Decided {len(cases)} case(s)"), "success")
                 return redirect(self._back())
         reasons = {o.code: services.common_reasons(cases, o.code) for o in outcomes}
-        return self.render("cases/bulk_decide.html", cases=cases, outcomes=outcomes, reasons=reasons, error=error,
+        return self.render("cases/bulk_decide.html", cases=cases, left_out=left_out, outcomes=outcomes,
+                           reasons=reasons, error=error,
                            form=request.form, back=self._back(), t=text, english=is_english(),
                            status_labels=CASE_STATUS_LABELS), status
 
