@@ -41,11 +41,13 @@ from backoffice.settlement.views import SettlementWorkspaceView
 from backoffice.announcement.views import AnnouncementView, RevocationsView, TipWorkspaceView
 from backoffice.notices.views import NoticeView
 from backoffice.yearstats.views import YearStatisticsView
+from backoffice.admin import chrome
 
 
 def init_admin(app: Flask) -> Admin:
     # The one timestamp formatter for templates: {{ moment|beijing }} (Beijing time, to the minute).
     app.add_template_filter(beijing_minute, "beijing")
+    chrome.init_app(app)  # header (bureau, environment, window), footer (version), favicon
     _complete_bodies_inside_the_request(app)
     admin = Admin(
         app,
