@@ -83,11 +83,12 @@ def awaiting_my_countersign(user, today: date) -> list[InboxRow]:
     """待我复核: pending decisions the user may countersign (not their own), due order."""
     if user.role != Role.supervisor:
         return []
-    latest = (select(Decision.case_id, func.max(Decision.id).label("decision_id"))
-              .group_by(Decision.case_id).subquery())
+    # The pending decision is each waiting case's latest; correlated, so only the few waiting
+    # cases' decisions are read (not an aggregate over every decision ever made).
+    latest = (select(func.max(Decision.id)).where(Decision.case_id == ReviewCase.id)
+              .correlate(ReviewCase).scalar_subquery())
     stmt = (select(ReviewCase)
-            .join(latest, latest.c.case_id == ReviewCase.id)
-            .join(Decision, Decision.id == latest.c.decision_id)
+            .join(Decision, Decision.id == latest)
             .where(ReviewCase.status == CaseStatus.awaiting_countersign, Decision.decided_by_id != user.id,
                    ReviewCase.queue != TIPS_QUEUE)
             .order_by(ReviewCase.due_date, ReviewCase.id).limit(LIST_LIMIT))

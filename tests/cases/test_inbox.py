@@ -181,3 +181,18 @@ def test_the_score_state_checks_role_and_district(make, client_for, app):
     assert client_for(admin).get(url).status_code == 403
     anonymous = app.test_client().get(url)
     assert anonymous.status_code == 302 and "/admin/login/" in anonymous.headers["Location"]
+
+
+def test_a_supervisors_next_case_includes_decisions_to_countersign_but_not_their_own(make, client_for):
+    reviewer = make.staff("reviewer", OWN)
+    supervisor = make.staff("supervisor", OWN)
+    current = make.case(district=OWN, number="NS-CURRENT", received=TODAY - timedelta(days=1))
+    own = _claimed(make, supervisor, "NS-OWN", TODAY - timedelta(days=30))
+    _decide(own, supervisor)
+    theirs = _claimed(make, reviewer, "NS-THEIRS", TODAY - timedelta(days=20))
+    _decide(theirs, reviewer)
+    for case in (own, theirs):
+        case.status = CaseStatus.awaiting_countersign
+    db.session.commit()
+    response = client_for(supervisor).get(f"/admin/case/{current.id}/next")
+    assert response.headers["Location"].endswith(f"/admin/case/{theirs.id}/")
