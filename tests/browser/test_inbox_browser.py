@@ -293,6 +293,7 @@ def test_the_rescoring_hint_turns_into_the_new_total(browser, live_server, live_
     assert total_after != total_before, (total_before, total_after)
     assert page.get_by_test_id("application-total").inner_text() == str(total_after)
     assert page.get_by_test_id("rescore-done").inner_text() == "积分已更新"
+    assert page.get_by_test_id("snapshot-total").inner_text() == str(total_after)  # the score card follows
     page.screenshot(path=str(artifacts / "workspace-rescored.png"), full_page=True)
 
     # The case links to its application and to the applicant's other cases.
