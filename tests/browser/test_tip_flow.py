@@ -93,8 +93,8 @@ def test_investigator_works_a_tip_to_a_countersigned_revocation(browser, live_se
     page.click(f"[data-testid=list-link-{DEMO_YEAR}]")
     page.wait_for_url(re.compile(rf".*/admin/announcement/{DEMO_YEAR}/"))
     page.fill("[data-testid=search]", applicant_name)
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the search's own page, not the list still shown before it
+        page.keyboard.press("Enter")
     row = page.locator("[data-testid=published-list] tbody tr", has_text=applicant_name).first
     assert "已取消资格" in row.inner_text()
     page.goto(f"{live_server}/admin/announcement/{DEMO_YEAR}/")
