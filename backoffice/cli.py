@@ -52,7 +52,8 @@ def db_upgrade(revision: str) -> None:
 
 
 @main.command("seed-demo")
-@click.option("--year", default=2021, show_default=True)
+@click.option("--year", type=int, default=None,
+              help="The demo year; default the year of the demo's application phase (backoffice/demo.py).")
 @click.option("--applicants", default=300, show_default=True)
 @click.option("--seed", default=2021, show_default=True)
 def seed_demo(year: int, applicants: int, seed: int) -> None:

@@ -39,8 +39,13 @@ from verifiers.reasons import reason
 from backoffice.settlement.demo import seed_settlement
 from backoffice.announcement.demo import seed_announcement
 from backoffice.eligibility.demo import seed_eligibility
+from backoffice.turnaround.models import DailyBacklog
+from backoffice.turnaround.sweep import record_backlog, sweep
 
 DEMO_PASSWORD = "demo-password-2021"
+# Days of backlog history the demo records (as `backoffice sweep --backfill 30` would), so the
+# dashboard's 30-day trend has a line from the first start.
+BACKLOG_DAYS = 30
 DEMO_DISTRICTS = ("朝阳区", "海淀区", "东城区", "西城区", "丰台区", "通州区", "大兴区", "昌平区")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红玉兰亮鹏飞宇浩然晨阳欣怡子涵梓轩"
@@ -102,6 +107,13 @@ def demo_year_dates(year: int, today: date | None) -> dict[str, date]:
     return dict(application_start=d(-75), application_end=d(-45), result_query_start=d(-24),
                 result_query_end=d(-4), announcement_start=d(-3), announcement_end=d(3),
                 settlement_start=d(4), settlement_end=d(734))
+
+
+def demo_year(today: date) -> int:
+    """The demo year for a demo started on `today`: the calendar year of its application phase
+    (demo_year_dates puts it 75 to 45 days back), so the year, its phases, the submissions and
+    the registry checks read as one year."""
+    return (today - timedelta(days=75)).year
 
 
 def ensure_reference(summary: SeedSummary, year: int, today: date | None = None) -> dict[str, District]:
@@ -202,12 +214,18 @@ def _claims_for(rng: random.Random, year: int, birth: date, district_name: str) 
     return claims
 
 
-def seed(year: int = 2021, applicants: int = 300, seed: int = 2021, today: date | None = None) -> SeedSummary:
-    """Load the demo year; safe to run again (adds only what is missing). Commits."""
+def seed(year: int | None = None, applicants: int = 300, seed: int = 2021, today: date | None = None) -> SeedSummary:
+    """Load the demo year (default: demo_year(today)); safe to run again (adds only what is
+    missing). Commits."""
     rng = random.Random(seed)
     today = today or date.today()
+    year = year or demo_year(today)
     summary = SeedSummary(year)
     by_name = ensure_reference(summary, year, today)
+    phases = db.session.get(Year, year)
+    # Submitted during the application phase, checked by the registries just after it.
+    submitted_on = min(phases.application_start + timedelta(days=10), phases.application_end)
+    checked_on = phases.application_end + timedelta(days=7)
     seed_from_package(actor_label="seed-demo")  # the official calendar, before any due date is set
 
     for username, full_name, role, district_name in LOGINS:
@@ -263,7 +281,7 @@ def seed(year: int = 2021, applicants: int = 300, seed: int = 2021, today: date 
         if application is None:
             application = Application(
                 applicant_id=applicant.id, year=year, employer_id=employer.id, district_id=employer.district_id,
-                submitted_at=datetime.combine(date(year, 5, 10), time(9), tzinfo=timezone.utc),
+                submitted_at=datetime.combine(submitted_on, time(9), tzinfo=timezone.utc),
             )
             db.session.add(application)
             db.session.flush()
@@ -278,7 +296,7 @@ def seed(year: int = 2021, applicants: int = 300, seed: int = 2021, today: date 
                     registry_reason=spec["reason"],
                     registry_message=r.message_zh.format(prev_year=year - 1, tax_year=year - 1) if r else None,
                     verified=spec["claimed"] if spec["status"] == "valid" else None,
-                    checked_at=datetime.combine(date(year, 6, 1), time(9), tzinfo=timezone.utc),
+                    checked_at=datetime.combine(checked_on, time(9), tzinfo=timezone.utc),
                 ))
                 summary.bump("claims")
             db.session.flush()
@@ -325,10 +343,28 @@ def seed(year: int = 2021, applicants: int = 300, seed: int = 2021, today: date 
     # The announcement: the published list, open tips, one revocation (backoffice/announcement).
 
     seed_announcement(summary, year, today)
+    seed_backlog(summary, today)
     if summary.created:
         record("demo.seeded", "year", year, actor_label="seed-demo", after=dict(summary.created))
     db.session.commit()
     return summary
+
+
+def seed_backlog(summary: SeedSummary, today: date, days: int = BACKLOG_DAYS) -> None:
+    """The backlog trend's history (the days before `today`, rebuilt from receipt and closing
+    dates, as `backoffice sweep --backfill` does) and today's sweep (backlog and escalations).
+    Days already recorded are left alone, so a second run adds nothing."""
+    first = today - timedelta(days=days)
+    recorded = set(db.session.scalars(
+        select(DailyBacklog.day).where(DailyBacklog.day >= first, DailyBacklog.day <= today).distinct()))
+    for back in range(days, 0, -1):
+        day = today - timedelta(days=back)
+        if day not in recorded:
+            record_backlog(day)
+            summary.bump("backlog days")
+    if today not in recorded:
+        sweep(today)
+        summary.bump("backlog days")
 
 
 _APPEAL_STATEMENTS = ("对该指标的审核结果有异议，请核实。", "部分月份未计入，申请复核。", "核查结果与本人证书记载不一致。")

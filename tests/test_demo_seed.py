@@ -48,3 +48,36 @@ def test_seed_twice_gives_the_same_rows(app):
         old, new = (working_days_between(c.received_on, c.due_date) for c in filings)
         assert (old, new) == (ARCHIVE_WORKING_DAYS, 10)
         assert all(not missing_uploads(c) for c in filings)
+
+
+def test_the_demo_records_the_backlog_trend_and_reads_as_one_year(app):
+    """The dashboard's 30-day trend has a line from the start (as `sweep --backfill 30`), and the
+    demo year, its phases, submissions, registry checks and cases all fall in that year."""
+    from datetime import timedelta
+
+    from backoffice.reference.models import Year
+    from backoffice.turnaround.models import DailyBacklog
+
+    today = date(2026, 11, 30)
+    with app.app_context():
+        summary = seed(applicants=40, today=today)
+        assert summary.year == 2026
+        days = set(db.session.scalars(select(DailyBacklog.day).distinct()))
+        assert {today - timedelta(days=n) for n in range(31)} <= days
+        # The trend is not flat at zero: cases were open on the days before today.
+        assert db.session.scalar(select(func.sum(DailyBacklog.open_cases))
+                                 .where(DailyBacklog.day == today - timedelta(days=1))) > 0
+        year = db.session.get(Year, 2026)
+        phases = [year.application_start, year.application_end, year.result_query_start, year.result_query_end,
+                  year.announcement_start, year.announcement_end]
+        assert {d.year for d in phases} == {2026}
+        applications = db.session.scalars(select(Application).where(Application.year == 2026)).all()
+        assert applications
+        assert all(year.application_start <= a.submitted_at.date() <= year.application_end for a in applications)
+        checked = set(db.session.scalars(select(func.min(IndicatorClaim.checked_at))
+                                         .join(Application, Application.id == IndicatorClaim.application_id)
+                                         .where(Application.year == 2026)))
+        assert all(c.year == 2026 for c in checked)
+        received = db.session.scalars(select(ReviewCase.received_on).where(ReviewCase.year == 2026)).all()
+        assert received and {d.year for d in received} == {2026}
+        assert seed(applicants=40, today=today).created == {}  # the second run adds no backlog day either

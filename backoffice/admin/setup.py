@@ -43,6 +43,7 @@ from backoffice.settlement.views import SettlementWorkspaceView
 from backoffice.announcement.views import AnnouncementView, RevocationsView, TipWorkspaceView
 from backoffice.notices.views import NoticeView
 from backoffice.yearstats.views import YearStatisticsView
+from backoffice.admin import chrome
 
 
 def init_admin(app: Flask) -> Admin:
@@ -51,6 +52,7 @@ def init_admin(app: Flask) -> Admin:
     # The audit trail in words wherever a page shows it: {{ e|audit_action }}, {{ e|audit_actor }}.
     app.add_template_filter(lambda e: event_label(e.action), "audit_action")
     app.add_template_filter(_audit_actor, "audit_actor")
+    chrome.init_app(app)  # header (bureau, environment, window), footer (version), favicon
     _complete_bodies_inside_the_request(app)
     admin = Admin(
         app,

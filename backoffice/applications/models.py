@@ -67,7 +67,8 @@ class Applicant(db.Model):
     id_number: Mapped[str] = mapped_column(String(18), unique=True)
     # Last four characters, indexed, so reviewers can search by them without a full scan.
     id_last4: Mapped[str] = mapped_column(String(4), index=True)
-    name: Mapped[str] = mapped_column(String(64))
+    # Indexed: the worklists find an applicant's cases by exact full name (cases/admin.py).
+    name: Mapped[str] = mapped_column(String(64), index=True)
     birth_date: Mapped[date] = mapped_column(Date)
     phone: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

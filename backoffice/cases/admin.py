@@ -2,7 +2,7 @@
 
 Oldest due first; filters for status, assignee (me / unassigned / anyone), due (overdue /
 due within 2 working days), the contested reason, and the district for city-level users;
-search by case number or the last 4 characters of the ID number. Without a status filter a
+search by case number, the last 4 characters of the ID number or the applicant's exact full name. Without a status filter a
 worklist shows the cases still open (closed cases leave the queue).
 
 Large lists (STACK-NOTES): Flask-Admin counts every matching row on each page. Here the
@@ -31,6 +31,7 @@ from sqlalchemy.orm import contains_eager
 from backoffice.admin.base import ScopedModelView
 from backoffice.applications.models import INDICATOR_LABELS, Applicant, Application
 from backoffice.cases import due, services
+from backoffice.cases.inbox import application_ids_named
 from backoffice.cases.models import CASE_KIND_LABELS, CASE_STATUS_LABELS, CaseStatus, ReviewCase, not_closed
 from backoffice.extensions import db
 from backoffice.i18n import bi, is_english
@@ -50,6 +51,7 @@ from verifiers.eligibility import CONDITION_CODES, condition
 COUNT_LOOKAHEAD_PAGES = 10
 # From this offset on, a page is fetched as ids first (see get_list).
 DEFERRED_JOIN_OFFSET = 500
+NAME_MAX = 64  # Applicant.name's length
 LAST4_RE = re.compile(r"^[0-9Xx]{4}$")
 
 
@@ -416,9 +418,10 @@ class CaseView(ScopedModelView):
         return groups
 
     def search_placeholder(self):
-        return str(bi("案件编号或身份证号后4位", "Case no. or last 4 of the ID number"))
+        return str(bi("案件编号、身份证号后4位或申请人姓名", "Case no., last 4 of the ID number or full name"))
 
-    # Search: exact case number, or the indexed last four characters of the ID number ----------
+    # Search: exact case number, the indexed last four characters of the ID number, or the
+    # applicant's exact full name (indexed; a part of a name finds nothing, namesakes all) ----------
     def _apply_search(self, query, count_query, joins, count_joins, search):
         term = (search or "").strip()
         if not term:
@@ -437,6 +440,9 @@ class CaseView(ScopedModelView):
                 .join(Applicant, Applicant.id == Application.applicant_id)
                 .where(Applicant.id_last4 == term.upper())
             ))
+        elif len(term) <= NAME_MAX:
+            matches = union(matches, select(ReviewCase.id)
+                            .where(ReviewCase.application_id.in_(application_ids_named(term))))
         found = matches.subquery()
         clause = ReviewCase.id.in_(select(found.c.id))
         query = query.filter(clause)
@@ -487,7 +493,12 @@ class CaseView(ScopedModelView):
             ids = self._apply_pagination(ids, page, page_size)
             rows = with_people(db.session.query(ReviewCase)).filter(ReviewCase.id.in_(ids.subquery().select()))
             rows, _ = self._apply_sorting(rows, {}, sort_column, sort_desc)
-        return count, (rows.all() if execute else rows)
+        if not execute:
+            return count, rows
+        rows = rows.all()
+        g.worklist_decidable = any(r.status == CaseStatus.in_review and r.assignee_id == current_user.id
+                                   for r in rows)
+        return count, rows
 
     # Rows, rendered here rather than by Flask-Admin's list_row block (templates/cases/worklist.html):
     # the block makes ~22 template calls a row (is_editable, get_value and get_pk_value for each
@@ -529,7 +540,13 @@ class CaseView(ScopedModelView):
     # Bulk actions -------------------------------------------------------------------------
     def is_action_allowed(self, name):
         if name in ("claim", "reassign", "decide"):
-            return bool(can_bulk_act(current_user, name, self.queue))
+            if not can_bulk_act(current_user, name, self.queue):
+                return False
+            if name == "decide":
+                # On a list page, offered only when a row shown is the user's to decide (in
+                # review, theirs); the bulk page then offers only those (cases/workspace.py).
+                return g.get("worklist_decidable", True)
+            return True
         return super().is_action_allowed(name)
 
     @action("claim", bi("领取所选案件", "Claim selected"))

@@ -3,12 +3,19 @@
 A custom Flask-Admin view (not the generic edit form). Reviewers and supervisors of the
 case's district only: a case of another district answers 404, as if it did not exist,
 also by guessed id. Every POST goes through backoffice/cases/services.py; when a service
-refuses, the page is shown again with the message and everything the user typed, and the
-request rolls back (the app commits only responses below 400).
+refuses, the request rolls back and the user sees the page again with the message and
+everything they typed: a validation error or a stale form (what a person fixes and sends again)
+redirects back to the case (post/redirect/get, so Back and reload never offer to resubmit), the
+typed form kept for one showing under a token in the session (the form itself in Redis, since a
+long note would not fit in the session cookie); a refusal of the action itself (403, a missing
+version) is answered on the spot with its status.
 """
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+import json
+import secrets
+
+from flask import abort, current_app, flash, jsonify, redirect, request, session, url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -23,12 +30,13 @@ from backoffice.applications.models import (
 )
 from backoffice.applications.score_views import breakdown_rows
 from backoffice.audit.models import AuditEvent
-from backoffice.cases import due, facts as facts_module, services
+from backoffice.cases import due, facts as facts_module, inbox, services
 from backoffice.cases.admin import case_reason_text, forget_queue_counts
 from backoffice.cases.models import CASE_KIND_LABELS, CASE_STATUS_LABELS, CaseKind, CaseStatus, ReviewCase
 from backoffice.extensions import db
 from backoffice.i18n import is_english, text
 from backoffice.notices.views import notices_for_workspace
+from backoffice.outbox.services import pending_rescore
 from backoffice.staff.models import Staff
 from backoffice.staff.permissions import (
     CASE_WORKERS,
@@ -44,6 +52,7 @@ from backoffice.staff.permissions import (
 )
 from backoffice.turnaround.sql import beijing_today
 from verifiers.materials import review_type as materials_review_type
+from verifiers.routing import QUEUES
 from verifiers.reasons import OUTCOMES, REASON_CODES, decision_reason, reason as registry_reason
 from backoffice.security.urls import same_site_path
 from backoffice.security.refusals import record_refusal
@@ -51,6 +60,9 @@ from backoffice.eligibility.views import describe_corrections
 from verifiers.eligibility import OBJECTION_REASONS
 from backoffice.eligibility.views import objection_panel
 from backoffice.eligibility.views import registration_panel
+from queues.relay import relay_client
+from redis.exceptions import RedisError
+from werkzeug.datastructures import MultiDict
 
 CHECKLIST_STATES = services.CHECKLIST_STATES
 
@@ -170,8 +182,11 @@ class CaseWorkspaceView(ProtectedView):
         return case
 
     def _again(self, case_id: int, exc: services.CaseActionError, **state):
-        """Show the workspace again after a refusal: fresh state, the message, what was typed."""
+        """After a refusal: the workspace again with fresh state, the message and what was typed.
+        Validation errors and stale forms redirect to the case (post/redirect/get)."""
         db.session.rollback()
+        if isinstance(exc, (services.Invalid, services.StaleCase)) and _stash(case_id, exc):
+            return redirect(url_for(".workspace", case_id=case_id))
         case = self._case(case_id)
         return self._render(case, error=exc, form=request.form, **state), exc.status
 
@@ -186,7 +201,40 @@ class CaseWorkspaceView(ProtectedView):
         if case.queue == "settlement" and _has_settlement(case):
             # Its checklist, review and approval: backoffice/settlement.
             return redirect(url_for("settlement.workspace", case_id=case_id))
+        stashed = _unstash(case_id)
+        if stashed is not None:
+            error, form = stashed
+            return self._render(case, error=error, form=form)
         return self._render(case)
+
+    @expose("/<int:case_id>/next")
+    def next_case(self, case_id: int):
+        """办理下一件: the next case of this case's queue the user can act on, in due order."""
+        case = self._case(case_id)
+        following = inbox.next_case(current_user, case.queue, after=case)
+        if following is None:
+            flash(text("该队列暂无可办理的案件", "Nothing more to take up in this queue"), "info")
+            return redirect(url_for(f"queue_{case.queue}.index_view"))
+        return redirect(url_for(".workspace", case_id=following.id))
+
+    @expose("/<int:case_id>/score.json")
+    def score_state(self, case_id: int):
+        """Whether the application's rescoring is still pending, and its total: the workspace
+        polls it after a countersignature ("积分重算中" until the new snapshot is written).
+        Role and district as the workspace (another district's case: 404)."""
+        case = self._case(case_id)
+        if case.application_id is None:
+            abort(404)
+        snapshot = db.session.scalar(
+            select(ScoreSnapshot).where(ScoreSnapshot.application_id == case.application_id)
+            .order_by(ScoreSnapshot.id.desc()).limit(1))
+        total = case.application.total
+        return jsonify(
+            pending=case.application_id in pending_rescore([case.application_id]),
+            total=None if total is None else str(total),
+            snapshot_id=snapshot.id if snapshot is not None else None,
+            snapshot_total=None if snapshot is None else str(snapshot.total),
+        )
 
     @expose("/<int:case_id>/claim", methods=("POST",))
     def claim(self, case_id: int):
@@ -300,7 +348,11 @@ class CaseWorkspaceView(ProtectedView):
 
     @expose("/bulk/decide", methods=("GET", "POST"))
     def bulk_decide(self):
-        cases = self._bulk_cases(request.values.get("ids", ""))
+        # Only the cases this user can decide (in review, theirs) are offered; the others are
+        # named as left out, never silently decided or silently dropped.
+        selected = self._bulk_cases(request.values.get("ids", ""))
+        cases = [c for c in selected if c.status == CaseStatus.in_review and can_decide(current_user, c)]
+        left_out = [c for c in selected if c not in cases]
         outcomes = [o for o in OUTCOMES if o.code in services.BULK_OUTCOMES]
         status, error = 200, None
         if request.method == "POST":
@@ -312,14 +364,17 @@ class CaseWorkspaceView(ProtectedView):
                 )
             except services.CaseActionError as exc:
                 db.session.rollback()
-                cases = self._bulk_cases(request.values.get("ids", ""))
+                selected = self._bulk_cases(request.values.get("ids", ""))
+                cases = [c for c in selected if c.status == CaseStatus.in_review and can_decide(current_user, c)]
+                left_out = [c for c in selected if c not in cases]
                 status, error = exc.status, exc
             else:
                 forget_queue_counts()
                 flash(text(f"已对 {len(cases)} 件作出决定", f"Decided {len(cases)} case(s)"), "success")
                 return redirect(self._back())
         reasons = {o.code: services.common_reasons(cases, o.code) for o in outcomes}
-        return self.render("cases/bulk_decide.html", cases=cases, outcomes=outcomes, reasons=reasons, error=error,
+        return self.render("cases/bulk_decide.html", cases=cases, left_out=left_out, outcomes=outcomes,
+                           reasons=reasons, error=error,
                            form=request.form, back=self._back(), t=text, english=is_english(),
                            status_labels=CASE_STATUS_LABELS), status
 
@@ -464,7 +519,69 @@ class CaseWorkspaceView(ProtectedView):
             claim_action_labels={k: (en if english else zh) for k, (zh, en) in services.CLAIM_ACTION_LABELS.items()},
             english=english, t=text,
             notices=notices_for_workspace(case),  # 告知书 with print links (backoffice/notices)
+            # 积分重算中: a final decision's rescoring request not completed yet; the page polls score.json.
+            rescore_pending=(case.application_id is not None
+                             and case.application_id in pending_rescore([case.application_id])),
+            other_cases=inbox.applicant_cases(case, user),
+            queue_label=_queue_label(case.queue),
+            note_max=services.NOTE_MAX, status_labels=CASE_STATUS_LABELS,
         )
+
+
+# Post/redirect/get after a refused form ----------------------------------------------------
+STASH_SESSION_KEY = "case_form_stash"
+STASH_TTL_SECONDS = 15 * 60
+
+
+def _stash_key(token: str) -> str:
+    return f"{current_app.config['BACKOFFICE'].queue_namespace}case-form:{token}"
+
+
+def _stash(case_id: int, exc: services.CaseActionError) -> bool:
+    """Keep the refused form and its errors for the next showing of the case; False when
+    Redis cannot take it (the caller then answers the POST itself, as before)."""
+    form = {k: v for k, v in request.form.lists() if k != "csrf_token"}
+    data = {"case_id": case_id, "kind": type(exc).__name__, "message": exc.message,
+            "errors": exc.errors, "form": form}
+    token = secrets.token_urlsafe(16)
+    try:
+        relay_client(current_app.config["BACKOFFICE"]).set(_stash_key(token),
+                                                           json.dumps(data, ensure_ascii=False), ex=STASH_TTL_SECONDS)
+    except RedisError:
+        return False
+    session[STASH_SESSION_KEY] = token
+    return True
+
+
+def _unstash(case_id: int):
+    """(error, form) kept for this case by `_stash`, once; None when there is none."""
+    token = session.get(STASH_SESSION_KEY)
+    if not token:
+        return None
+    try:
+        client = relay_client(current_app.config["BACKOFFICE"])
+        raw = client.get(_stash_key(token))
+    except RedisError:
+        return None
+    if raw is None:
+        session.pop(STASH_SESSION_KEY, None)
+        return None
+    data = json.loads(raw)
+    if data.get("case_id") != case_id:
+        return None  # kept for another case (another tab); it waits for that one
+    session.pop(STASH_SESSION_KEY, None)
+    try:
+        client.delete(_stash_key(token))
+    except RedisError:
+        pass
+    cls = {"Invalid": services.Invalid, "StaleCase": services.StaleCase}.get(data["kind"], services.Invalid)
+    return cls(data["message"], data["errors"]), MultiDict(
+        [(k, v) for k, values in data["form"].items() for v in values])
+
+
+def _queue_label(code: str) -> str:
+    q = next((q for q in QUEUES if q.code == code), None)
+    return code if q is None else (q.label_en if is_english() else q.label_zh)
 
 
 def _objection_facts(case: ReviewCase, facts) -> list[tuple[str, str]]:

@@ -8,7 +8,12 @@ and confirms the revocation. The published list shows the application as revoked
 from __future__ import annotations
 
 import re
+from datetime import date
 
+from backoffice.demo import demo_year
+
+# The live server's demo year (tests/browser/conftest.py seeds it for today).
+DEMO_YEAR = demo_year(date.today())
 
 
 def _tip_state(live_app, case_id):
@@ -85,13 +90,13 @@ def test_investigator_works_a_tip_to_a_countersigned_revocation(browser, live_se
     assert status == "closed" and revoked and not admitted
 
     page.goto(f"{live_server}/admin/announcement/")
-    page.click("[data-testid=list-link-2021]")
-    page.wait_for_url(re.compile(r".*/admin/announcement/2021/"))
+    page.click(f"[data-testid=list-link-{DEMO_YEAR}]")
+    page.wait_for_url(re.compile(rf".*/admin/announcement/{DEMO_YEAR}/"))
     page.fill("[data-testid=search]", applicant_name)
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the search's own page, not the list still shown before it
+        page.keyboard.press("Enter")
     row = page.locator("[data-testid=published-list] tbody tr", has_text=applicant_name).first
     assert "已取消资格" in row.inner_text()
-    page.goto(f"{live_server}/admin/announcement/2021/")
+    page.goto(f"{live_server}/admin/announcement/{DEMO_YEAR}/")
     page.screenshot(path=str(artifacts / "published-list.png"), full_page=True)
     supervisor.close()

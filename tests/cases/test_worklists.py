@@ -157,6 +157,27 @@ def test_search_by_case_number_or_last_four_of_the_id(make, client_for, reviewer
     assert "W-FOREIGN" in _numbers(city.get(f"/admin/queue_housing/?search={foreign_last4}").get_data(as_text=True))
 
 
+def test_search_by_the_applicants_exact_full_name(make, client_for, reviewer):
+    """Exact full name: every case of that applicant and of namesakes in the district, none
+    for part of a name, none of another district's namesake."""
+    wang = make.applicant(name="王建国")
+    namesake = make.applicant(name="王建国")
+    other = make.applicant(name="王建")
+    _case(make, "W-NAME-1", application=make.application(OWN, applicant=wang))
+    _case(make, "W-NAME-2", application=make.application(OWN, applicant=namesake))
+    _case(make, "W-NAME-3", application=make.application(OWN, applicant=other))
+    _case(make, "W-NAME-4", district=OTHER, application=make.application(OTHER, applicant=make.applicant(name="王建国")))
+    db.session.commit()
+    client = client_for(reviewer)
+    found = _numbers(client.get("/admin/queue_housing/?search=王建国").get_data(as_text=True))
+    assert sorted(found) == ["W-NAME-1", "W-NAME-2"]
+    assert _numbers(client.get("/admin/queue_housing/?search= 王建国 ").get_data(as_text=True)) == found
+    assert _numbers(client.get("/admin/queue_housing/?search=王").get_data(as_text=True)) == []
+    assert _numbers(client.get("/admin/cases/?search=王建").get_data(as_text=True)) == ["W-NAME-3"]
+    city = client_for(make.staff("supervisor", None))
+    assert "W-NAME-4" in _numbers(city.get("/admin/queue_housing/?search=王建国").get_data(as_text=True))
+
+
 def test_the_count_is_capped_and_the_page_is_one_query(make, client_for, reviewer, monkeypatch):
     for i in range(25):
         _case(make, f"W-MANY-{i:02d}", received=TODAY - timedelta(days=i % 9))
@@ -311,6 +332,36 @@ def test_bulk_decide_requires_reason_and_note_on_the_server(make, client_for, re
     db.session.expire_all()
     assert all(c.status == CaseStatus.closed for c in cases)
     assert [c.decisions[0].note for c in cases] == ["与登记信息不符"] * 2
+
+
+def test_bulk_decide_is_offered_only_for_cases_the_user_can_decide(make, client_for, reviewer):
+    mine = _case(make, "W-MINE")
+    mine.assignee_id, mine.status = reviewer.id, CaseStatus.in_review
+    unclaimed = _case(make, "W-UNCLAIMED")
+    theirs = _case(make, "W-THEIRS")
+    colleague = make.staff("reviewer", OWN)
+    theirs.assignee_id, theirs.status = colleague.id, CaseStatus.in_review
+    db.session.commit()
+    # The colleague's list shows their case: decide is offered; a list with none of one's own is not.
+    assert "execute('decide')" in client_for(colleague).get("/admin/queue_housing/").get_data(as_text=True)
+    assert "execute('decide')" not in client_for(colleague).get(
+        "/admin/queue_housing/?search=W-UNCLAIMED").get_data(as_text=True)
+    client = client_for(reviewer)
+    assert "execute('decide')" in client.get("/admin/queue_housing/").get_data(as_text=True)
+    response = _action(client, "queue_housing", "decide", [mine.id, unclaimed.id, theirs.id])
+    page = client.get(response.location).get_data(as_text=True)
+    offered = re.findall(r'name="version-(\d+)"', page)
+    assert offered == [str(mine.id)]
+    left_out = page[page.index('data-testid="left-out"'):]
+    assert "W-UNCLAIMED" in left_out and "W-THEIRS" in left_out
+    # Posting the three decides the user's own case only.
+    data = {"csrf_token": csrf_token_from(page), "ids": ",".join(str(c.id) for c in (mine, unclaimed, theirs)),
+            "outcome": "rejected", "reason_code": "materials_mismatch", "note": "与登记信息不符",
+            **{f"version-{c.id}": str(c.version) for c in (mine, unclaimed, theirs)}}
+    assert client.post("/admin/case/bulk/decide", data=data).status_code == 302
+    db.session.expire_all()
+    assert mine.status == CaseStatus.closed
+    assert unclaimed.status == CaseStatus.open and theirs.status == CaseStatus.in_review
 
 
 def test_bulk_claim_from_the_worklist(make, client_for, reviewer):
