@@ -12,7 +12,7 @@ from backoffice.calendar.services import install as install_calendar
 from backoffice.admin.errors import init_app as init_error_pages
 from backoffice.admin.setup import init_admin
 from backoffice.extensions import babel, csrf, db, login_manager
-from backoffice.i18n import LOCALES, is_english, select_locale
+from backoffice.i18n import LOCALES, TRANSLATIONS_DIR, compile_catalogs, is_english, select_locale, text
 from backoffice.intake.api import init_api
 from backoffice.settings import PROJECT_ROOT, Settings, ensure_sqlite_parent
 from backoffice.staff.auth import load_user
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None, **config_overrides) -> Flask:
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         BABEL_DEFAULT_LOCALE=settings.default_locale,
         BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
+        BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS_DIR),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         # Production is served over HTTPS only: the cookies never travel in clear.
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, **config_overrides) -> Flask:
 
     db.init_app(app)
     csrf.init_app(app)
+    compile_catalogs()  # `make install` compiled them; a catalog changed since (a merge) is rebuilt
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     login_manager.login_view = "login.index"
@@ -126,7 +128,9 @@ def _sqlite_connection_setup(engine) -> None:
 def _install_templates_and_errors(app: Flask) -> None:
     @app.context_processor
     def _globals():
-        return {"is_english": is_english, "locales": LOCALES}
+        # `t` is the transition shim of t('中文', 'English'): tools/i18n_codemod.py rewrites every
+        # call to _('中文'); a template written before the rewrite still renders meanwhile.
+        return {"is_english": is_english, "locales": LOCALES, "t": text}
 
     # Error pages in the frame with the navigation, in the user's language, with a request id
     # (also in the log line): backoffice/admin/errors.py.
