@@ -31,7 +31,7 @@ i18n: install
 
 # A plain pybabel extraction (the template the catalog test compares against).
 i18n-extract: install
-	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 \
+	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -k N_ \
 		-o $(LOCALES_DIR)/messages.pot .
 
 demo: install

@@ -34,7 +34,7 @@ TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 
 _ = gettext
 _l = lazy_gettext
-__all__ = ["_", "_l", "gettext", "lazy_gettext", "pgettext", "lazy_pgettext", "quote", "is_english",
+__all__ = ["_", "_l", "N_", "data_label", "gettext", "lazy_gettext", "pgettext", "lazy_pgettext", "quote", "is_english",
            "select_locale", "LOCALES", "TRANSLATIONS_DIR", "compile_catalogs"]
 
 log = logging.getLogger(__name__)
@@ -57,9 +57,22 @@ def is_english() -> bool:
     return str(get_locale() or "").startswith("en")
 
 
+def N_(zh: str, en: str | None = None) -> str:  # noqa: N802 (gettext's name for a marker)
+    """Marks a label kept as data (a plain str: it also goes into letters to applicants) for
+    extraction; the page shows it through `_(label)`. `N_("待领取", "Open")` is the form before
+    tools/i18n_codemod.py, which moves the English to the catalog and leaves `N_("待领取")`."""
+    return zh
+
+
 def quote(handbook_words: str) -> str:
     """A quotation of the handbook: shown in its Chinese in both languages, never translated."""
     return handbook_words
+
+
+def data_label(zh: str, en: str) -> LazyString:
+    """Reference data that carries both languages (label_zh/label_en), where a lazy value is
+    needed (menu names, filter options built at import). Not for our own words: those are _l()."""
+    return LazyString(lambda: en if is_english() else zh)
 
 
 # Transition shims: the codemod (tools/i18n_codemod.py) rewrites every call of these to

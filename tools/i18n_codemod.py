@@ -47,7 +47,7 @@ TEMPLATE_DIR = "templates"
 I18N_MODULE = "backoffice.i18n"
 # Rules and engine may not import backoffice.i18n (tests/test_layers.py): left to data labels.
 PY_EXCLUDE = ("backoffice/i18n.py", "backoffice/scoring/")
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2),
+KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2),
             "_l": None, "lazy_gettext": None, "lazy_pgettext": ((1, "c"), 2)}
 FIXED_DATE = datetime(2026, 1, 1, tzinfo=timezone.utc)
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -412,6 +412,18 @@ def convert_py(pf: PyFile, result: Result, names_gettext: tuple[str, str]) -> st
     handled: list[tuple[int, int]] = []
 
     for node in ast.walk(pf.tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and aliases.get(node.func.id) == "N_" and len(node.args) == 2:
+            # N_("待领取", "Open"): a data label marked for extraction; its English goes to the catalog
+            zh, en = PyString.parse(node.args[0], pf.src), PyString.parse(node.args[1], pf.src)
+            if zh is None or en is None or zh.exprs() or en.exprs():
+                result.problems.append(f"{where(node)}: N_() takes two plain literals")
+                continue
+            a, b = pf.span(node)
+            result.pairs.append(Pair(zh.render({}, False), en.render({}, False), where(node)))
+            edits.append((a, b, f"{node.func.id}({py_literal(zh.render({}, False), quote_for(node))})"))
+            handled.append((a, b))
+            continue
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
                 and aliases.get(node.func.id) in ("bi", "text"):
             kind = aliases[node.func.id]
