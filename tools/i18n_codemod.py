@@ -472,6 +472,8 @@ def convert_py(pf: PyFile, result: Result, names_gettext: tuple[str, str]) -> st
             en_node, zh_node = (node.body, node.orelse) if test else (node.orelse, node.body)
             if is_data_label_pair(en_node, zh_node):
                 continue
+            if not _has_str(en_node) and not _has_str(zh_node):
+                continue  # a choice between data (label_en/label_zh tables): reference data may stay
             zh = PyString.parse(zh_node, pf.src)
             en = PyString.parse(en_node, pf.src)
             if zh is None or en is None:
@@ -868,7 +870,7 @@ def trans_block(zh_raw: str, en_raw: str, where: str, result: Result, lead: str,
 
 # ----------------------------------------------------------------------------- residue report
 
-RESIDUE_PY = re.compile(r"(?<![\w.])(bi|text)\(|is_english\(\)|\bif\s+(not\s+)?(english|en)\b")
+RESIDUE_PY = re.compile(r"(?<![\w.])(bi|text)\(")  # language tests are reported by the conversion itself
 RESIDUE_HTML = re.compile(r"(?<![\w.])t\(|is_english\(\)|\bif\s+(not\s+)?(english|en)\b")
 DATA_OK = re.compile(r"label_en\s+if\s+(not\s+)?\w+\s+else\s+[\w.]+label_zh|_EN\b|\blabel\(english\)|"
                      r"label_en|label_zh|\bdef\s+is_english|english=is_english\(\)|"
