@@ -278,6 +278,22 @@ def i18n_aliases(tree) -> tuple[dict[str, str], list[ast.ImportFrom]]:
             nodes.append(node)
             for a in node.names:
                 aliases[a.asname or a.name] = a.name
+    # A merge can drop the import line and keep the calls: a shim name bound by nothing else in
+    # the module (sqlalchemy's text is bound by its import) is ours.
+    bound = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and getattr(node, "module", None) != I18N_MODULE:
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bound.add(node.id)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    for name in ("bi", "text", "is_english", "N_"):
+        if name in used and name not in bound and name not in aliases:
+            aliases[name] = name
     return aliases, nodes
 
 
@@ -562,7 +578,12 @@ def convert_py(pf: PyFile, result: Result, names_gettext: tuple[str, str]) -> st
     for a, b, text_ in reversed(kept):
         new_source = new_source[:a] + text_ + new_source[b:]
     if new_source == pf.source:
-        return pf.source
+        # nothing converted: still drop shim imports nothing uses any more
+        used = {n.id for n in ast.walk(pf.tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        stale = [a for node in import_nodes for a in node.names
+                 if a.name in ("bi", "text") and (a.asname or a.name) not in used]
+        if not stale:
+            return pf.source
     return fix_imports(new_source, pf.rel, g, lazy, eager_used, lazy_used)
 
 
@@ -613,12 +634,24 @@ def fix_imports(source: str, rel: str, g: str, lazy: str, eager_used: bool, lazy
             if a.name in ("bi", "text", "is_english") and local not in used:
                 continue
             wanted[a.name if not a.asname else f"{a.name} as {a.asname}"] = None
-    for name, local in (("_", g), ("_l", lazy), ("is_english", "is_english")):
+    bound_elsewhere = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and getattr(node, "module", None) != I18N_MODULE:
+            bound_elsewhere.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound_elsewhere.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bound_elsewhere.add(node.id)
+    # every name of backoffice.i18n the module reads and nothing else binds (a merge may have
+    # dropped its import line)
+    for local in (g, lazy):  # the names this run wrote (checked free where they are used)
         if local in used:
-            if local == "_" or local == "_l" or local == name:
-                wanted.setdefault(local, None)
-            else:
-                wanted.setdefault(local, None)
+            wanted.setdefault(local, None)
+    for local in ("_", "_l", "N_", "is_english", "data_label", "pgettext", "lazy_pgettext", "quote"):
+        if local in used and local not in bound_elsewhere and local not in wanted:
+            if local in ("_", "_l") and local not in (g, lazy):
+                continue  # `_` is some other value in this module
+            wanted.setdefault(local, None)
     names = sorted(wanted, key=lambda s: (not s.startswith("_"), s))
     line = f"from {I18N_MODULE} import {', '.join(names)}\n" if wanted else ""
     lines = source.splitlines(keepends=True)
