@@ -12,7 +12,7 @@ from backoffice.calendar.services import install as install_calendar
 from backoffice.admin.errors import init_app as init_error_pages
 from backoffice.admin.setup import init_admin
 from backoffice.extensions import babel, csrf, db, login_manager
-from backoffice.i18n import LOCALES, TRANSLATIONS_DIR, compile_catalogs, is_english, select_locale, text
+from backoffice.i18n import _, LOCALES, TRANSLATIONS_DIR, compile_catalogs, is_english, select_locale, text
 from backoffice.intake.api import init_api
 from backoffice.settings import PROJECT_ROOT, Settings, ensure_sqlite_parent
 from backoffice.staff.auth import load_user
@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None, **config_overrides) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     login_manager.login_view = "login.index"
-    login_manager.login_message = "请先登录 / please sign in"
+    login_manager.login_message = _("请先登录")
     login_manager.session_protection = "strong"
 
     login_manager.user_loader(load_user)

@@ -31,7 +31,7 @@ from backoffice.audit.services import record
 from backoffice.core.timefmt import BEIJING, beijing_minute
 from backoffice.extensions import db
 from backoffice.staff.permissions import Verdict, can_read_area, can_write_area
-from backoffice.i18n import bi, text
+from backoffice.i18n import _, _l, is_english, lazy_pgettext, text
 from backoffice.security.refusals import record_refusal
 from verifiers.identifiers import is_valid_resident_id, mask_resident_id
 
@@ -46,7 +46,7 @@ def _beijing_type_formatter(view, value, name):
 
 
 def _yes_no_type_formatter(view, value, name):
-    return bi("是", "Yes") if value else bi("否", "No")
+    return lazy_pgettext("Yes", "是") if value else lazy_pgettext("No", "否")
 
 
 def _with_beijing_time(formatters: dict) -> dict:
@@ -180,7 +180,7 @@ class ScopedModelView(PermissionMixin, ModelView):
     def export(self, export_type: str):
         return_url = get_redirect_target() or self.get_url(".index_view")
         if not self.can_export or export_type not in self.export_types:
-            flash(bi("不支持该导出格式", "This export format is not offered"), "error")
+            flash(_l("不支持该导出格式"), "error")
             return redirect(return_url)
         titles, table = self.export_table()
         stamp = datetime.now(BEIJING).strftime("%Y%m%d-%H%M")
@@ -249,7 +249,7 @@ class ScopedModelView(PermissionMixin, ModelView):
             field = next((form[n] for n in names if form is not None and n in form), None)
             if field is not None:
                 field.errors = [*(field.errors or []), message]
-            flash(str(bi("未保存：", "Not saved: ")) + message, "error")
+            flash(str(_l("未保存：")) + message, "error")
             return True
         return super().handle_view_exception(exc)
 
@@ -281,7 +281,7 @@ def _export_cell(value):
     if value is None:
         return ""
     if isinstance(value, bool):
-        return str(bi("是", "Yes") if value else bi("否", "No"))
+        return str(lazy_pgettext("Yes", "是") if value else lazy_pgettext("No", "否"))
     if isinstance(value, (int, float)):
         return value
     if isinstance(value, Markup):
@@ -368,12 +368,12 @@ def _constraint_message(view, exc) -> tuple[str, str | None]:
     detail = str(getattr(exc, "orig", exc))
     for name, (field, (zh, en)) in view.constraint_messages.items():
         if name in detail:
-            return text(zh, en), field
+            return (en if is_english() else zh), field
     columns = [c.key for c in view.model.__table__.columns]
     # SQLite: "UNIQUE constraint failed: staff.username"; PostgreSQL: "Key (username)=(x) already exists".
     found = next((c for c in columns if f".{c}" in detail or f"({c})" in detail), None)
     if isinstance(exc, IntegrityError) and ("UNIQUE" in detail or "unique" in detail or "duplicate" in detail):
-        return text("已有相同的记录（此项不能重复）", "already taken by another record (must be unique)"), found
+        return _("已有相同的记录（此项不能重复）"), found
     if isinstance(exc, DataError):
-        return text("输入的值无法保存（过长或超出范围）", "a value cannot be stored (too long or out of range)"), found
-    return text("不符合规则，未保存", "breaks a rule of the record; not saved"), found
+        return _("输入的值无法保存（过长或超出范围）"), found
+    return _("不符合规则，未保存"), found

@@ -8,7 +8,7 @@ from importlib import metadata
 
 from flask import Flask, current_app, send_from_directory
 
-from backoffice.i18n import text
+from backoffice.i18n import _, is_english
 
 BUREAU_ZH = "北京市人力资源和社会保障局"  # the handbook's issuing bureau (积分落户操作管理细则)
 BUREAU_EN = "Beijing Municipal Human Resources and Social Security Bureau"
@@ -28,17 +28,17 @@ def environment(app: Flask) -> tuple[str, str]:
     """(code, label) of the environment this process runs as: production, test or demo."""
     env = (app.config["BACKOFFICE"].env or "").lower()
     if env == "production":
-        return "production", text("生产环境", "Production")
+        return "production", _("生产环境")
     if app.testing or env in ("test", "testing", "staging"):
-        return "test", text("测试环境", "Test")
-    return "demo", text("演示环境", "Demo")
+        return "test", _("测试环境")
+    return "demo", _("演示环境")
 
 
 def init_app(app: Flask) -> None:
     @app.context_processor
     def _chrome():
         code, label = environment(current_app)
-        return {"chrome": {"bureau": text(BUREAU_ZH, BUREAU_EN), "env_code": code, "env_label": label,
+        return {"chrome": {"bureau": (BUREAU_EN if is_english() else BUREAU_ZH), "env_code": code, "env_label": label,
                            "version": version()}}
 
     @app.route("/favicon.ico")

@@ -18,7 +18,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from backoffice.extensions import db
-from backoffice.i18n import text
+from backoffice.i18n import _, is_english, text
 
 log = logging.getLogger("backoffice.errors")
 
@@ -61,7 +61,7 @@ def render_error_page(code: int, description: str | None = None, title: str | No
     zh, en = TITLES.get(code, (str(code), str(code)))
     context = {
         "code": code,
-        "title": title or text(zh, en),
+        "title": title or (en if is_english() else zh),
         "description": description or (text(*DESCRIPTIONS[code]) if code in DESCRIPTIONS else ""),
         "request_id": request_id(),
     }
@@ -121,6 +121,5 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError):
         log.warning("%s %s -> 400 (form expired) request_id=%s", request.method, request.path, request_id())
-        return render_error_page(400, text("请刷新页面后重试，本次提交未保存。",
-                                           "Reload the page and try again; nothing was saved."),
-                                 title=text("表单已失效", "Form expired"))
+        return render_error_page(400, _("请刷新页面后重试，本次提交未保存。"),
+                                 title=_("表单已失效"))

@@ -15,7 +15,7 @@ from flask_login import current_user
 
 from backoffice.cases import inbox
 from backoffice.cases.admin import queue_counts_cached
-from backoffice.i18n import is_english, text
+from backoffice.i18n import is_english
 from backoffice.staff.models import Role
 from backoffice.turnaround.sql import beijing_today
 from verifiers.routing import QUEUES
@@ -83,4 +83,4 @@ class HomeView(AdminIndexView):
         city_lists = self._city_lists() if user.district_id is None else []
         queue_labels = {q.code: (q.label_en if is_english() else q.label_zh) for q in QUEUES}
         return self.render("home.html", rows=rows, user=user, work=work, today=today, city_lists=city_lists,
-                           queue_labels=queue_labels, t=text)
+                           queue_labels=queue_labels)

@@ -11,7 +11,7 @@ from flask import g
 from sqlalchemy import select
 
 from backoffice.extensions import db
-from backoffice.i18n import is_english, text
+from backoffice.i18n import _, is_english, pgettext
 from backoffice.notices.services import DELIVER_NOTICE
 from backoffice.outbox.services import RANK, RESCORE, RESCORE_YEAR
 from backoffice.reference.models import District
@@ -149,7 +149,7 @@ def role_label(role) -> str:
 
 
 def yes_no(value) -> str:
-    return text("是", "Yes") if value else text("否", "No")
+    return pgettext("Yes", "是") if value else pgettext("No", "否")
 
 
 def district_names() -> dict[int, str]:
@@ -162,7 +162,7 @@ def district_names() -> dict[int, str]:
 def district_label(district_id) -> str:
     """A district by its name; none: city level (市级)."""
     if district_id is None or district_id == "":
-        return text("市级", "City level")
+        return _("市级")
     try:
         return district_names().get(int(district_id), str(district_id))
     except (TypeError, ValueError):
@@ -219,4 +219,4 @@ def job_arguments(kwargs: dict | None) -> str:
         elif isinstance(value, bool):
             value = yes_no(value)
         parts.append(f"{_from(ARGUMENT_LABELS, key)} {value}")
-    return text("，", ", ").join(parts)
+    return _("，").join(parts)

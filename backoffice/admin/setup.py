@@ -32,7 +32,7 @@ from backoffice.cases.admin import CaseView, add_queue_views
 from backoffice.settlement.admin import SettlementQueueMixin
 from backoffice.cases.models import Decision, ReviewCase
 from backoffice.cases.workspace import CaseWorkspaceView
-from backoffice.i18n import bi
+from backoffice.i18n import _l, lazy_pgettext
 from backoffice.jobs.views import JobsView
 from backoffice.outbox.models import OutboxMessage
 from backoffice.reference.models import District, Employer, Year
@@ -57,60 +57,60 @@ def init_admin(app: Flask) -> Admin:
     admin = Admin(
         app,
         name="积分落户审核",
-        index_view=HomeView(name=bi("首页", "Home"), url="/admin"),
+        index_view=HomeView(name=_l("首页"), url="/admin"),
         theme=Bootstrap4Theme(swatch="default", fluid=True, base_template="layout.html"),
         csp_nonce_generator=csp_nonce,  # every script and style block carries the request's CSP nonce
     )
     admin.add_view(LoginView(name="login", endpoint="login", url="/admin/login"))
 
     # Worklists per queue with open-count badges, and the case workspace (backoffice/cases).
-    add_queue_views(admin, bi("工作队列", "Queues"), mixins={"settlement": SettlementQueueMixin})
-    admin.add_view(CaseWorkspaceView(name=bi("案件办理", "Case"), endpoint="case", url="/admin/case"))
+    add_queue_views(admin, _l("工作队列"), mixins={"settlement": SettlementQueueMixin})
+    admin.add_view(CaseWorkspaceView(name=_l("案件办理"), endpoint="case", url="/admin/case"))
 
-    admin.add_view(SettlementWorkspaceView(name=bi("落户办理", "Settlement"), endpoint="settlement",
+    admin.add_view(SettlementWorkspaceView(name=_l("落户办理"), endpoint="settlement",
                                            url="/admin/settlement"))
     # Printing notices (告知书) from the workspace (backoffice/notices).
 
-    admin.add_view(NoticeView(name=bi("告知书", "Notices"), endpoint="notices", url="/admin/notices"))
+    admin.add_view(NoticeView(name=_l("告知书"), endpoint="notices", url="/admin/notices"))
 
-    records = bi("申报数据", "Filings")
+    records = _l("申报数据")
     # The applications' view with the latest score on its details page, and the simulator (backoffice/applications).
 
-    admin.add_view(ApplicationScoreView(Application, name=bi("申报", "Applications"), endpoint="applications", category=records))
-    admin.add_view(SimulatorView(name=bi("积分模拟计算", "Score simulator"), endpoint="simulator", url="/admin/simulator", category=records))
-    admin.add_view(ApplicantView(Applicant, name=bi("申请人", "Applicants"), endpoint="applicants", category=records))
-    admin.add_view(ClaimView(IndicatorClaim, name=bi("指标", "Indicator claims"), endpoint="claims", category=records))
-    admin.add_view(CaseView(ReviewCase, name=bi("全部案件", "All cases"), endpoint="cases", category=records))
-    admin.add_view(DecisionView(Decision, name=bi("审核决定", "Decisions"), endpoint="decisions", category=records))
-    admin.add_view(EvidenceView(EvidenceFile, name=bi("凭证材料", "Evidence"), endpoint="evidence", category=records))
-    admin.add_view(SnapshotView(ScoreSnapshot, name=bi("积分快照", "Score snapshots"), endpoint="snapshots", category=records))
-    admin.add_view(EmployerView(Employer, name=bi("用人单位", "Employers"), endpoint="employers", category=records))
+    admin.add_view(ApplicationScoreView(Application, name=lazy_pgettext("Applications", "申报"), endpoint="applications", category=records))
+    admin.add_view(SimulatorView(name=_l("积分模拟计算"), endpoint="simulator", url="/admin/simulator", category=records))
+    admin.add_view(ApplicantView(Applicant, name=lazy_pgettext("Applicants", "申请人"), endpoint="applicants", category=records))
+    admin.add_view(ClaimView(IndicatorClaim, name=lazy_pgettext("Indicator claims", "指标"), endpoint="claims", category=records))
+    admin.add_view(CaseView(ReviewCase, name=_l("全部案件"), endpoint="cases", category=records))
+    admin.add_view(DecisionView(Decision, name=_l("审核决定"), endpoint="decisions", category=records))
+    admin.add_view(EvidenceView(EvidenceFile, name=_l("凭证材料"), endpoint="evidence", category=records))
+    admin.add_view(SnapshotView(ScoreSnapshot, name=_l("积分快照"), endpoint="snapshots", category=records))
+    admin.add_view(EmployerView(Employer, name=lazy_pgettext("Employers", "用人单位"), endpoint="employers", category=records))
 
-    settings_menu = bi("系统", "System")
-    admin.add_view(YearView(Year, name=bi("申报年度", "Years"), endpoint="years", category=settings_menu))
-    admin.add_view(DistrictView(District, name=bi("区服务窗口", "District windows"), endpoint="districts", category=settings_menu))
-    admin.add_view(StaffView(Staff, name=bi("工作人员", "Staff"), endpoint="staff", category=settings_menu))
-    admin.add_view(AuditView(AuditEvent, name=bi("操作日志", "Audit log"), endpoint="audit", category=settings_menu))
-    admin.add_view(OutboxView(OutboxMessage, name=bi("待发任务", "Outbox"), endpoint="outbox", category=settings_menu))
+    settings_menu = _l("系统")
+    admin.add_view(YearView(Year, name=lazy_pgettext("Years", "申报年度"), endpoint="years", category=settings_menu))
+    admin.add_view(DistrictView(District, name=_l("区服务窗口"), endpoint="districts", category=settings_menu))
+    admin.add_view(StaffView(Staff, name=_l("工作人员"), endpoint="staff", category=settings_menu))
+    admin.add_view(AuditView(AuditEvent, name=_l("操作日志"), endpoint="audit", category=settings_menu))
+    admin.add_view(OutboxView(OutboxMessage, name=_l("待发任务"), endpoint="outbox", category=settings_menu))
 
-    admin.add_view(JobsView(name=bi("后台任务", "Jobs"), endpoint="jobs", url="/admin/jobs", category=settings_menu))
+    admin.add_view(JobsView(name=_l("后台任务"), endpoint="jobs", url="/admin/jobs", category=settings_menu))
     # The official holiday calendar (backoffice/calendar): administrators enter each year's notice.
-    admin.add_view(CalendarView(OfficialDay, name=bi("节假日安排", "Holiday calendar"), endpoint="calendar",
+    admin.add_view(CalendarView(OfficialDay, name=_l("节假日安排"), endpoint="calendar",
                                 url="/admin/calendar", category=settings_menu))
 
     # The announcement period (backoffice/announcement): published lists, tips, revocations.
 
-    admin.add_view(AnnouncementView(name=bi("公示名单", "Published lists"), endpoint="announcement", url="/admin/announcement"))
-    admin.add_view(TipWorkspaceView(name=bi("举报核查", "Tip"), endpoint="tip", url="/admin/tip"))
-    admin.add_view(RevocationsView(name=bi("取消资格", "Revocations"), endpoint="revocations", url="/admin/revocations"))
+    admin.add_view(AnnouncementView(name=_l("公示名单"), endpoint="announcement", url="/admin/announcement"))
+    admin.add_view(TipWorkspaceView(name=_l("举报核查"), endpoint="tip", url="/admin/tip"))
+    admin.add_view(RevocationsView(name=_l("取消资格"), endpoint="revocations", url="/admin/revocations"))
 
     # Supervisors' turnaround dashboard (backoffice/turnaround); hidden from roles that may not see it.
 
-    admin.add_view(TurnaroundView(name=bi("办理时效", "Turnaround"), endpoint="turnaround", url="/admin/turnaround"))
+    admin.add_view(TurnaroundView(name=_l("办理时效"), endpoint="turnaround", url="/admin/turnaround"))
 
     # The year statistics (backoffice/yearstats); hidden from roles that may not see it.
 
-    admin.add_view(YearStatisticsView(name=bi("年度统计", "Year statistics"), endpoint="yearstats", url="/admin/yearstats"))
+    admin.add_view(YearStatisticsView(name=_l("年度统计"), endpoint="yearstats", url="/admin/yearstats"))
     return admin
 
 

@@ -30,7 +30,7 @@ from backoffice.cases.facts import describe as describe_facts
 from backoffice.cases.files import send_evidence
 from backoffice.cases.models import Decision, ReviewCase
 from backoffice.core.timefmt import beijing_minute
-from backoffice.i18n import LOCALES, bi, text
+from backoffice.i18n import _, _l, LOCALES, bi, lazy_pgettext, pgettext, text
 from backoffice.security.urls import same_site_path
 from backoffice.jobs.views import pending_on_page, total_with_pending
 from backoffice.audit.events import EVENT_LABELS, OBJECT_TYPE_LABELS, actor_name, event_label, object_type_label
@@ -67,7 +67,7 @@ def _applicant_masked(view, context, model, name):
 
 
 def _district_name(view, context, model, name):
-    return model.district.name if model.district else bi("市级", "City level")
+    return model.district.name if model.district else _l("市级")
 
 
 def _role(view, context, model, name):
@@ -96,10 +96,10 @@ class ActorNameFilter(BaseSQLAFilter):
     """操作人: by the name as a person knows it (a staff member's full name), or a process's label."""
 
     def __init__(self):
-        super().__init__(AuditEvent.actor_label, bi("操作人", "Who"))
+        super().__init__(AuditEvent.actor_label, _l("操作人"))
 
     def operation(self):
-        return bi("包含", "contains")
+        return _l("包含")
 
     def apply(self, query, value, alias=None):
         staff_ids = select(Staff.id).where(Staff.full_name.contains(value))
@@ -107,13 +107,13 @@ class ActorNameFilter(BaseSQLAFilter):
 
 
 COMMON_LABELS = {
-    "id": bi("编号", "No."),
-    "district": bi("区", "District"),
-    "year": bi("申报年度", "Year"),
-    "name": bi("名称", "Name"),
-    "applicant": bi("申请人", "Applicant"),
-    "employer": bi("用人单位", "Employer"),
-    "created_at": bi("创建时间", "Created"),
+    "id": _l("编号"),
+    "district": _l("区"),
+    "year": _l("申报年度"),
+    "name": _l("名称"),
+    "applicant": _l("申请人"),
+    "employer": _l("用人单位"),
+    "created_at": _l("创建时间"),
 }
 
 
@@ -124,11 +124,11 @@ class DistrictView(ScopedModelView):
     can_delete = False  # type: ignore[assignment]
     column_list = ("code", "name", "core_six", "window_address", "phone")
     column_labels = {
-        "code": bi("区划代码", "Code"),
-        "name": bi("区", "District"),
-        "core_six": bi("城六区", "Core six"),
-        "window_address": bi("服务窗口地址", "Window address"),
-        "phone": bi("联系电话", "Phone"),
+        "code": _l("区划代码"),
+        "name": _l("区"),
+        "core_six": _l("城六区"),
+        "window_address": _l("服务窗口地址"),
+        "phone": _l("联系电话"),
     }
     column_default_sort = "code"
 
@@ -143,16 +143,16 @@ class YearView(ScopedModelView):
     )
     form_columns = column_list
     column_labels = {
-        "year": bi("申报年度", "Year"),
-        "application_start": bi("申报开始", "Application from"),
-        "application_end": bi("申报结束", "Application to"),
-        "result_query_start": bi("结果查询开始", "Result query from"),
-        "result_query_end": bi("结果查询结束", "Result query to"),
-        "announcement_start": bi("公示开始", "Announcement from"),
-        "announcement_end": bi("公示结束", "Announcement to"),
-        "settlement_start": bi("落户办理开始", "Settlement from"),
-        "settlement_end": bi("落户办理结束", "Settlement to"),
-        "quota": bi("落户指标", "Quota"),
+        "year": _l("申报年度"),
+        "application_start": _l("申报开始"),
+        "application_end": _l("申报结束"),
+        "result_query_start": _l("结果查询开始"),
+        "result_query_end": _l("结果查询结束"),
+        "announcement_start": _l("公示开始"),
+        "announcement_end": _l("公示结束"),
+        "settlement_start": _l("落户办理开始"),
+        "settlement_end": _l("落户办理结束"),
+        "quota": _l("落户指标"),
     }
     column_default_sort = ("year", True)
 
@@ -173,9 +173,9 @@ class EmployerView(ScopedModelView):
     column_list = ("uscc", "name", "district")
     column_searchable_list = ("uscc", "name")
     column_labels = {
-        "uscc": bi("统一社会信用代码", "Unified social credit code"),
-        "name": bi("单位名称", "Name"),
-        "district": bi("业务办理区", "Business district"),
+        "uscc": _l("统一社会信用代码"),
+        "name": _l("单位名称"),
+        "district": _l("业务办理区"),
     }
 
 
@@ -201,12 +201,12 @@ class ApplicantView(ScopedModelView):
     column_formatters_detail = {"id_number": _masked, "phone": _masked_phone}
     column_searchable_list = ("id_last4", "name")
     column_labels = {
-        "id_number": bi("身份证号", "ID number"),
-        "id_last4": bi("身份证号后4位", "ID last 4"),
-        "name": bi("姓名", "Name"),
-        "birth_date": bi("出生日期", "Birth date"),
-        "phone": bi("手机号", "Phone"),
-        "created_at": bi("登记时间", "Registered"),
+        "id_number": _l("身份证号"),
+        "id_last4": _l("身份证号后4位"),
+        "name": _l("姓名"),
+        "birth_date": _l("出生日期"),
+        "phone": _l("手机号"),
+        "created_at": _l("登记时间"),
     }
 
 
@@ -221,14 +221,14 @@ class ApplicationView(ScopedModelView):
     column_default_sort = ("id", False)
     column_labels = {
         **COMMON_LABELS,
-        "id": bi("编号", "No."),
-        "total": bi("总积分", "Total"),
-        "rank": bi("排名", "Rank"),
-        "admitted": bi("取得资格", "Admitted"),
-        "submitted_at": bi("提交时间", "Submitted"),
-        "qualified_at": bi("取得落户资格时间", "Qualified at"),
-        "revoked_at": bi("取消资格时间", "Revoked at"),
-        "revoked_reason": bi("取消资格原因", "Reason for revocation"),
+        "id": _l("编号"),
+        "total": _l("总积分"),
+        "rank": _l("排名"),
+        "admitted": _l("取得资格"),
+        "submitted_at": _l("提交时间"),
+        "qualified_at": _l("取得落户资格时间"),
+        "revoked_at": _l("取消资格时间"),
+        "revoked_reason": _l("取消资格原因"),
     }
 
     def get_list(self, *args, **kwargs):
@@ -274,21 +274,21 @@ class ClaimView(ScopedModelView):
     # The facts as filed and as verified, each field by its name on the form (cases/facts.py).
     column_formatters_detail = {**column_formatters, "claimed": _claim_facts, "verified": _claim_facts}
     column_filters = (
-        FilterEqual(IndicatorClaim.indicator, bi("指标", "Indicator"),
+        FilterEqual(IndicatorClaim.indicator, _l("指标"),
                     options=[(i.code, bi(i.label_zh, i.label_en)) for i in VERIFIER_INDICATORS]),
-        FilterEqual(IndicatorClaim.registry_status, bi("核查结果", "Registry result"),
+        FilterEqual(IndicatorClaim.registry_status, _l("核查结果"),
                     options=[(code, bi(zh, en)) for code, (zh, en) in REGISTRY_STATUS_WORDS.items()]),
     )
     column_labels = {
-        "id": bi("编号", "No."),
-        "application": bi("申报", "Application"),
-        "indicator": bi("指标", "Indicator"),
-        "registry_status": bi("核查结果", "Registry result"),
-        "registry_message": bi("原因", "Reason"),
-        "claimed": bi("填报内容", "As filed"),
-        "verified": bi("核实信息", "Verified facts"),
-        "checked_at": bi("核查时间", "Checked at"),
-        "registry_reason": bi("核查原因", "Registry reason"),
+        "id": _l("编号"),
+        "application": _l("申报"),
+        "indicator": _l("指标"),
+        "registry_status": _l("核查结果"),
+        "registry_message": _l("原因"),
+        "claimed": _l("填报内容"),
+        "verified": _l("核实信息"),
+        "checked_at": _l("核查时间"),
+        "registry_reason": _l("核查原因"),
     }
 
 
@@ -312,14 +312,14 @@ class DecisionView(ScopedModelView):
     column_formatters_detail = column_formatters
     column_default_sort = ("id", True)
     column_labels = {
-        "id": bi("编号", "No."),
-        "case": bi("案件", "Case"),
-        "outcome": bi("决定", "Outcome"),
-        "reason_code": bi("理由", "Reason"),
-        "note": bi("说明", "Note"),
-        "decided_by": bi("决定人", "Decided by"),
-        "changes_score": bi("影响积分", "Changes the score"),
-        "decided_at": bi("决定时间", "Decided at"),
+        "id": _l("编号"),
+        "case": _l("案件"),
+        "outcome": _l("决定"),
+        "reason_code": _l("理由"),
+        "note": _l("说明"),
+        "decided_by": _l("决定人"),
+        "changes_score": _l("影响积分"),
+        "decided_at": _l("决定时间"),
     }
 
 
@@ -339,7 +339,7 @@ class EvidenceView(ScopedModelView):
         "material_slot": lambda v, c, m, n: labels.slot_label(m.material_slot),
         "download": lambda v, c, m, n: Markup(
             f'<a href="{escape(v.get_url(".download", id=m.id))}" target="_blank">'
-            f"{escape(bi('查看', 'View'))}</a>"
+            f"{escape(_l('查看'))}</a>"
         ),
     }
     column_formatters_export = {
@@ -348,15 +348,15 @@ class EvidenceView(ScopedModelView):
     }
     column_formatters_detail = column_formatters_export
     column_labels = {
-        "id": bi("编号", "No."),
-        "sha256": bi("文件指纹（SHA-256）", "Fingerprint (SHA-256)"),
-        "original_name": bi("原文件名", "Original file name"),
-        "case_id": bi("案件", "Case"),
-        "material_slot": bi("材料项", "Material"),
-        "pages": bi("页数", "Pages"),
-        "size": bi("大小(字节)", "Size (bytes)"),
-        "uploaded_at": bi("上传时间", "Uploaded"),
-        "download": bi("文件", "File"),
+        "id": _l("编号"),
+        "sha256": _l("文件指纹（SHA-256）"),
+        "original_name": _l("原文件名"),
+        "case_id": _l("案件"),
+        "material_slot": _l("材料项"),
+        "pages": _l("页数"),
+        "size": _l("大小(字节)"),
+        "uploaded_at": _l("上传时间"),
+        "download": _l("文件"),
     }
 
     from flask_admin import expose as _expose
@@ -379,12 +379,12 @@ class SnapshotView(ScopedModelView):
     column_formatters_export = column_formatters
     column_formatters_detail = column_formatters
     column_labels = {
-        "id": bi("编号", "No."),
-        "application_id": bi("申报", "Application"),
-        "created_at": bi("计算时间", "Computed"),
-        "total": bi("总积分", "Total"),
-        "trigger": bi("触发原因", "Trigger"),
-        "engine_version": bi("计分版本", "Engine"),
+        "id": _l("编号"),
+        "application_id": _l("申报"),
+        "created_at": _l("计算时间"),
+        "total": _l("总积分"),
+        "trigger": _l("触发原因"),
+        "engine_version": _l("计分版本"),
     }
 
 
@@ -412,7 +412,7 @@ class StaffView(ScopedModelView):
     form_columns = ("username", "full_name", "role", "district", "active", "locale", "new_password")
     form_extra_fields = {
         "new_password": PasswordField(
-            bi("新密码（留空不变）", "New password (blank keeps it)"),
+            _l("新密码（留空不变）"),
             validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH), _not_common],
         )
     }
@@ -423,16 +423,16 @@ class StaffView(ScopedModelView):
                                        "investigators, administrators and city approvers are city level")),
     }
     column_labels = {
-        "username": bi("用户名", "Username"),
-        "full_name": bi("姓名", "Name"),
-        "role": bi("角色", "Role"),
-        "district": bi("区", "District"),
-        "active": bi("启用", "Active"),
-        "locked": bi("登录锁定", "Sign-in lock"),
-        "locked_until": bi("锁定至", "Locked until"),
-        "last_login_at": bi("最近登录", "Last sign-in"),
-        "created_at": bi("创建时间", "Created"),
-        "locale": bi("界面语言", "Language"),
+        "username": _l("用户名"),
+        "full_name": _l("姓名"),
+        "role": _l("角色"),
+        "district": _l("区"),
+        "active": _l("启用"),
+        "locked": _l("登录锁定"),
+        "locked_until": _l("锁定至"),
+        "last_login_at": _l("最近登录"),
+        "created_at": _l("创建时间"),
+        "locale": _l("界面语言"),
     }
 
     def __init__(self, model, **kwargs):
@@ -440,7 +440,7 @@ class StaffView(ScopedModelView):
         self.form_args = {
             "role": {"choices": _RoleChoices(), "coerce": Role},
             "locale": {"choices": list(LOCALES.items())},
-            "district": {"blank_text": bi("（市级，不属于任何区）", "(city level, no district)")},
+            "district": {"blank_text": _l("（市级，不属于任何区）")},
         }
         super().__init__(model, **kwargs)
 
@@ -454,7 +454,7 @@ class StaffView(ScopedModelView):
             valid = False
         if request.endpoint == f"{self.endpoint}.create_view" and not form.new_password.data:
             form.new_password.errors = [*form.new_password.errors,
-                                        text("新账户需要设置密码", "A new account needs a password")]
+                                        pgettext("A new account needs a password", "新账户需要设置密码")]
             valid = False
         return valid
 
@@ -490,7 +490,7 @@ class StaffView(ScopedModelView):
         if staff is None:
             abort(404)
         unlock(staff, actor=current_user._get_current_object())
-        flash(text(f"已解除 {staff.full_name} 的登录锁定", f"Sign-in lock of {staff.full_name} cleared"), "success")
+        flash(_("已解除 %(full_name)s 的登录锁定", full_name=staff.full_name), "success")
         return redirect(same_site_path(request.form.get("url")) or self.get_url(".edit_view", id=id))
 
 
@@ -522,7 +522,7 @@ def _locked(view, model):
     until = locked_until(model)
     if until is None:
         return ""
-    label = text(f"锁定至 {beijing_minute(until)}", f"Locked until {beijing_minute(until)}")
+    label = _("锁定至 %(beijing_minute_until)s", beijing_minute_until=beijing_minute(until))
     if not view.can_edit:
         return label
     return Markup(
@@ -530,7 +530,7 @@ def _locked(view, model):
         f'<input type="hidden" name="csrf_token" value="{escape(generate_csrf())}">'
         f'<input type="hidden" name="url" value="{escape(request.full_path)}">'
         f'<button type="submit" class="btn btn-sm btn-outline-warning" data-testid="unlock-{model.id}">'
-        f'{escape(text("解除锁定", "Unlock"))}</button></form>'
+        f'{escape(_("解除锁定"))}</button></form>'
     )
 
 
@@ -543,21 +543,21 @@ class AuditView(ScopedModelView):
     column_details_list = ("at", "actor_label", "action", "object_type", "object_id", "district_id", "before", "after", "ip")
     column_default_sort = ("id", True)
     column_labels = {
-        "at": bi("时间", "When"),
-        "actor_label": bi("操作人", "Who"),
-        "action": bi("操作", "Action"),
-        "object_type": bi("对象类型", "Object"),
-        "object_id": bi("对象编号", "Object no."),
-        "district_id": bi("区", "District"),
-        "before": bi("变更前", "Before"),
-        "after": bi("变更后", "After"),
-        "ip": bi("来源地址", "Address"),
+        "at": _l("时间"),
+        "actor_label": _l("操作人"),
+        "action": _l("操作"),
+        "object_type": _l("对象类型"),
+        "object_id": lazy_pgettext("Object no.", "对象编号"),
+        "district_id": _l("区"),
+        "before": _l("变更前"),
+        "after": _l("变更后"),
+        "ip": _l("来源地址"),
     }
 
     def __init__(self, model, **kwargs):
         self.column_filters = (
-            FilterEqual(AuditEvent.action, bi("操作", "Action"), options=_options(EVENT_LABELS)),
-            FilterEqual(AuditEvent.object_type, bi("对象类型", "Object"), options=_options(OBJECT_TYPE_LABELS)),
+            FilterEqual(AuditEvent.action, _l("操作"), options=_options(EVENT_LABELS)),
+            FilterEqual(AuditEvent.object_type, _l("对象类型"), options=_options(OBJECT_TYPE_LABELS)),
             ActorNameFilter(),
         )
         formatters = {
@@ -688,22 +688,22 @@ class OutboxView(ScopedModelView):
                    "attempts", "last_error")
     column_default_sort = ("id", True)
     column_filters = (
-        FilterEqual(OutboxMessage.topic, bi("任务", "Job"), options=_options(labels.TOPIC_LABELS)),
+        FilterEqual(OutboxMessage.topic, _l("任务"), options=_options(labels.TOPIC_LABELS)),
         "application_id",
     )
     column_formatters = {"topic": lambda v, c, m, n: labels.topic_label(m.topic)}
     column_formatters_export = column_formatters
     column_formatters_detail = column_formatters
     column_labels = {
-        "id": bi("编号", "No."),
-        "job_key": bi("请求键", "Request key"),
-        "payload": bi("参数", "Arguments"),
-        "created_at": bi("请求时间", "Requested"),
-        "topic": bi("任务", "Job"),
-        "application_id": bi("申报", "Application"),
-        "job_id": bi("任务编号", "Job id"),
-        "delivered_at": bi("发出时间", "Delivered"),
-        "completed_at": bi("完成时间", "Completed"),
-        "attempts": bi("发送失败次数", "Failed deliveries"),
-        "last_error": bi("最近错误", "Last error"),
+        "id": _l("编号"),
+        "job_key": _l("请求键"),
+        "payload": _l("参数"),
+        "created_at": _l("请求时间"),
+        "topic": _l("任务"),
+        "application_id": _l("申报"),
+        "job_id": _l("任务编号"),
+        "delivered_at": _l("发出时间"),
+        "completed_at": _l("完成时间"),
+        "attempts": _l("发送失败次数"),
+        "last_error": _l("最近错误"),
     }

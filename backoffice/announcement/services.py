@@ -54,6 +54,7 @@ from verifiers.indicators import INDICATOR_CODES
 from backoffice.ranking.services import rank_year
 from backoffice.staff.permissions import can_propose_revocation
 from backoffice.staff.permissions import can_confirm_revocation
+from backoffice.i18n import _
 
 # 取消其当年及以后5年内的积分落户申请资格: the year of the finding and the five after it.
 BAR_YEARS_AFTER = 5
@@ -125,12 +126,12 @@ def publish(year: int, *, actor=None, actor_label: str | None = None) -> Publica
 
     year_row = db.session.get(Year, year)
     if year_row is None:
-        raise AnnouncementError(f"{year}年度不存在 / year {year} does not exist", status=404)
+        raise AnnouncementError(_("%(year)s年度不存在", year=year), status=404)
     if publication_for(year) is not None:
-        raise AnnouncementError(f"{year}年度落户人员名单已公示，不能再次公示 / the {year} list is already published")
+        raise AnnouncementError(_("%(year)s年度落户人员名单已公示，不能再次公示", year=year))
     result = rank_year(year, actor_label=actor_label)
     if not result.admitted:
-        raise AnnouncementError(f"{year}年度尚无可公示的落户人员（没有已排名的申请） / nothing to publish for {year}")
+        raise AnnouncementError(_("%(year)s年度尚无可公示的落户人员（没有已排名的申请）", year=year))
     admitted = db.session.execute(
         select(Application, Applicant.name, Applicant.birth_date, Employer.name)
         .join(Applicant, Applicant.id == Application.applicant_id)
@@ -265,16 +266,16 @@ def propose_revocation(application: Application, *, actor, ground: str, finding:
     try:
         ground_value = RevocationGround(ground)
     except ValueError:
-        errors["ground"] = "请选择取消资格的依据 / choose the ground"
+        errors["ground"] = _("请选择取消资格的依据")
     finding = (finding or "").strip()
     if not finding:
-        errors["finding"] = "请填写核查结论 / the finding is required"
+        errors["finding"] = _("请填写核查结论")
     elif len(finding) > 2000:
-        errors["finding"] = "核查结论不能超过2000字 / at most 2000 characters"
+        errors["finding"] = _("核查结论不能超过2000字")
     if errors:
-        raise AnnouncementError("请修改标出的内容后再提交 / please correct the marked fields", errors, status=422)
+        raise AnnouncementError(_("请修改标出的内容后再提交"), errors, status=422)
     if application.revoked_at is not None or live_revocation(application.id) is not None:
-        raise AnnouncementError("该申请已有取消资格的记录 / this application already has a revocation")
+        raise AnnouncementError(_("该申请已有取消资格的记录"))
     revocation = Revocation(application_id=application.id, tip_case_id=tip_case.id if tip_case else None,
                             ground=ground_value, finding=finding,
                             employer_helped=bool(employer_helped) and ground_value == RevocationGround.falsified_materials,
@@ -295,10 +296,10 @@ def confirm_revocation(revocation: Revocation, *, actor, confirm: bool, note: st
 
     _refuse_unless(can_confirm_revocation(actor, revocation))
     if revocation.status != RevocationStatus.proposed:
-        raise AnnouncementError("该取消资格建议已处理 / this proposal has been decided already")
+        raise AnnouncementError(_("该取消资格建议已处理"))
     note = (note or "").strip()
     if not confirm and not note:
-        raise AnnouncementError("不同意时请填写理由 / give the reason", {"note": "必填 / required"}, status=422)
+        raise AnnouncementError(_("不同意时请填写理由"), {"note": _("必填")}, status=422)
     revocation.confirmed_by_id = actor.id
     revocation.confirmed_at = utcnow()
     revocation.decision_note = note or None

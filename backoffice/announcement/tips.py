@@ -44,6 +44,7 @@ from backoffice.extensions import db
 from backoffice.outbox.services import request_rescore
 from backoffice.staff.permissions import can_countersign_tip, can_view_tip, can_work_tip
 from verifiers.uploads import UploadRejected, store
+from backoffice.i18n import _
 
 TEXT_MAX = 2000
 RESCORE_TRIGGER = "tip"
@@ -56,7 +57,7 @@ def _refuse_unless(verdict) -> None:
 
 
 def _invalid(errors: dict) -> AnnouncementError:
-    return AnnouncementError("请修改标出的内容后再提交 / please correct the marked fields", errors, status=422)
+    return AnnouncementError(_("请修改标出的内容后再提交"), errors, status=422)
 
 
 def _audit(action: str, case: ReviewCase, actor, after: dict | None = None, before: dict | None = None) -> None:
@@ -67,15 +68,15 @@ def _audit(action: str, case: ReviewCase, actor, after: dict | None = None, befo
 def _text(value, field: str, errors: dict, *, required: bool = True, limit: int = TEXT_MAX) -> str:
     value = (value or "").strip()
     if required and not value:
-        errors[field] = "必填 / required"
+        errors[field] = _("必填")
     elif len(value) > limit:
-        errors[field] = f"不能超过{limit}字 / at most {limit} characters"
+        errors[field] = _("不能超过%(limit)s字", limit=limit)
     return value
 
 
 def _check_tip(case: ReviewCase) -> None:
     if case.kind != CaseKind.tip:
-        raise AnnouncementError("这不是举报 / not a tip", status=404)
+        raise AnnouncementError(_("这不是举报"), status=404)
 
 
 def latest_resolution(case: ReviewCase) -> TipResolution | None:
@@ -93,7 +94,7 @@ def claim_tip(case: ReviewCase, *, actor) -> ReviewCase:
     if case.status == CaseStatus.in_review and case.assignee_id == actor.id:
         return case
     if case.status != CaseStatus.open:
-        raise AnnouncementError("只有“待领取”的举报可以领取 / only open tips can be claimed")
+        raise AnnouncementError(_("只有“待领取”的举报可以领取"))
     case.assignee_id, case.status = actor.id, CaseStatus.in_review
     db.session.flush()
     _audit("tip.claimed", case, actor, before={"status": "open"}, after={"status": case.status, "assignee_id": actor.id})
@@ -104,7 +105,7 @@ def _assignee_working(case: ReviewCase, actor) -> None:
     _check_tip(case)
     _refuse_unless(can_work_tip(actor, case))
     if case.assignee_id != actor.id or case.status != CaseStatus.in_review:
-        raise AnnouncementError("请先领取该举报 / claim the tip first")
+        raise AnnouncementError(_("请先领取该举报"))
 
 
 def add_finding(case: ReviewCase, *, actor, kind: str, note: str | None = None, department: str | None = None,
@@ -115,7 +116,7 @@ def add_finding(case: ReviewCase, *, actor, kind: str, note: str | None = None, 
     try:
         kind_value = FindingKind(kind)
     except ValueError:
-        raise _invalid({"kind": "请选择记录类型 / choose what you record"}) from None
+        raise _invalid({"kind": _("请选择记录类型")}) from None
     finding = TipFinding(case_id=case.id, kind=kind_value, created_by_id=actor.id)
     if kind_value == FindingKind.note:
         finding.note = _text(note, "note", errors)
@@ -126,7 +127,7 @@ def add_finding(case: ReviewCase, *, actor, kind: str, note: str | None = None, 
     else:
         finding.note = _text(note, "note", errors, required=False)
         if not file_data:
-            errors["file"] = "请选择PDF文件 / choose a PDF file"
+            errors["file"] = _("请选择PDF文件")
         else:
             try:
                 info = store(file_data, current_app.config["BACKOFFICE"].upload_dir)
@@ -152,12 +153,12 @@ def parse_corrections(case: ReviewCase, raw: Mapping[int, Mapping[str, str]]) ->
     for claim_id, values in raw.items():
         claim = db.session.get(IndicatorClaim, int(claim_id))
         if claim is None or claim.application_id != case.application_id:
-            errors[f"claim-{claim_id}"] = "不是该申请的指标 / not a claim of this application"
+            errors[f"claim-{claim_id}"] = _("不是该申请的指标")
             continue
         if not any((v or "").strip() for v in values.values()):
             continue
         if not claim.counts:
-            errors[f"claim-{claim_id}"] = "该指标未计分，无需更正 / this claim does not score"
+            errors[f"claim-{claim_id}"] = _("该指标未计分，无需更正")
             continue
         facts, problems = facts_module.parse(claim.indicator.value, case.year, values)
         if problems:
@@ -177,14 +178,14 @@ def close_tip(case: ReviewCase, *, actor, outcome: str, reason: str,
         outcome_value = TipOutcome(outcome)
     except ValueError:
         outcome_value = None
-        errors["outcome"] = "请选择核查结论 / choose the outcome"
+        errors["outcome"] = _("请选择核查结论")
     reason = _text(reason, "reason", errors)
     clean = None
     if outcome_value == TipOutcome.score_corrected:
         clean, fact_errors = parse_corrections(case, corrections or {})
         errors.update(fact_errors)
         if not clean and not fact_errors:
-            errors["corrections"] = "请填写需更正的指标及更正后的信息 / name the claims and their corrected facts"
+            errors["corrections"] = _("请填写需更正的指标及更正后的信息")
     if outcome_value == TipOutcome.falsified:
         ground = ground or RevocationGround.falsified_materials.value
     if errors:
@@ -224,11 +225,11 @@ def countersign_tip(case: ReviewCase, *, actor, confirm: bool, reason: str | Non
     resolution = latest_resolution(case)
     if (case.status != CaseStatus.awaiting_countersign or resolution is None
             or resolution.outcome != TipOutcome.score_corrected or resolution.signed_at is not None):
-        raise AnnouncementError("该举报没有待复核的积分更正 / nothing on this tip waits for a countersignature")
+        raise AnnouncementError(_("该举报没有待复核的积分更正"))
     _refuse_unless(can_countersign_tip(actor, resolution.decided_by_id))
     reason = (reason or "").strip()
     if not confirm and not reason:
-        raise _invalid({"sign_reason": "退回时请填写理由 / give the reason"})
+        raise _invalid({"sign_reason": _("退回时请填写理由")})
     resolution.signed_by_id, resolution.signed_at = actor.id, utcnow()
     resolution.confirmed, resolution.sign_reason = confirm, reason or None
     if confirm:

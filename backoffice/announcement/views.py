@@ -40,7 +40,7 @@ from backoffice.applications.score_views import score_panel
 from backoffice.cases import facts as facts_module
 from backoffice.cases.models import CASE_STATUS_LABELS, CaseKind, CaseStatus, ReviewCase
 from backoffice.extensions import db
-from backoffice.i18n import text
+from backoffice.i18n import _, is_english
 from backoffice.intake.models import TipReport
 from backoffice.reference.models import Year
 from backoffice.staff.permissions import (
@@ -107,7 +107,7 @@ class AnnouncementView(ProtectedView):
         years = db.session.scalars(select(Year).order_by(Year.year.desc())).all()
         publications = {p.year: p for p in db.session.scalars(select(Publication))}
         return self.render("announcement/index.html", years=years, publications=publications,
-                           can_publish=bool(can_publish_list(current_user)), when=beijing_minute, t=text)
+                           can_publish=bool(can_publish_list(current_user)), when=beijing_minute)
 
     @expose("/<int:year>/publish", methods=("POST",))
     def publish(self, year: int):
@@ -120,15 +120,14 @@ class AnnouncementView(ProtectedView):
             db.session.rollback()
             flash(exc.message, "error")
             return redirect(url_for(".index"))
-        flash(text(f"{year}年度落户人员名单已公示，共{publication.row_count}人",
-                   f"The {year} list is published: {publication.row_count} people"), "success")
+        flash(_("%(year)s年度落户人员名单已公示，共%(row_count)s人", year=year, row_count=publication.row_count), "success")
         return redirect(url_for(".year_list", year=year))
 
     @expose("/<int:year>/")
     def year_list(self, year: int):
         publication = services.publication_for(year)
         if publication is None:
-            abort(404, description=text(f"{year}年度名单尚未公示", f"The {year} list is not published"))
+            abort(404, description=_("%(year)s年度名单尚未公示", year=year))
         term = request.args.get("q", "")
         page = max(request.args.get("page", 1, type=int) or 1, 1)
         query = self._search(publication, term)
@@ -140,7 +139,7 @@ class AnnouncementView(ProtectedView):
             "announcement/list.html", publication=publication, rows=rows, applications=applications, term=term,
             page=page, pages=max((found + PAGE_SIZE - 1) // PAGE_SIZE, 1), found=found, codes=INDICATOR_CODES,
             indicator_labels={c: INDICATOR_LABELS[Indicator(c)] for c in INDICATOR_CODES}, when=beijing_minute,
-            year_row=db.session.get(Year, year), t=text)
+            year_row=db.session.get(Year, year))
 
     def _export_rows(self, year: int):
         publication = services.publication_for(year)
@@ -202,7 +201,7 @@ class TipWorkspaceView(ProtectedView):
         except services.AnnouncementError as exc:
             db.session.rollback()
             return self._render(self._tip(case_id), error=exc, form=request.form), exc.status
-        flash(text(done_zh, done_en), "success")
+        flash((done_en if is_english() else done_zh), "success")
         return redirect(url_for(".workspace", case_id=case_id))
 
     @expose("/<int:case_id>/claim", methods=("POST",))
@@ -300,7 +299,7 @@ class TipWorkspaceView(ProtectedView):
             can_confirm=(revocation is not None and revocation.status == RevocationStatus.proposed
                          and bool(can_confirm_revocation(user, revocation))),
             indicator_labels={c: INDICATOR_LABELS[Indicator(c)] for c in INDICATOR_CODES}, codes=INDICATOR_CODES,
-            error=error, form=form or {}, when=beijing_minute, t=text, FindingKind=FindingKind, TipOutcome=TipOutcome,
+            error=error, form=form or {}, when=beijing_minute, FindingKind=FindingKind, TipOutcome=TipOutcome,
             grounds=list(RevocationGround),
         )
 
@@ -338,7 +337,7 @@ class RevocationsView(ProtectedView):
             awaiting=[(c, tips.latest_resolution(c)) for c in awaiting], outcome_labels=TIP_OUTCOME_LABELS,
             can_open_tip=bool(can_view_tip(current_user)),
             ground_labels=REVOCATION_GROUND_LABELS, status_labels=REVOCATION_STATUS_LABELS,
-            bar_labels=BAR_KIND_LABELS, referral_labels=REFERRAL_TARGET_LABELS, when=beijing_minute, t=text,
+            bar_labels=BAR_KIND_LABELS, referral_labels=REFERRAL_TARGET_LABELS, when=beijing_minute, 
             can_confirm=lambda r: r.status == RevocationStatus.proposed and bool(can_confirm_revocation(current_user, r)),
             mask=mask_resident_id,
         )
@@ -357,8 +356,7 @@ class RevocationsView(ProtectedView):
                 abort(403, description=exc.message)
             flash(exc.message + "".join(f" {v}" for v in exc.errors.values()), "error")
             return redirect(request.form.get("next") or url_for(".index"))
-        flash(text("已确认取消积分落户资格" if confirm else "已不予同意，举报退回核查员",
-                   "Revocation confirmed" if confirm else "Refused; the tip goes back to the investigator"), "success")
+        flash((_("已确认取消积分落户资格") if confirm else _("已不予同意，举报退回核查员")), "success")
         target = request.form.get("next") or ""
         return redirect(target if target.startswith("/") and not target.startswith("//") else url_for(".index"))
 

@@ -27,7 +27,7 @@ from backoffice.applications.models import INDICATOR_LABELS, Applicant, Applicat
 from backoffice.audit.services import record
 from backoffice.extensions import db
 from backoffice.ranking.services import not_final_condition, submitted_in_time
-from backoffice.i18n import is_english, text
+from backoffice.i18n import _, is_english
 from backoffice.scoring import ScoreInputError, score
 from backoffice.scoring.tables import (
     grade_labels,
@@ -185,15 +185,9 @@ def total_standing(application) -> dict:
     a = type(application)
     submitted = bool(db.session.scalar(select(submitted_in_time(a, year_row)).where(a.id == application.id)))
     if not submitted:
-        return {"code": "unsubmitted", "text": text(
-            "未提交：如果申报阶段结束时，您未完成提交，将无法获得积分，也将不能计算年度总积分。",
-            "Not submitted: an application not submitted by the end of the application phase gets no points "
-            "and no year total.")}
+        return {"code": "unsubmitted", "text": _("未提交：如果申报阶段结束时，您未完成提交，将无法获得积分，也将不能计算年度总积分。")}
     if db.session.scalar(select(not_final_condition(a)).where(a.id == application.id)):
-        return {"code": "not_final", "text": text(
-            "积分尚非最终：尚有审核结果未返回或复查未办结；系统将在所有审核结果与复查申请审核结果返回后为您计算年度总积分。",
-            "Not final: registry results or a review request are still pending; the year total is computed "
-            "once every result and every review decision is back.")}
+        return {"code": "not_final", "text": _("积分尚非最终：尚有审核结果未返回或复查未办结；系统将在所有审核结果与复查申请审核结果返回后为您计算年度总积分。")}
     return {"code": "final", "text": ""}
 
 
@@ -208,7 +202,6 @@ class ApplicationScoreView(ApplicationView):
             kwargs["score"] = score_panel(model.id)
             kwargs["standing"] = total_standing(model)
             kwargs["may_simulate"] = bool(can_see(current_user, "claims", model.district_id))
-            kwargs["t"] = text
         return super().render(template, **kwargs)
 
 
@@ -271,7 +264,7 @@ def _number(value: str, what: str, errors: list, *, integer: bool = True):
     try:
         number = int(value) if integer else float(value)
     except ValueError:
-        errors.append(f"{what}: “{value}” " + text("不是数字", "is not a number"))
+        errors.append(f"{what}: “{value}” " + _("不是数字"))
         return None
     if integer or number.is_integer():
         return int(number)
@@ -314,12 +307,12 @@ def parse_form(form: MultiDict, year: int) -> tuple[dict, dict, list[str]]:
     for row in values["inno"]:
         award = {"code": row["code"]}
         if row["code"] == EQUITY_FINANCING_CODE:
-            award["amount"] = _number(row["amount"] or "0", text("融资额", "amount"), errors, integer=False)
+            award["amount"] = _number(row["amount"] or "0", _("融资额"), errors, integer=False)
         else:
             if row["grade"]:
                 award["grade"] = row["grade"]
             if row["rank"]:
-                award["rank"] = _number(row["rank"], text("排名", "rank"), errors)
+                award["rank"] = _number(row["rank"], _("排名"), errors)
         innovation.append(award)
 
     annual = {}
@@ -327,14 +320,14 @@ def parse_form(form: MultiDict, year: int) -> tuple[dict, dict, list[str]]:
         raw = (form.get(f"tax-{y}") or "").strip()
         values[f"tax-{y}"] = raw
         if raw:
-            amount = _number(raw, text(f"{y}年纳税额", f"tax {y}"), errors, integer=False)
+            amount = _number(raw, _("%(y)s年纳税额", y=y), errors, integer=False)
             if amount is not None:
                 annual[str(y)] = amount
     values["tax-violations"] = (form.get("tax-violations") or "0").strip()
-    violations = _number(values["tax-violations"] or "0", text("涉税违法次数", "tax violations"), errors)
+    violations = _number(values["tax-violations"] or "0", _("涉税违法次数"), errors)
     values["honors"] = [h for h in form.getlist("honors") if h]
     values["detentions"] = (form.get("detentions") or "0").strip()
-    detentions = _number(values["detentions"] or "0", text("行政拘留次数", "detentions"), errors)
+    detentions = _number(values["detentions"] or "0", _("行政拘留次数"), errors)
 
     data = {
         "year": year,
@@ -433,7 +426,7 @@ class SimulatorView(ProtectedView):
             choices=_choices(),
             extra_rows=EXTRA_ROWS,
             tax_years=list(range(application.year - 3, application.year)),
-            t=text,
+            
         )
 
     @expose("/", methods=("GET",))
@@ -445,7 +438,7 @@ class SimulatorView(ProtectedView):
             if len(matches) == 1:
                 return redirect(url_for(".index", application_id=matches[0].id))
             return self.render("applications/simulator_search.html", q=q, matches=matches,
-                               number=application_number, mask=mask_resident_id, t=text)
+                               number=application_number, mask=mask_resident_id)
         application = self._application(application_id)
         try:
             data, baseline = self._baseline(application)

@@ -8,7 +8,7 @@ Staff read the trail as sentences ("领取案件", "登录成功"), never as `ca
 """
 from __future__ import annotations
 
-from backoffice.i18n import is_english
+from backoffice.i18n import _, is_english
 from backoffice.settlement.models import STAGES, STAGES_EN
 
 # event name -> (中文, English)
@@ -174,5 +174,5 @@ def actor_name(actor_label: str | None, full_name: str | None = None) -> str:
     if label in ACTOR_LABELS:
         return _pick(ACTOR_LABELS[label])
     if label.startswith("client:"):
-        return ("API client " if is_english() else "接口客户端 ") + label.split(":", 1)[1]
+        return (_("接口客户端 ")) + label.split(":", 1)[1]
     return label

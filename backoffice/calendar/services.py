@@ -27,6 +27,7 @@ from backoffice.cases import clock
 from backoffice.cases.clock import Calendar
 from backoffice.cases.models import CaseStatus, ReviewCase
 from backoffice.extensions import db
+from backoffice.i18n import _
 
 # The yearly notice's number where it is known; otherwise its title names it.
 NOTICE_NUMBERS = {
@@ -140,10 +141,13 @@ class SeedResult:
 
     def describe(self) -> str:
         if not self.years:
-            return "节假日安排：无需补充（各年度已有数据） / calendar: nothing to add"
+            return _("节假日安排：无需补充（各年度已有数据）")
         span = f"{self.years[0]}–{self.years[-1]}" if len(self.years) > 1 else str(self.years[0])
-        return (f"节假日安排：补充{len(self.years)}个年度（{span}）{self.days}天，调整在办案件期限{self.cases_moved}件"
-                f" / calendar: {self.days} days of {len(self.years)} year(s) added, {self.cases_moved} due date(s) moved")
+        return (_("节假日安排：补充%(len_self_years)s个年度（%(span)s）%(days)s天，调整在办案件期限%(cases_moved)s件",
+                  len_self_years=len(self.years),
+                  span=span,
+                  days=self.days,
+                  cases_moved=self.cases_moved))
 
 
 def add_days(rows, *, actor=None, actor_label: str = "system", only_new_years: bool = True) -> SeedResult:

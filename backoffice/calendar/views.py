@@ -21,7 +21,7 @@ from backoffice.core.timefmt import beijing_minute
 from backoffice.calendar import services
 from backoffice.calendar.models import KIND_LABELS, KINDS, OfficialDay
 from backoffice.extensions import db
-from backoffice.i18n import bi, text
+from backoffice.i18n import _, _l, bi, is_english, text
 from backoffice.staff.permissions import can_edit_calendar, can_view_calendar
 
 WEEKDAYS = (("星期一", "Mon"), ("星期二", "Tue"), ("星期三", "Wed"), ("星期四", "Thu"), ("星期五", "Fri"),
@@ -30,7 +30,7 @@ WEEKDAYS = (("星期一", "Mon"), ("星期二", "Tue"), ("星期三", "Wed"), ("
 
 def _kind(view, context, model, name):
     zh, en = KIND_LABELS.get(model.kind, (model.kind, model.kind))
-    return text(zh, en)
+    return (en if is_english() else zh)
 
 
 def _weekday(view, context, model, name):
@@ -42,7 +42,7 @@ def _updated_at(view, context, model, name):
 
 
 def _updated_by(view, context, model, name):
-    return model.updated_by.full_name if model.updated_by else text("系统导入", "imported")
+    return model.updated_by.full_name if model.updated_by else _("系统导入")
 
 
 class CalendarView(ScopedModelView):
@@ -60,18 +60,17 @@ class CalendarView(ScopedModelView):
     form_overrides = {"kind": SelectField}
     form_args = {
         "kind": {"choices": [(k, bi(*KIND_LABELS[k])) for k in KINDS]},
-        "name": {"description": bi("节日名称，如“春节”", "The holiday, e.g. 春节")},
-        "notice": {"description": bi("所依据的通知文号，如“国办发明电〔2025〕7号”",
-                                     "The notice it comes from, e.g. 国办发明电〔2025〕7号")},
+        "name": {"description": _l("节日名称，如“春节”")},
+        "notice": {"description": _l("所依据的通知文号，如“国办发明电〔2025〕7号”")},
     }
     column_labels = {
-        "day": bi("日期", "Date"),
-        "weekday": bi("星期", "Weekday"),
-        "kind": bi("安排", "Arrangement"),
-        "name": bi("节日", "Holiday"),
-        "notice": bi("依据通知", "Notice"),
-        "updated_by": bi("录入人", "Entered by"),
-        "updated_at": bi("录入时间", "Entered at"),
+        "day": _l("日期"),
+        "weekday": _l("星期"),
+        "kind": _l("安排"),
+        "name": _l("节日"),
+        "notice": _l("依据通知"),
+        "updated_by": _l("录入人"),
+        "updated_at": _l("录入时间"),
     }
     column_formatters = {"kind": _kind, "weekday": _weekday, "updated_at": _updated_at, "updated_by": _updated_by}
     column_formatters_detail = column_formatters
@@ -101,13 +100,13 @@ class CalendarView(ScopedModelView):
 
     def on_model_change(self, form, model, is_created):
         if model.kind == "workday" and model.day.weekday() < 5:
-            raise ValidationError(text("调休上班日应为星期六或星期日", "A make-up working day falls on a Saturday or Sunday"))
+            raise ValidationError(_("调休上班日应为星期六或星期日"))
         with db.session.no_autoflush:
             other = db.session.scalar(select(OfficialDay.id).where(OfficialDay.day == model.day,
                                                                    OfficialDay.id != (model.id or 0)))
         if other is not None:
-            raise ValidationError(text(f"{model.day.isoformat()}已有安排，请编辑该条目",
-                                       f"{model.day.isoformat()} already has an entry; edit it instead"))
+            raise ValidationError(_("%(model_day_isoformat)s已有安排，请编辑该条目",
+                                    model_day_isoformat=model.day.isoformat()))
         model.updated_by_id = current_user.id
         super().on_model_change(form, model, is_created)
         self._apply()
@@ -124,7 +123,7 @@ class CalendarView(ScopedModelView):
         except Exception as exc:  # as Flask-Admin's own delete_model
             db.session.rollback()
             if not self.handle_view_exception(exc):
-                flash(text(f"删除失败：{exc}", f"Failed to delete: {exc}"), "error")
+                flash(_("删除失败：%(exc)s", exc=exc), "error")
             return False
         self.after_model_delete(model)
         return True
@@ -132,5 +131,4 @@ class CalendarView(ScopedModelView):
     def _apply(self) -> None:
         moved = services.apply_change(g.pop("_calendar_before"), actor=current_user._get_current_object())
         if moved:
-            flash(text(f"已按新的节假日安排调整{moved}件在办案件的办结期限",
-                       f"Due dates of {moved} open case(s) moved to the new calendar"), "info")
+            flash(_("已按新的节假日安排调整%(moved)s件在办案件的办结期限", moved=moved), "info")

@@ -34,7 +34,7 @@ from backoffice.cases import due, services
 from backoffice.cases.inbox import application_ids_named
 from backoffice.cases.models import CASE_KIND_LABELS, CASE_STATUS_LABELS, CaseStatus, ReviewCase, not_closed
 from backoffice.extensions import db
-from backoffice.i18n import bi, is_english
+from backoffice.i18n import _l, bi, is_english, lazy_pgettext
 from backoffice.reference.data import DISTRICTS
 from backoffice.reference.models import District
 from backoffice.staff.permissions import can_bulk_act
@@ -136,9 +136,9 @@ class StatusFilter(_CaseFilter):
     ACTIVE = "active"
 
     def __init__(self):
-        options = [(self.ACTIVE, bi("在办（未办结）", "Open (not closed)"))]
+        options = [(self.ACTIVE, _l("在办（未办结）"))]
         options += [(s.value, bi(CASE_STATUS_LABELS[s], s.value.replace("_", " ").capitalize())) for s in CaseStatus]
-        super().__init__(bi("状态", "Status"), options)
+        super().__init__(_l("状态"), options)
 
     def apply(self, query, value, alias=None):
         if value == self.ACTIVE:
@@ -150,10 +150,10 @@ class AssigneeFilter(_CaseFilter):
     url_key = "assignee"
 
     def __init__(self):
-        super().__init__(bi("承办人", "Assignee"), [
-            ("me", bi("我", "Me")),
-            ("unassigned", bi("未领取", "Unassigned")),
-            ("anyone", bi("任何人", "Anyone")),
+        super().__init__(_l("承办人"), [
+            ("me", _l("我")),
+            ("unassigned", lazy_pgettext("Unassigned", "未领取")),
+            ("anyone", _l("任何人")),
         ])
 
     def apply(self, query, value, alias=None):
@@ -168,9 +168,9 @@ class DueFilter(_CaseFilter):
     url_key = "due"
 
     def __init__(self):
-        super().__init__(bi("期限", "Due"), [
-            ("overdue", bi("已超期", "Overdue")),
-            ("soon", bi(f"{DUE_SOON_WORKING_DAYS}个工作日内到期", f"Due within {DUE_SOON_WORKING_DAYS} working days")),
+        super().__init__(_l("期限"), [
+            ("overdue", _l("已超期")),
+            ("soon", _l("%(DUE_SOON_WORKING_DAYS)s个工作日内到期", DUE_SOON_WORKING_DAYS=DUE_SOON_WORKING_DAYS)),
         ])
 
     def apply(self, query, value, alias=None):
@@ -200,7 +200,7 @@ class ReasonFilter(_CaseFilter):
     url_key = "reason"
 
     def __init__(self, queue_code):
-        super().__init__(bi("原因", "Reason"), reason_options(queue_code))
+        super().__init__(_l("原因"), reason_options(queue_code))
 
     def apply(self, query, value, alias=None):
         return query.filter(ReviewCase.reason_code == value)
@@ -212,7 +212,7 @@ class DistrictFilter(_CaseFilter):
     url_key = "district"
 
     def __init__(self):
-        super().__init__(bi("区", "District"), [(code, name) for code, name, *_ in DISTRICTS])
+        super().__init__(_l("区"), [(code, name) for code, name, *_ in DISTRICTS])
 
     def apply(self, query, value, alias=None):
         return query.filter(
@@ -278,8 +278,8 @@ def _due_context() -> tuple[date, date, str, str]:
     found = g.get("worklist_due")
     if found is None:
         today = beijing_today()
-        found = g.worklist_due = (today, due.due_soon_limit(today), escape(bi("已超期", "Overdue")),
-                                  escape(bi("即将到期", "Due soon")))
+        found = g.worklist_due = (today, due.due_soon_limit(today), escape(_l("已超期")),
+                                  escape(_l("即将到期")))
     return found
 
 
@@ -367,19 +367,19 @@ class CaseView(ScopedModelView):
     column_default_sort = [("due_date", False), ("id", False)]
     column_searchable_list = ("number",)
     column_labels = {
-        "number": bi("案件编号", "Case no."),
-        "applicant": bi("申请人", "Applicant"),
-        "queue": bi("队列", "Queue"),
-        "kind": bi("类型", "Kind"),
-        "reason_code": bi("指标与原因", "Indicator and reason"),
-        "received_on": bi("受理日期", "Received"),
-        "due_date": bi("办结期限", "Due"),
-        "status": bi("状态", "Status"),
-        "assignee": bi("承办人", "Assignee"),
-        "review_type": bi("复查类型", "Review type"),
-        "district": bi("区", "District"),
-        "paused_on": bi("计时暂停于", "Clock paused on"),
-        "closed_at": bi("办结时间", "Closed at"),
+        "number": _l("案件编号"),
+        "applicant": _l("申请人"),
+        "queue": _l("队列"),
+        "kind": _l("类型"),
+        "reason_code": _l("指标与原因"),
+        "received_on": _l("受理日期"),
+        "due_date": _l("办结期限"),
+        "status": _l("状态"),
+        "assignee": _l("承办人"),
+        "review_type": _l("复查类型"),
+        "district": _l("区"),
+        "paused_on": _l("计时暂停于"),
+        "closed_at": _l("办结时间"),
     }
 
     def __init__(self, model, **kwargs):
@@ -413,12 +413,12 @@ class CaseView(ScopedModelView):
     def _get_filter_groups(self):
         groups = super()._get_filter_groups()
         if groups and current_user.is_authenticated and current_user.district_id is not None:
-            district_label = str(bi("区", "District"))
+            district_label = str(_l("区"))
             groups.pop(district_label, None)
         return groups
 
     def search_placeholder(self):
-        return str(bi("案件编号、身份证号后4位或申请人姓名", "Case no., last 4 of the ID number or full name"))
+        return str(_l("案件编号、身份证号后4位或申请人姓名"))
 
     # Search: exact case number, the indexed last four characters of the ID number, or the
     # applicant's exact full name (indexed; a part of a name finds nothing, namesakes all) ----------
@@ -549,7 +549,7 @@ class CaseView(ScopedModelView):
             return True
         return super().is_action_allowed(name)
 
-    @action("claim", bi("领取所选案件", "Claim selected"))
+    @action("claim", _l("领取所选案件"))
     def action_claim(self, ids):
         cases = self._cases_for(ids)
         try:
@@ -560,14 +560,14 @@ class CaseView(ScopedModelView):
             db.session.rollback()
             flash(exc.message, "error")
             return None
-        flash(str(bi(f"已领取 {len(cases)} 件", f"Claimed {len(cases)} case(s)")), "success")
+        flash(str(_l("已领取 %(len_cases)s 件", len_cases=len(cases))), "success")
         return None
 
-    @action("reassign", bi("改派所选案件", "Reassign selected"))
+    @action("reassign", _l("改派所选案件"))
     def action_reassign(self, ids):
         return redirect(url_for("case.bulk_reassign", ids=",".join(ids), url=self._return_url()))
 
-    @action("decide", bi("批量决定（退回补正/不予支持）", "Decide selected (return / reject)"))
+    @action("decide", _l("批量决定（退回补正/不予支持）"))
     def action_decide(self, ids):
         return redirect(url_for("case.bulk_decide", ids=",".join(ids), url=self._return_url()))
 

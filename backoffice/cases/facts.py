@@ -26,6 +26,7 @@ from backoffice.scoring.tables import (
     INSURANCE_TYPES,
     RESIDENCE_TYPES,
 )
+from backoffice.i18n import _
 
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 EARLIEST_YEAR = 1950  # social insurance starts 1998; births and degrees go further back
@@ -148,9 +149,9 @@ def form_values(indicator: str, year: int, facts: Mapping | None) -> dict[str, s
 def _month(value: str, year: int) -> tuple[str | None, str | None]:
     match = MONTH_RE.match(value)
     if not match:
-        return None, "请按“2021-04”的格式填写年月 / a month is written YYYY-MM"
+        return None, _("请按“2021-04”的格式填写年月")
     if not EARLIEST_YEAR <= int(match.group(1)) <= year:
-        return None, f"年份应在{EARLIEST_YEAR}至{year}年之间 / the year must be {EARLIEST_YEAR}–{year}"
+        return None, _("年份应在%(EARLIEST_YEAR)s至%(year)s年之间", EARLIEST_YEAR=EARLIEST_YEAR, year=year)
     return value, None
 
 
@@ -162,7 +163,7 @@ def parse(indicator: str, year: int, raw: Mapping[str, str]) -> tuple[dict, dict
     """
     fields = fields_for(indicator, year)
     if not fields:
-        return {}, {"": "该指标没有可更正的信息项 / this indicator has no facts to correct"}
+        return {}, {"": _("该指标没有可更正的信息项")}
     cutoff = f"{year - 1}-12"
     values: dict = {}
     errors: dict[str, str] = {}
@@ -170,47 +171,47 @@ def parse(indicator: str, year: int, raw: Mapping[str, str]) -> tuple[dict, dict
         text = (raw.get(f.name) or "").strip()
         if not text:
             if f.required:
-                errors[f.name] = "必填 / required"
+                errors[f.name] = _("必填")
             values[f.name] = None
             continue
         if f.kind == "month":
             value, problem = _month(text, year)
             if problem is None and value > cutoff:
-                problem = f"不能晚于{cutoff}(申报年度上一年12月) / may not be after {cutoff}"
+                problem = _("不能晚于%(cutoff)s(申报年度上一年12月)", cutoff=cutoff)
         elif f.kind == "date":
             try:
                 value, problem = date.fromisoformat(text).isoformat(), None
             except ValueError:
-                value, problem = None, "请按“1985-03-14”的格式填写日期 / a date is written YYYY-MM-DD"
+                value, problem = None, _("请按“1985-03-14”的格式填写日期")
         elif f.kind == "json":
             try:
                 value, problem = json.loads(text), None
             except ValueError:
-                value, problem = None, "不是有效的JSON / not valid JSON"
+                value, problem = None, _("不是有效的JSON")
         elif f.kind == "bool":
-            value, problem = (text == "true", None) if text in ("true", "false") else (None, "请选择 / choose")
+            value, problem = (text == "true", None) if text in ("true", "false") else (None, _("请选择"))
         elif f.kind == "choice":
-            value, problem = (text, None) if text in dict(f.choices) else (None, "请从列表中选择 / choose from the list")
+            value, problem = (text, None) if text in dict(f.choices) else (None, _("请从列表中选择"))
         else:  # count, amount: whole non-negative numbers
-            value, problem = (int(text), None) if text.isdigit() else (None, "请填写非负整数 / a whole number ≥ 0")
+            value, problem = (int(text), None) if text.isdigit() else (None, _("请填写非负整数"))
             if value is not None and f.kind == "count" and value > 1000:
-                value, problem = None, "数值过大 / too large"
+                value, problem = None, _("数值过大")
         if problem:
             errors[f.name] = problem
         values[f.name] = value
 
     if indicator == "housing" and not errors and values["from"] > values["to"]:
-        errors["to"] = "终止年月不能早于起始年月 / the end is before the start"
+        errors["to"] = _("终止年月不能早于起始年月")
     if indicator == "employment" and not errors and "insurance_from" in values and values["insurance_from"] > values["insurance_to"]:
-        errors["insurance_to"] = "终止年月不能早于起始年月 / the end is before the start"
+        errors["insurance_to"] = _("终止年月不能早于起始年月")
     if indicator == "education" and not errors.get("level") and not errors.get("degree"):
         if values["level"] is None and values["degree"] is None:
-            errors["level"] = "学历和学位至少填写一项 / give a level, a degree or both"
+            errors["level"] = _("学历和学位至少填写一项")
     if indicator == "innovation" and not errors:
         _name, bands = INNOVATION[values["code"]]
         if values["grade"] not in bands:
             allowed = "、".join(grade_label(values["code"], g) for g in bands if g is not None) or "无等级"
-            errors["grade"] = f"该奖项的等级为：{allowed} / not a grade of this award"
+            errors["grade"] = _("该奖项的等级为：%(allowed)s", allowed=allowed)
     if errors:
         return {}, errors
 
@@ -246,7 +247,7 @@ def describe(indicator: str, year: int, facts: Mapping | None, english: bool = F
         return [(str(k), str(v)) for k, v in facts.items()]
     if indicator == "tax":
         annual = facts.get("annual") or {}
-        lines = [(f"{y}年个人所得税" if not english else f"Income tax {y}", str(annual.get(str(y), "—")))
+        lines = [(_("%(y)s年个人所得税", y=y), str(annual.get(str(y), "—")))
                  for y in sorted(int(k) for k in annual)]
         return lines + [(fields[-1].label(english), str(facts.get("violations", 0)))]
     if indicator == "employment":
@@ -256,7 +257,7 @@ def describe(indicator: str, year: int, facts: Mapping | None, english: bool = F
             paid = "、".join("–".join(r) if isinstance(r, list) else str(r) for r in (record_ or {}).get("paid", []))
             lines.append((names.get(t, t) if not english else t, paid or "—"))
         for wd in facts.get("work_districts") or []:
-            lines.append(("就业地" if not english else "Work district",
+            lines.append((_("就业地"),
                           f"{wd.get('from')}–{wd.get('to')} {wd.get('district')}"))
         return lines
     lines = []

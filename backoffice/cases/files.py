@@ -5,6 +5,7 @@ from flask import abort, current_app, send_file
 
 from backoffice.audit.services import record
 from verifiers.uploads import path_for
+from backoffice.i18n import _
 
 
 def send_evidence(evidence):
@@ -12,7 +13,7 @@ def send_evidence(evidence):
     settings = current_app.config["BACKOFFICE"]
     path = path_for(evidence.sha256, settings.upload_dir)
     if not path.exists():
-        abort(410, description="文件已不在存储中 / the file is no longer in storage")
+        abort(410, description=_("文件已不在存储中"))
     record(
         "evidence.viewed", "evidence_file", evidence.id,
         district_id=evidence.case.district_id if getattr(evidence, "case", None) else None,

@@ -57,6 +57,7 @@ from verifiers.reasons import REASON_CODES, case_conditions, claim_reasons, cont
 from verifiers.routing import queue_for
 from verifiers.uploads import UploadRejected, check_pdf, store
 from backoffice.announcement.models import Publication, PublicationRow
+from backoffice.i18n import _
 
 STATEMENT_MAX = 2000
 
@@ -276,7 +277,7 @@ def _attach(case: ReviewCase, checked: dict, upload_dir: str | None, actor_label
             if same_district:
                 detail["other_case"] = flag.other_case_number
             else:
-                detail["other_case_visible_to"] = "市级工作人员及另一区的窗口 / city-level staff and the other district's window"
+                detail["other_case_visible_to"] = _("市级工作人员及另一区的窗口")
             record("evidence.reused", "review_case", case.id, district_id=case.district_id, after=detail,
                    **_actor(actor_label))
         rows.append((existing, upload))

@@ -62,6 +62,7 @@ from verifiers.eligibility import licence_reasons
 from backoffice.eligibility.services import parse_corrections
 from backoffice.eligibility.services import apply_objection
 from backoffice.eligibility.services import accept_licence
+from backoffice.i18n import _
 
 CHECKLIST_STATES = ("present", "acceptable", "problem")
 CHECKLIST_STATE_LABELS = {
@@ -246,17 +247,17 @@ def parse_claim_changes(case: ReviewCase, raw: Mapping | None) -> tuple[list[dic
             continue
         if key.startswith(NEW_CLAIM):
             if action != "add":
-                errors[f"claims.{key}"] = "新增记录只能“核实后增加” / a new claim can only be added"
+                errors[f"claims.{key}"] = _("新增记录只能“核实后增加”")
                 continue
         elif key not in own:
-            errors[f"claims.{key}"] = "不是该申请该指标的记录 / not a claim of this application and indicator"
+            errors[f"claims.{key}"] = _("不是该申请该指标的记录")
             continue
         elif action not in CLAIM_ACTIONS:
-            errors[f"claims.{key}"] = "无效的处理方式 / unknown action"
+            errors[f"claims.{key}"] = _("无效的处理方式")
             continue
         elif (other := _other_open_case(case, own[key])) is not None:
             # One open case per claim: a 复查 of this segment still open decides it first.
-            errors[f"claims.{key}"] = f"该记录另有在办案件{other}，请待其办结 / another open case ({other}) has this claim"
+            errors[f"claims.{key}"] = _("该记录另有在办案件%(other)s，请待其办结", other=other)
             continue
         change = {"claim_id": None if key.startswith(NEW_CLAIM) else int(key), "action": action}
         if action in ("correct", "add"):
@@ -267,7 +268,7 @@ def parse_claim_changes(case: ReviewCase, raw: Mapping | None) -> tuple[list[dic
             change["facts"] = facts
         changes.append(change)
     if not changes and not errors:
-        errors["claims"] = ("请至少更正、增加或删除一条记录 / correct, add or remove at least one claim")
+        errors["claims"] = (_("请至少更正、增加或删除一条记录"))
     return changes, errors
 
 
@@ -277,7 +278,7 @@ def describe_claim_changes(case: ReviewCase, facts: Mapping | None, english: boo
     for change in (facts or {}).get("claims") or ():
         zh, en = CLAIM_ACTION_LABELS.get(change.get("action"), (change.get("action"), change.get("action")))
         who = (f"#{change['claim_id']}" if change.get("claim_id") is not None
-               else ("new claim" if english else "新增记录"))
+               else (_("新增记录")))
         detail = "；".join(f"{label}: {value}" for label, value in
                           facts_module.describe(case.reason_code, case.year, change.get("facts"), english))
         lines.append((f"{who} {en if english else zh}", detail or "—"))
@@ -306,8 +307,7 @@ def _apply_claim_changes(case: ReviewCase, decision: Decision, actor) -> None:
         else:
             claim = db.session.get(IndicatorClaim, change["claim_id"])
             if claim is None or claim.application_id != case.application_id:
-                raise Refused("该决定所更正的指标记录已不存在，请退回重审 / a claim this decision corrects is gone; "
-                              "send the decision back")
+                raise Refused(_("该决定所更正的指标记录已不存在，请退回重审"))
             before = {"verified": claim.verified, "verified_by_decision_id": claim.verified_by_decision_id}
         claim.verified = dict(change["facts"]) if change["action"] != "remove" else {}
         claim.verified_by_decision_id = decision.id
@@ -328,8 +328,8 @@ def claim(case: ReviewCase, *, actor, version) -> ReviewCase:
     if case.status == CaseStatus.in_review and case.assignee_id == actor.id:
         return case  # already theirs: a double click changes nothing
     if case.status != CaseStatus.open:
-        raise Refused(f"只有“待领取”的案件可以领取，该案件当前为“{_status_label(case.status)}”"
-                      f" / only open cases can be claimed")
+        raise Refused(_("只有“待领取”的案件可以领取，该案件当前为“%(status_label_case_status)s”",
+                        status_label_case_status=_status_label(case.status)))
     case.assignee_id = actor.id
     case.status = CaseStatus.in_review
     _flush()
@@ -343,7 +343,8 @@ def release(case: ReviewCase, *, actor, version) -> ReviewCase:
     _check_version(case, version)
     _refuse_unless(can_release_case(actor, case))
     if case.status != CaseStatus.in_review:
-        raise Refused(f"该案件当前为“{_status_label(case.status)}”，不能退回队列 / only a case in review can be released")
+        raise Refused(_("该案件当前为“%(status_label_case_status)s”，不能退回队列",
+                        status_label_case_status=_status_label(case.status)))
     case.assignee_id = None
     case.status = CaseStatus.open
     _flush()
@@ -362,11 +363,11 @@ def reassign(cases: Iterable[ReviewCase], assignee, *, reason: str, actor,
     cases = list(cases)
     reason = (reason or "").strip()
     if not cases:
-        raise Invalid("请选择要改派的案件 / choose the cases to reassign", {"ids": "required"})
+        raise Invalid(_("请选择要改派的案件"), {"ids": "required"})
     if not reason:
-        raise Invalid("请填写改派理由 / give the reason for the reassignment", {"reason": "必填 / required"})
+        raise Invalid(_("请填写改派理由"), {"reason": _("必填")})
     if len(reason) > NOTE_MAX:
-        raise Invalid("改派理由过长 / the reason is too long", {"reason": f"≤ {NOTE_MAX}"})
+        raise Invalid(_("改派理由过长"), {"reason": f"≤ {NOTE_MAX}"})
     for case in cases:
         _check_version(case, versions.get(case.id))
     problems = []
@@ -375,13 +376,13 @@ def reassign(cases: Iterable[ReviewCase], assignee, *, reason: str, actor,
         if not verdict:
             problems.append(f"{case.number}: {verdict.message}")
         elif case.status == CaseStatus.closed:
-            problems.append(f"{case.number}: 已办结 / closed")
+            problems.append(_("%(number)s: 已办结", number=case.number))
         elif assignee is not None and not (verdict := can_be_assigned(assignee, case)):
             problems.append(f"{case.number}: {verdict.message}")
         elif assignee is not None and case.assignee_id == assignee.id:
-            problems.append(f"{case.number}: 已由该人员承办 / already assigned to them")
+            problems.append(_("%(number)s: 已由该人员承办", number=case.number))
     if problems:
-        raise Refused("未改派任何案件 / nothing was reassigned: " + "；".join(problems))
+        raise Refused(_("未改派任何案件") + "；".join(problems))
     for case in cases:
         before = {"status": case.status, "assignee_id": case.assignee_id}
         case.assignee_id = assignee.id if assignee is not None else None
@@ -461,15 +462,15 @@ def _validate_checklist(case: ReviewCase, checklist: Mapping | None) -> tuple[di
     unfiled = ticks_without_files(case, {code: entry for code, entry in (checklist or {}).items() if code in rows})
     for code, entry in (checklist or {}).items():
         if code not in rows:
-            errors[f"checklist.{code}"] = "不属于该复查类型的材料 / not a row of this checklist"
+            errors[f"checklist.{code}"] = _("不属于该复查类型的材料")
             continue
         state = (entry or {}).get("state") or ""
         note = ((entry or {}).get("note") or "").strip()
         if state and state not in CHECKLIST_STATES:
-            errors[f"checklist.{code}"] = "无效的状态 / unknown state"
+            errors[f"checklist.{code}"] = _("无效的状态")
             continue
         if len(note) > NOTE_MAX:
-            errors[f"checklist.{code}"] = "说明过长 / note too long"
+            errors[f"checklist.{code}"] = _("说明过长")
             continue
         if f"checklist.{code}" in unfiled:
             errors[f"checklist.{code}"] = unfiled[f"checklist.{code}"]
@@ -505,22 +506,23 @@ def decide(case: ReviewCase, *, actor, outcome: str, reason_code: str, note: str
     _refuse_unless(can_open_case(actor, case))
     _refuse_unless(can_decide(actor, case))
     if case.queue == "settlement":
-        raise Refused("落户案件在落户办理页面审核、报送和核准 / settlement cases are worked on the settlement page")
+        raise Refused(_("落户案件在落户办理页面审核、报送和核准"))
     if case.status != CaseStatus.in_review:
-        raise Refused(f"该案件当前为“{_status_label(case.status)}”，不能作出决定 / the case is not in review")
+        raise Refused(_("该案件当前为“%(status_label_case_status)s”，不能作出决定",
+                        status_label_case_status=_status_label(case.status)))
 
     errors: dict[str, str] = {}
     outcome = (outcome or "").strip()
     reason_code = (reason_code or "").strip()
     note = (note or "").strip()
     if outcome not in OUTCOME_CODES:
-        errors["outcome"] = "请选择审核结果 / choose an outcome"
+        errors["outcome"] = _("请选择审核结果")
     elif reason_code not in {r.code for r in reasons_for_case(case, outcome)}:
-        errors["reason_code"] = "请选择适用于该结果的理由 / choose a reason for this outcome"
+        errors["reason_code"] = _("请选择适用于该结果的理由")
     if not note:
-        errors["note"] = "请填写说明 / a note is required"
+        errors["note"] = _("请填写说明")
     elif len(note) > NOTE_MAX:
-        errors["note"] = f"说明不能超过{NOTE_MAX}字 / at most {NOTE_MAX} characters"
+        errors["note"] = _("说明不能超过%(NOTE_MAX)s字", NOTE_MAX=NOTE_MAX)
     clean_checklist, checklist_errors = _validate_checklist(case, checklist)
     errors.update(checklist_errors)
 
@@ -536,19 +538,17 @@ def decide(case: ReviewCase, *, actor, outcome: str, reason_code: str, note: str
     elif (outcome == Outcome.corrected.value and case.kind == CaseKind.filing
           and getattr(filing_rule(case.review_type), "settles", None) == "spouse"):
         # The window checks the spouse information only; the listing's facts are the register's.
-        errors["outcome"] = ("配偶婚姻凭证只能认定有效或不予支持，住所信息以登记部门核查结果为准 / "
-                             "the marriage evidence is found valid or rejected; the home's facts are the register's")
+        errors["outcome"] = (_("配偶婚姻凭证只能认定有效或不予支持，住所信息以登记部门核查结果为准"))
     elif outcome == Outcome.corrected.value:
         if case.claim is None:
-            errors["outcome"] = "该案件没有可更正的指标 / this case has no claim to correct"
+            errors["outcome"] = _("该案件没有可更正的指标")
         else:
             facts, fact_errors = facts_module.parse(case.claim.indicator.value, case.year, corrected_facts or {})
             errors.update({f"facts.{k}" if k else "facts": v for k, v in fact_errors.items()})
             if not fact_errors:
                 errors.update(_outside_contest(case, facts))
     if outcome == Outcome.upheld.value and is_indicator_appeal(case) and not case.disputed_claims:
-        errors["outcome"] = ("该申诉未指明所申诉的指标记录，请以“核实后更正”逐条认定 / the appeal names no claim: "
-                             "use Corrected to correct, add or remove the indicator's claims")
+        errors["outcome"] = (_("该申诉未指明所申诉的指标记录，请以“核实后更正”逐条认定"))
     if outcome in (Outcome.upheld.value, Outcome.corrected.value) and not checklist_errors:
         not_uploaded = missing_uploads(case)
         missing = _missing_materials(case, clean_checklist)
@@ -558,7 +558,7 @@ def decide(case: ReviewCase, *, actor, outcome: str, reason_code: str, note: str
             errors["checklist"] = ("材料不齐全，不能认定有效；未标为“合格”的：" + "、".join(missing)
                                    + " / materials incomplete: tick each required document as acceptable")
     if errors:
-        raise Invalid("请修改标出的内容后再提交 / please correct the marked fields", errors)
+        raise Invalid(_("请修改标出的内容后再提交"), errors)
 
     previous = latest_decision(case)
     changes = _changes_score(case, outcome)
@@ -609,7 +609,7 @@ def _outside_contest(case: ReviewCase, facts: Mapping) -> dict[str, str]:
     if not changed:
         return {}
     return {"facts": "该复查只能更正所复查的结果（" + _review_type(case.review_type).label_zh
-                     + "），其余信息不变 / this review corrects only the result it contests"}
+                     + _("），其余信息不变")}
 
 
 def _finalize(case: ReviewCase, decision: Decision, actor) -> None:
@@ -703,15 +703,15 @@ def countersign(case: ReviewCase, *, actor, confirm: bool, version, reason: str 
     sends it back to the assignee with a reason."""
     _check_version(case, version)
     if case.status != CaseStatus.awaiting_countersign:
-        raise Refused("该案件没有待复核的决定 / nothing on this case waits for a countersignature")
+        raise Refused(_("该案件没有待复核的决定"))
     decision = latest_decision(case)
     _refuse_unless(can_countersign(actor, decision))
     reason = (reason or "").strip()
     if not confirm and not reason:
-        raise Invalid("退回重审需填写理由 / give the reason for sending it back",
-                      {"countersign_reason": "必填 / required"})
+        raise Invalid(_("退回重审需填写理由"),
+                      {"countersign_reason": _("必填")})
     if len(reason) > NOTE_MAX:
-        raise Invalid("理由过长 / the reason is too long", {"countersign_reason": f"≤ {NOTE_MAX}"})
+        raise Invalid(_("理由过长"), {"countersign_reason": f"≤ {NOTE_MAX}"})
     # Built by id, not through decision.signoff: a Decision row is never touched again.
     signature = Countersignature(decision_id=decision.id, signed_by_id=actor.id, confirmed=confirm,
                                  reason=reason or None)
@@ -754,9 +754,9 @@ def decide_many(cases: Iterable[ReviewCase], *, actor, outcome: str, reason_code
     the first refusal raises and the caller rolls back what was flushed before it."""
     cases = list(cases)
     if not cases:
-        raise Invalid("请选择案件 / choose the cases", {"ids": "required"})
+        raise Invalid(_("请选择案件"), {"ids": "required"})
     if outcome not in BULK_OUTCOMES:
-        raise Invalid("批量决定只能“退回补正”或“不予支持” / in bulk only Returned or Rejected",
+        raise Invalid(_("批量决定只能“退回补正”或“不予支持”"),
                       {"outcome": "退回补正 / 不予支持"})
     decisions = []
     for case in cases:

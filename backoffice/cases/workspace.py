@@ -34,7 +34,7 @@ from backoffice.cases import due, facts as facts_module, inbox, services
 from backoffice.cases.admin import case_reason_text, forget_queue_counts
 from backoffice.cases.models import CASE_KIND_LABELS, CASE_STATUS_LABELS, CaseKind, CaseStatus, ReviewCase
 from backoffice.extensions import db
-from backoffice.i18n import is_english, text
+from backoffice.i18n import _, is_english
 from backoffice.notices.views import notices_for_workspace
 from backoffice.outbox.services import pending_rescore
 from backoffice.staff.models import Staff
@@ -213,7 +213,7 @@ class CaseWorkspaceView(ProtectedView):
         case = self._case(case_id)
         following = inbox.next_case(current_user, case.queue, after=case)
         if following is None:
-            flash(text("该队列暂无可办理的案件", "Nothing more to take up in this queue"), "info")
+            flash(_("该队列暂无可办理的案件"), "info")
             return redirect(url_for(f"queue_{case.queue}.index_view"))
         return redirect(url_for(".workspace", case_id=following.id))
 
@@ -244,7 +244,7 @@ class CaseWorkspaceView(ProtectedView):
         except services.CaseActionError as exc:
             return self._again(case_id, exc)
         forget_queue_counts()
-        flash(text("已领取该案件", "You have claimed the case"), "success")
+        flash(_("已领取该案件"), "success")
         return redirect(url_for(".workspace", case_id=case_id))
 
     @expose("/<int:case_id>/release", methods=("POST",))
@@ -255,7 +255,7 @@ class CaseWorkspaceView(ProtectedView):
         except services.CaseActionError as exc:
             return self._again(case_id, exc)
         forget_queue_counts()
-        flash(text("已退回队列", "The case is back in the queue"), "success")
+        flash(_("已退回队列"), "success")
         return redirect(url_for(".workspace", case_id=case_id))
 
     @expose("/<int:case_id>/reassign", methods=("POST",))
@@ -268,7 +268,7 @@ class CaseWorkspaceView(ProtectedView):
         except services.CaseActionError as exc:
             return self._again(case_id, exc)
         forget_queue_counts()
-        flash(text("已改派", "Reassigned"), "success")
+        flash(_("已改派"), "success")
         return redirect(url_for(".workspace", case_id=case_id))
 
     @expose("/<int:case_id>/decide", methods=("POST",))
@@ -286,13 +286,13 @@ class CaseWorkspaceView(ProtectedView):
             return self._again(case_id, exc)
         forget_queue_counts()
         if case.status == CaseStatus.awaiting_countersign:
-            flash(text("决定已提交，待主管复核签字", "Decision recorded; it waits for a supervisor's countersignature"),
+            flash(_("决定已提交，待主管复核签字"),
                   "success")
         elif case.status == CaseStatus.awaiting_materials:
-            flash(text("已退回申请人补正材料，办理时限暂停计算", "Returned for materials; the clock is paused"), "success")
+            flash(_("已退回申请人补正材料，办理时限暂停计算"), "success")
         else:
-            flash(text(f"已作出决定（{_outcome_label(decision.outcome.value)}），案件已办结",
-                       f"Decided ({_outcome_label(decision.outcome.value)}); the case is closed"), "success")
+            flash(_("已作出决定（%(outcome_label_decision_outcome)s），案件已办结",
+                    outcome_label_decision_outcome=_outcome_label(decision.outcome.value)), "success")
         return redirect(url_for(".workspace", case_id=case_id))
 
     @expose("/<int:case_id>/countersign", methods=("POST",))
@@ -305,8 +305,8 @@ class CaseWorkspaceView(ProtectedView):
         except services.CaseActionError as exc:
             return self._again(case_id, exc)
         forget_queue_counts()
-        flash(text("已复核确认，案件已办结", "Countersigned; the case is closed") if confirm
-              else text("已退回承办人重新决定", "Sent back to the assignee"), "success")
+        flash(_("已复核确认，案件已办结") if confirm
+              else _("已退回承办人重新决定"), "success")
         return redirect(url_for(".workspace", case_id=case_id))
 
     # Bulk pages (from the worklists' actions) ------------------------------------------
@@ -339,11 +339,11 @@ class CaseWorkspaceView(ProtectedView):
                 status, error = exc.status, exc
             else:
                 forget_queue_counts()
-                flash(text(f"已改派 {len(cases)} 件", f"Reassigned {len(cases)} case(s)"), "success")
+                flash(_("已改派 %(len_cases)s 件", len_cases=len(cases)), "success")
                 return redirect(self._back())
         assignees = _common_assignees(cases)
         return self.render("cases/bulk_reassign.html", cases=cases, assignees=assignees, error=error,
-                           form=request.form, back=self._back(), t=text,
+                           form=request.form, back=self._back(), 
                            status_labels=CASE_STATUS_LABELS), status
 
     @expose("/bulk/decide", methods=("GET", "POST"))
@@ -370,12 +370,12 @@ class CaseWorkspaceView(ProtectedView):
                 status, error = exc.status, exc
             else:
                 forget_queue_counts()
-                flash(text(f"已对 {len(cases)} 件作出决定", f"Decided {len(cases)} case(s)"), "success")
+                flash(_("已对 %(len_cases)s 件作出决定", len_cases=len(cases)), "success")
                 return redirect(self._back())
         reasons = {o.code: services.common_reasons(cases, o.code) for o in outcomes}
         return self.render("cases/bulk_decide.html", cases=cases, left_out=left_out, outcomes=outcomes,
                            reasons=reasons, error=error,
-                           form=request.form, back=self._back(), t=text, english=is_english(),
+                           form=request.form, back=self._back(), english=is_english(),
                            status_labels=CASE_STATUS_LABELS), status
 
     # Rendering -------------------------------------------------------------------------
@@ -423,11 +423,11 @@ class CaseWorkspaceView(ProtectedView):
         } for r in rows]
         slot_labels = {r.code: (r.label_en if english else r.label_zh) for r in rows}
         if case.kind == CaseKind.employer_registration:
-            slot_labels["licence"] = text("单位证照（营业执照等）", "Unit licence")
+            slot_labels["licence"] = _("单位证照（营业执照等）")
         evidence = [{
             "id": f.id,
             "slot": f.material_slot,
-            "label": slot_labels.get(f.material_slot) or text("其他材料", "Other material") + f" ({f.material_slot})",
+            "label": slot_labels.get(f.material_slot) or _("其他材料") + f" ({f.material_slot})",
             "url": url_for("evidence.download", id=f.id),
             "pages": f.pages,
             "size": f.size,
@@ -517,7 +517,7 @@ class CaseWorkspaceView(ProtectedView):
             appeal_fields=facts_module.fields_for(case.reason_code, case.year) if indicator_appeal else (),
             appeal_indicator_label=INDICATOR_LABELS.get(case.reason_code, "") if indicator_appeal else "",
             claim_action_labels={k: (en if english else zh) for k, (zh, en) in services.CLAIM_ACTION_LABELS.items()},
-            english=english, t=text,
+            english=english, 
             notices=notices_for_workspace(case),  # 告知书 with print links (backoffice/notices)
             # 积分重算中: a final decision's rescoring request not completed yet; the page polls score.json.
             rescore_pending=(case.application_id is not None
@@ -591,16 +591,16 @@ def _objection_facts(case: ReviewCase, facts) -> list[tuple[str, str]]:
 
 def _decide_hint(case: ReviewCase, user) -> str:
     if case.status == CaseStatus.open:
-        return text("请先领取该案件再作出决定", "Claim the case before deciding")
+        return _("请先领取该案件再作出决定")
     if case.status == CaseStatus.in_review and case.assignee_id != user.id:
         name = case.assignee.full_name if case.assignee else ""
-        return text(f"该案件由{name}承办，只有承办人可以作出决定", f"{name} has this case; only the assignee decides")
+        return _("该案件由%(name)s承办，只有承办人可以作出决定", name=name)
     if case.status == CaseStatus.awaiting_countersign:
-        return text("决定待主管复核签字", "The decision waits for a supervisor's countersignature")
+        return _("决定待主管复核签字")
     if case.status == CaseStatus.awaiting_materials:
-        return text("已退回申请人补正材料，等待重新提交", "Waiting for the applicant's materials")
+        return _("已退回申请人补正材料，等待重新提交")
     if case.status == CaseStatus.closed:
-        return text("案件已办结", "The case is closed")
+        return _("案件已办结")
     return ""
 
 
@@ -614,7 +614,7 @@ def _assignee_choice(raw) -> Staff | None:
         return None
     staff = db.session.get(Staff, int(raw)) if raw.isdigit() else None
     if staff is None:
-        raise services.Invalid("请选择承办人 / choose who gets the case", {"assignee_id": "必填 / required"})
+        raise services.Invalid(_("请选择承办人"), {"assignee_id": _("必填")})
     return staff
 
 

@@ -45,6 +45,7 @@ from backoffice.eligibility.models import EmployerRegistration
 from backoffice.reference.models import Year
 from verifiers.uploads import UploadRejected, check_pdf, store
 from verifiers.registry.adapters import InsuranceRecord
+from backoffice.i18n import _
 
 POSTS = tuple(rules.POSTS)
 OPINION_MAX = 500
@@ -298,7 +299,7 @@ def parse_corrections(condition: str, values: Mapping[str, str]) -> tuple[dict, 
         bad = [p for p in found if len(p) != 7 or p[4] != "-" or not p[:4].isdigit() or not p[5:].isdigit()
                or not 1 <= int(p[5:]) <= 12]
         if bad:
-            errors[field] = "月份格式应为YYYY-MM / months as YYYY-MM"
+            errors[field] = _("月份格式应为YYYY-MM")
         return found
 
     if condition == "residence_permit":
@@ -306,16 +307,16 @@ def parse_corrections(condition: str, values: Mapping[str, str]) -> tuple[dict, 
         try:
             applied = date.fromisoformat((values.get("applied_on") or "").strip())
         except ValueError:
-            errors["applied_on"] = "请填写申领日期（YYYY-MM-DD） / the date applied for"
+            errors["applied_on"] = _("请填写申领日期（YYYY-MM-DD）")
             applied = None
         if not number:
-            errors["number"] = "请填写居住证号码 / the permit number"
+            errors["number"] = _("请填写居住证号码")
         if applied is not None:
             out = {"number": number, "applied_on": applied.isoformat()}
     elif condition == "retirement_age":
         post = (values.get("post") or "").strip()
         if post not in POSTS:
-            errors["post"] = "请选择岗位类别 / choose the post type"
+            errors["post"] = _("请选择岗位类别")
         out = {"post": post}
     elif condition == "social_insurance":
         if values.get("back_paid") is not None:
@@ -324,7 +325,7 @@ def parse_corrections(condition: str, values: Mapping[str, str]) -> tuple[dict, 
     elif condition == "criminal_record":
         docs = [p.strip() for p in (values.get("cleared_documents") or "").replace("；", ";").split(";") if p.strip()]
         if not docs:
-            errors["cleared_documents"] = "请填写文书编号 / the document numbers"
+            errors["cleared_documents"] = _("请填写文书编号")
         out = {"cleared_documents": docs}
     return out, errors
 

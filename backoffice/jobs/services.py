@@ -20,6 +20,7 @@ from backoffice.extensions import db
 from backoffice.outbox.models import OutboxMessage
 from backoffice.settings import Settings
 from queues.jobs import PURPOSES, YearProgress, queue_name, year_progress, year_runs
+from backoffice.i18n import _
 
 FAILED_SHOWN = 50
 
@@ -149,7 +150,7 @@ def retry_failed(connection, settings: Settings, purpose: str, job_id: str, *, a
     try:
         job = queue.failed_job_registry.requeue(job_id)
     except (NoSuchJobError, InvalidJobOperation):
-        raise RetryRefused("该任务不在失败列表中（可能已重试） / that job is not among the failed jobs (retried already?)") from None
+        raise RetryRefused(_("该任务不在失败列表中（可能已重试）")) from None
     record("job.retried", "rq_job", job_id, actor=actor,
            after={"queue": purpose, "func": job.func_name, "kwargs": dict(job.kwargs or {})})
     return job

@@ -9,7 +9,7 @@ from markupsafe import Markup, escape
 from backoffice.admin import labels
 from backoffice.admin.base import ProtectedView
 from backoffice.extensions import db
-from backoffice.i18n import text
+from backoffice.i18n import _
 from backoffice.core.timefmt import beijing_minute
 from backoffice.jobs import services
 from backoffice.outbox.services import pending_rescore
@@ -59,7 +59,8 @@ class JobsView(ProtectedView):
             db.session.rollback()
             flash(str(exc), "error")
         else:
-            flash(text(f"已重新排队：{labels.queue_label(purpose)}", f"Queued again: {labels.queue_label(purpose)}"), "success")
+            flash(_("已重新排队：%(labels_queue_label_purpose)s",
+                    labels_queue_label_purpose=labels.queue_label(purpose)), "success")
         return redirect(url_for(".index"))
 
 
@@ -78,6 +79,6 @@ def total_with_pending(view, context, model, name):
         pending = pending_rescore([model.id])
     value = "" if model.total is None else escape(str(model.total))
     if model.id in pending:
-        label = escape(text("重新计分中", "rescoring pending"))
+        label = escape(_("重新计分中"))
         return Markup(f'{value} <span class="badge badge-warning" data-testid="rescoring-pending">{label}</span>')
     return value

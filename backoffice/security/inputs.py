@@ -25,7 +25,7 @@ from flask import Flask, abort, current_app, jsonify, render_template, request
 from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.routing import IntegerConverter, ValidationError
 from backoffice.extensions import db
-from backoffice.i18n import text
+from backoffice.i18n import is_english, text
 
 MAX_BIGINT = 2**63 - 1
 MAX_QUERY_INT = 2**31 - 1
@@ -116,7 +116,7 @@ def _answer(exc: BadInput):
                                                   "message_en": exc.en}]}})
         response.status_code = status
         return response
-    return _page(400, text(exc.zh, exc.en))
+    return _page(400, (exc.en if is_english() else exc.zh))
 
 
 def _page(code: int, description: str):
@@ -163,7 +163,7 @@ def init_app(app: Flask) -> None:
             response = jsonify({"error": {"code": "conflict", "message_zh": zh, "message_en": en, "fields": []}})
             response.status_code = 409
             return response
-        return _page(409, text(zh, en))
+        return _page(409, (en if is_english() else zh))
 
     app.register_error_handler(IntegrityError, _conflict)
     app.register_error_handler(OperationalError, _conflict)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from backoffice.cases.admin import _CaseFilter
 from backoffice.cases.models import ReviewCase
 from backoffice.extensions import db
-from backoffice.i18n import bi, is_english
+from backoffice.i18n import _l, bi, is_english
 from backoffice.settlement.models import STAGES, STAGES_EN, SettlementCase
 
 
@@ -42,7 +42,7 @@ class StageFilter(_CaseFilter):
     url_key = "stage"
 
     def __init__(self):
-        super().__init__(bi("办理进度", "Stage"), [(code, bi(zh, STAGES_EN[code])) for code, zh in STAGES.items()])
+        super().__init__(_l("办理进度"), [(code, bi(zh, STAGES_EN[code])) for code, zh in STAGES.items()])
 
     def apply(self, query, value, alias=None):
         return query.filter(ReviewCase.id.in_(select(SettlementCase.case_id).where(SettlementCase.stage == value)))
@@ -57,8 +57,8 @@ class SettlementQueueMixin:
                                   "status": _stage}
         self.column_formatters_export = {**self.column_formatters_export, "kept_until": _kept_until,
                                          "status": _stage}
-        self.column_labels = {**self.column_labels, "kept_until": bi("落户资格保留至", "Kept until"),
-                              "status": bi("办理进度", "Stage")}
+        self.column_labels = {**self.column_labels, "kept_until": _l("落户资格保留至"),
+                              "status": _l("办理进度")}
         super().__init__(model, **kwargs)
 
     def extra_filters(self):

@@ -52,6 +52,7 @@ from backoffice.intake.models import ClaimDetails
 from backoffice.intake.registry import local_registries
 from backoffice.intake.registry import _lookup
 from backoffice.turnaround.services import resume
+from backoffice.i18n import _, pgettext
 
 FEED_KIND = "settlement.progress"
 CHECKLIST_STATES = case_services.CHECKLIST_STATES
@@ -412,10 +413,10 @@ def abandon(application: Application, *, today: date | None = None, actor_label:
 def _refuse_lapsed(s: SettlementCase, today: date | None = None) -> None:
     today = today or beijing_today()
     if s.stage == "lapsed" or today > s.kept_until:
-        raise Refused(f"落户资格保留2年（至{s.kept_until.isoformat()}），逾期未办理的视为自行放弃；该案件不能再办理"
-                      " / the qualification has lapsed; no work on this case")
+        raise Refused(_("落户资格保留2年（至%(s_kept_until_isoformat)s），逾期未办理的视为自行放弃；该案件不能再办理",
+                        s_kept_until_isoformat=s.kept_until.isoformat()))
     if s.is_final:
-        raise Refused(f"该案件已办结（{s.stage_label}） / the case is finished")
+        raise Refused(_("该案件已办结（%(stage_label)s）", stage_label=s.stage_label))
 
 
 def _refuse_unless(verdict) -> None:
@@ -427,7 +428,7 @@ def claim(s: SettlementCase, *, actor, version=None, today: date | None = None) 
     """A district reviewer takes the received case (the cases module's claim, under the lapse rule)."""
     _refuse_lapsed(s, today)
     if s.stage == "awaiting_submission":
-        raise Refused("申请人尚未提交调京信息和材料 / the applicant has not submitted yet")
+        raise Refused(_("申请人尚未提交调京信息和材料"))
     case_services.claim(s.case, actor=actor, version=version)
     if s.stage == "received":
         _step(s, "district_review", actor=actor)
@@ -444,14 +445,14 @@ def _clean_ticks(s: SettlementCase, ticks: Mapping | None) -> tuple[dict, dict]:
     clean, errors = {}, {}
     for code, entry in (ticks or {}).items():
         if code not in codes:
-            errors[f"checklist.{code}"] = "不属于本案的材料 / not a row of this checklist"
+            errors[f"checklist.{code}"] = _("不属于本案的材料")
             continue
         state = (entry or {}).get("state") or ""
         note = ((entry or {}).get("note") or "").strip()
         if state and state not in CHECKLIST_STATES:
-            errors[f"checklist.{code}"] = "无效的状态 / unknown state"
+            errors[f"checklist.{code}"] = _("无效的状态")
         elif len(note) > NOTE_MAX:
-            errors[f"checklist.{code}"] = "说明过长 / note too long"
+            errors[f"checklist.{code}"] = _("说明过长")
         elif state or note:
             clean[code] = {"state": state or None, "note": note or None}
     # Issue 17 §6, as for review cases: nothing is 已提供 or 合格 without its file.
@@ -477,7 +478,7 @@ def send_up(s: SettlementCase, *, actor, ticks: Mapping | None, note: str = "", 
     _refuse_lapsed(s, today)
     _refuse_unless(can_review_settlement(actor, s.case))
     if not under_district_review(s):
-        raise Refused(f"该案件当前为“{s.stage_label}”，不能报送 / the case is not under district review")
+        raise Refused(_("该案件当前为“%(stage_label)s”，不能报送", stage_label=s.stage_label))
     clean, errors = _clean_ticks(s, ticks)
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
@@ -495,7 +496,7 @@ def send_up(s: SettlementCase, *, actor, ticks: Mapping | None, note: str = "", 
         if failed:
             errors["checks"] = "；".join(f"{c.label_zh}：{c.message_zh}" for c in failed)
     if errors:
-        raise Invalid("请修改标出的内容后再提交 / please correct the marked fields", errors)
+        raise Invalid(_("请修改标出的内容后再提交"), errors)
     s.sent_up_by_id, s.sent_up_at = actor.id, utcnow()
     _step(s, "sent_to_city", actor=actor, note=note or None, checklist=clean)
     return s
@@ -508,17 +509,17 @@ def return_to_applicant(s: SettlementCase, *, actor, reason_code: str, note: str
     _refuse_lapsed(s, today)
     _refuse_unless(can_review_settlement(actor, s.case))
     if not under_district_review(s):
-        raise Refused(f"该案件当前为“{s.stage_label}”，不能退回 / the case is not under district review")
+        raise Refused(_("该案件当前为“%(stage_label)s”，不能退回", stage_label=s.stage_label))
     errors = {}
     if reason_code not in {r.code for r in rules.return_reasons("district")}:
-        errors["reason_code"] = "请选择退回理由 / choose a reason"
+        errors["reason_code"] = _("请选择退回理由")
     note = (note or "").strip()
     if not note:
-        errors["note"] = "请填写说明 / a note is required"
+        errors["note"] = _("请填写说明")
     clean, tick_errors = _clean_ticks(s, ticks)
     errors.update(tick_errors)
     if errors:
-        raise Invalid("请修改标出的内容后再提交 / please correct the marked fields", errors)
+        raise Invalid(_("请修改标出的内容后再提交"), errors)
     s.case.status = CaseStatus.awaiting_materials
     s.case.paused_on = today or beijing_today()
     reason_text = rules.return_reason(reason_code).label_zh
@@ -612,7 +613,7 @@ def approve(s: SettlementCase, *, actor, version=None, today: date | None = None
     _refuse_lapsed(s, today)
     _refuse_unless(can_approve_settlement(actor, s))
     if s.stage != "sent_to_city":
-        raise Refused(f"该案件当前为“{s.stage_label}”，不能核准 / the case has not been sent to the city")
+        raise Refused(_("该案件当前为“%(stage_label)s”，不能核准", stage_label=s.stage_label))
     found = criminal_records(s.application)
     if found:
         return stop_for_criminal_record(s, found[0], actor=actor)
@@ -627,8 +628,7 @@ def approve(s: SettlementCase, *, actor, version=None, today: date | None = None
             db.session.flush()
     except IntegrityError:
         # Two approvals took the same serial at once: the unique (year, serial) refused one.
-        raise StaleCase("另一件核准同时取得了该函件编号，请重新核准 / another approval took this letter number; "
-                        "approve again") from None
+        raise StaleCase(_("另一件核准同时取得了该函件编号，请重新核准")) from None
     for kind, document in _letters(s, numbers, day).items():
         info = store(pdf.render(document), _upload_dir())
         db.session.add(SettlementLetter(settlement_id=s.id, kind=kind, number=numbers[kind], sha256=info.sha256,
@@ -646,15 +646,15 @@ def return_to_district(s: SettlementCase, *, actor, reason_code: str, note: str,
     _refuse_lapsed(s, today)
     _refuse_unless(can_approve_settlement(actor, s))
     if s.stage != "sent_to_city":
-        raise Refused(f"该案件当前为“{s.stage_label}”，不能退回 / the case has not been sent to the city")
+        raise Refused(pgettext("the case has not been sent to the city", "该案件当前为“%(stage_label)s”，不能退回", stage_label=s.stage_label))
     errors = {}
     if reason_code not in {r.code for r in rules.return_reasons("city")}:
-        errors["reason_code"] = "请选择退回理由 / choose a reason"
+        errors["reason_code"] = _("请选择退回理由")
     note = (note or "").strip()
     if not note:
-        errors["note"] = "请填写说明 / a note is required"
+        errors["note"] = _("请填写说明")
     if errors:
-        raise Invalid("请修改标出的内容后再提交 / please correct the marked fields", errors)
+        raise Invalid(_("请修改标出的内容后再提交"), errors)
     # sent_up_by_id stays: whoever reviewed it still may not approve it.
     _step(s, "district_review", actor=actor, reason_code=reason_code,
           reason_text="市人力资源社会保障局退回区审核：" + rules.return_reason(reason_code).label_zh, note=note)

@@ -26,7 +26,7 @@ from backoffice.cases.files import send_evidence
 from backoffice.cases.models import CASE_STATUS_LABELS, CaseStatus, ReviewCase
 from backoffice.cases.services import CHECKLIST_STATE_LABELS, CaseActionError
 from backoffice.extensions import db
-from backoffice.i18n import is_english, text
+from backoffice.i18n import _, is_english, text
 from backoffice.settlement import services
 from backoffice.settlement.models import LETTER_KINDS, STAGES, STAGES_EN, SettlementCase, SettlementLetter
 from backoffice.staff.permissions import (
@@ -102,7 +102,7 @@ class SettlementWorkspaceView(ProtectedView):
             services.claim(s, actor=_actor(), version=request.form.get("version"))
         except CaseActionError as exc:
             return self._again(case_id, exc)
-        return self._done(case_id, text("已领取该案件", "You have claimed the case"))
+        return self._done(case_id, _("已领取该案件"))
 
     @expose("/<int:case_id>/send-up", methods=("POST",))
     def send_up(self, case_id: int):
@@ -112,7 +112,7 @@ class SettlementWorkspaceView(ProtectedView):
                              note=request.form.get("note", ""), version=request.form.get("version"))
         except CaseActionError as exc:
             return self._again(case_id, exc)
-        return self._done(case_id, text("已报市人力资源社会保障局核准", "Sent to the city for approval"))
+        return self._done(case_id, _("已报市人力资源社会保障局核准"))
 
     @expose("/<int:case_id>/return", methods=("POST",))
     def return_to_applicant(self, case_id: int):
@@ -123,7 +123,7 @@ class SettlementWorkspaceView(ProtectedView):
                                          version=request.form.get("version"))
         except CaseActionError as exc:
             return self._again(case_id, exc)
-        return self._done(case_id, text("已退回申请人补正材料", "Returned to the applicant for materials"))
+        return self._done(case_id, _("已退回申请人补正材料"))
 
     @expose("/<int:case_id>/approve", methods=("POST",))
     def approve(self, case_id: int):
@@ -134,10 +134,9 @@ class SettlementWorkspaceView(ProtectedView):
             return self._again(case_id, exc)
         if s.stage == "stopped":
             forget_queue_counts()
-            flash(text("经政府数据比对函询发现刑事犯罪记录，案件已终止，积分落户资格已取消",
-                       "A criminal record was found: the case is stopped and the qualification revoked"), "danger")
+            flash(_("经政府数据比对函询发现刑事犯罪记录，案件已终止，积分落户资格已取消"), "danger")
             return redirect(url_for(".workspace", case_id=case_id))
-        return self._done(case_id, text(f"已核准，函件编号{s.letter_number}", f"Approved; letter {s.letter_number}"))
+        return self._done(case_id, _("已核准，函件编号%(letter_number)s", letter_number=s.letter_number))
 
     @expose("/<int:case_id>/city-return", methods=("POST",))
     def city_return(self, case_id: int):
@@ -147,7 +146,7 @@ class SettlementWorkspaceView(ProtectedView):
                                         note=request.form.get("note", ""), version=request.form.get("version"))
         except CaseActionError as exc:
             return self._again(case_id, exc)
-        return self._done(case_id, text("已退回区指定部门", "Returned to the district"))
+        return self._done(case_id, _("已退回区指定部门"))
 
     @expose("/<int:case_id>/file/<int:file_id>")
     def file(self, case_id: int, file_id: int):
@@ -166,7 +165,7 @@ class SettlementWorkspaceView(ProtectedView):
             abort(404)
         path = path_for(found.sha256, current_app.config["BACKOFFICE"].upload_dir)
         if not path.exists():
-            abort(410, description="文件已不在存储中 / the file is no longer in storage")
+            abort(410, description=_("文件已不在存储中"))
         record("settlement.letter_printed", "review_case", s.case_id, district_id=s.case.district_id,
                after={"kind": kind, "number": found.number})
         # Shown in the browser's PDF viewer to print (and reprint); ?download=1 saves the file.
@@ -216,7 +215,7 @@ class SettlementWorkspaceView(ProtectedView):
             states=services.CHECKLIST_STATES,
             state_labels={k: (en if english else zh) for k, (zh, en) in CHECKLIST_STATE_LABELS.items()},
             evidence=[{"id": f.id, "slot": f.material_slot, "url": url_for(".file", case_id=case.id, file_id=f.id),
-                       "label": labels.get(f.material_slot) or text("其他材料", "Other material")} for f in files],
+                       "label": labels.get(f.material_slot) or _("其他材料")} for f in files],
             district_reasons=rules.return_reasons("district"), city_reasons=rules.return_reasons("city"),
             steps=[{"step": st, "stage": stage_label(st.stage), "when": _beijing(st.at),
                     "reason": rules.return_reason(st.reason_code).label_zh
@@ -230,7 +229,7 @@ class SettlementWorkspaceView(ProtectedView):
             can_review=can_review, review_hint=_review_hint(s, user),
             can_approve=bool(approve_verdict), approve_message=getattr(approve_verdict, "message", ""),
             criminal=records, lapse_quote=rules.Q_LAPSE, two_levels_quote=rules.Q_TWO_LEVELS,
-            criminal_quote=rules.Q_CRIMINAL, english=english, t=text,
+            criminal_quote=rules.Q_CRIMINAL, english=english, 
         )
 
 
@@ -241,17 +240,17 @@ def _beijing(moment) -> str:
 def _review_hint(s: SettlementCase, user) -> str:
     case = s.case
     if s.stage == "awaiting_submission":
-        return text("申请人尚未提交调京信息和材料", "The applicant has not submitted yet")
+        return _("申请人尚未提交调京信息和材料")
     if case.status == CaseStatus.open:
-        return text("请先领取该案件再审核", "Claim the case before reviewing it")
+        return _("请先领取该案件再审核")
     if s.stage == "returned":
-        return text("已退回申请人补正材料，等待重新提交", "Waiting for the applicant's materials")
+        return _("已退回申请人补正材料，等待重新提交")
     if s.stage == "sent_to_city":
-        return text("已报市人力资源社会保障局核准", "Sent to the city for approval")
+        return _("已报市人力资源社会保障局核准")
     if s.is_final:
         return text(f"案件已办结（{STAGES[s.stage]}）", f"The case is finished ({STAGES_EN[s.stage]})")
     if case.assignee_id != user.id:
         name = case.assignee.full_name if case.assignee else ""
-        return text(f"该案件由{name}承办", f"{name} has this case")
+        return _("该案件由%(name)s承办", name=name)
     return ""
 

@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, Length
 
 from backoffice.audit.services import record
 from backoffice.extensions import db
-from backoffice.i18n import LOCALES, bi
+from backoffice.i18n import _l, LOCALES
 from backoffice.security.urls import same_site_path
 from backoffice.staff.models import Staff
 from backoffice.staff.services import authenticate, end_sessions
@@ -35,8 +35,8 @@ def load_user(user_id: str) -> Staff | None:
 
 
 class LoginForm(FlaskForm):
-    username = StringField(bi("用户名", "Username"), validators=[DataRequired(), Length(max=64)])
-    password = PasswordField(bi("密码", "Password"), validators=[DataRequired(), Length(max=256)])
+    username = StringField(_l("用户名"), validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(_l("密码"), validators=[DataRequired(), Length(max=256)])
 
 
 def _safe_next(target: str | None) -> str | None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from backoffice.i18n import _
 
 _hasher = PasswordHasher()
 
@@ -23,11 +24,11 @@ def common_passwords() -> frozenset[str]:
 def password_problem(password: str) -> str | None:
     """Why ``password`` may not be used, in words; None when it may."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"密码至少{MIN_PASSWORD_LENGTH}位 / password needs at least {MIN_PASSWORD_LENGTH} characters"
+        return _("密码至少%(MIN_PASSWORD_LENGTH)s位", MIN_PASSWORD_LENGTH=MIN_PASSWORD_LENGTH)
     folded = password.casefold()
     core = _TRAILING.sub("", folded)
     if folded in common_passwords() or core in common_passwords() or len(set(folded)) <= 2:
-        return "该密码过于常见，请换一个 / this password is too common; choose another"
+        return _("该密码过于常见，请换一个")
     return None
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from backoffice.staff.models import Role
+from backoffice.i18n import _
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ def can_work_cases(user) -> Verdict:
     if not _signed_in(user):
         return NOT_SIGNED_IN
     if user.role not in CASE_WORKERS:
-        return deny("只有审核员和主管办理案件 / only reviewers and supervisors work cases")
+        return deny(_("只有审核员和主管办理案件"))
     return ALLOW
 
 
@@ -145,7 +146,7 @@ def can_open_case(user, case) -> Verdict:
     if not verdict:
         return verdict
     if user.role not in CASE_WORKERS:
-        return deny("只有审核员和主管办理案件 / only reviewers and supervisors work cases")
+        return deny(_("只有审核员和主管办理案件"))
     return ALLOW
 
 
@@ -154,9 +155,9 @@ def can_claim_case(user, case) -> Verdict:
     if not verdict:
         return verdict
     if user.role not in CASE_WORKERS:
-        return deny("只有审核员和主管可以领取案件 / only reviewers and supervisors claim cases")
+        return deny(_("只有审核员和主管可以领取案件"))
     if case.assignee_id not in (None, user.id):
-        return deny("该案件已由他人领取 / someone else has claimed this case")
+        return deny(_("该案件已由他人领取"))
     return ALLOW
 
 
@@ -165,7 +166,7 @@ def can_reassign(user, case) -> Verdict:
     if not verdict:
         return verdict
     if user.role != Role.supervisor:
-        return deny("只有主管可以改派案件 / only supervisors reassign cases")
+        return deny(_("只有主管可以改派案件"))
     return ALLOW
 
 
@@ -175,7 +176,7 @@ def can_reassign_cases(user) -> Verdict:
     if not _signed_in(user):
         return NOT_SIGNED_IN
     if user.role != Role.supervisor:
-        return deny("只有主管可以改派案件 / only supervisors reassign cases")
+        return deny(_("只有主管可以改派案件"))
     return ALLOW
 
 
@@ -193,11 +194,11 @@ def can_bulk_act(user, action: str, queue: str | None = None) -> Verdict:
     if not _signed_in(user):
         return NOT_SIGNED_IN
     if queue == "tips":
-        return deny("举报线索不能批量处理 / tips are not worked in bulk")
+        return deny(_("举报线索不能批量处理"))
     if user.role not in BULK_ACTIONS[action]:
         if action == "reassign":
-            return deny("只有主管可以改派案件 / only supervisors reassign cases")
-        return deny("只有审核员和主管办理案件 / only reviewers and supervisors work cases")
+            return deny(_("只有主管可以改派案件"))
+        return deny(_("只有审核员和主管办理案件"))
     return ALLOW
 
 
@@ -207,14 +208,14 @@ def can_release_case(user, case) -> Verdict:
     if not verdict:
         return verdict
     if case.assignee_id != user.id:
-        return deny("只有承办人可以退回队列 / only the assignee may release the case")
+        return deny(_("只有承办人可以退回队列"))
     return ALLOW
 
 
 def can_be_assigned(staff, case) -> Verdict:
     """Who a supervisor may hand a case to: an active reviewer or supervisor who may see it."""
     if staff is None or not getattr(staff, "is_active", False):
-        return deny("该人员账户已停用 / that account is not active")
+        return deny(_("该人员账户已停用"))
     if staff.role not in CASE_WORKERS:
         return deny(f"{staff.role.label}不办理案件 / {staff.role.value} does not work cases")
     if not can_see_district(staff, case.district_id):
@@ -227,7 +228,7 @@ def can_decide(user, case) -> Verdict:
     if not verdict:
         return verdict
     if case.assignee_id != user.id:
-        return deny("只有承办人可以作出决定 / only the assignee may decide")
+        return deny(_("只有承办人可以作出决定"))
     return ALLOW
 
 
@@ -237,9 +238,9 @@ def can_countersign(user, decision) -> Verdict:
     if not verdict:
         return verdict
     if user.role != Role.supervisor:
-        return deny("只有主管可以复核签字 / only supervisors countersign")
+        return deny(_("只有主管可以复核签字"))
     if decision.decided_by_id == user.id:
-        return deny("不能复核自己作出的决定 / you cannot countersign your own decision")
+        return deny(_("不能复核自己作出的决定"))
     return ALLOW
 
 
@@ -252,7 +253,7 @@ def can_view_dashboard(user, district_id: int | None = None) -> Verdict:
     if not _signed_in(user):
         return NOT_SIGNED_IN
     if user.role not in DASHBOARD_ROLES:
-        return deny(f"{user.role.label}无权查看办理时效看板（仅限主管） / only supervisors view the turnaround dashboard")
+        return deny(_("%(label)s无权查看办理时效看板（仅限主管）", label=user.role.label))
     if district_id is not None:
         return can_see_district(user, district_id)
     return ALLOW
@@ -279,7 +280,7 @@ def can_work_settlement(user) -> Verdict:
     if not _signed_in(user):
         return NOT_SIGNED_IN
     if user.role not in SETTLEMENT_WORKERS:
-        return deny(f"{user.role.label}不办理落户案件 / your role does not work settlement cases")
+        return deny(_("%(label)s不办理落户案件", label=user.role.label))
     return ALLOW
 
 
@@ -298,9 +299,9 @@ def can_review_settlement(user, case) -> Verdict:
     if not verdict:
         return verdict
     if user.role not in CASE_WORKERS:
-        return deny("只有区指定部门的审核员办理落户材料审核 / only district reviewers review settlement materials")
+        return deny(_("只有区指定部门的审核员办理落户材料审核"))
     if case.assignee_id != user.id:
-        return deny("只有承办人可以审核并报送 / only the assignee reviews and sends the case up")
+        return deny(_("只有承办人可以审核并报送"))
     return ALLOW
 
 
@@ -310,9 +311,9 @@ def can_approve_settlement(user, settlement) -> Verdict:
     if not _signed_in(user):
         return NOT_SIGNED_IN
     if user.role not in CITY_APPROVERS or user.district_id is not None:
-        return deny("只有市人力资源社会保障局的核准人员可以核准 / only city-level approvers approve settlement cases")
+        return deny(_("只有市人力资源社会保障局的核准人员可以核准"))
     if user.id in settlement.reviewer_ids:
-        return deny("不能核准自己审核的案件 / you cannot approve a case you reviewed")
+        return deny(_("不能核准自己审核的案件"))
     return ALLOW
 
 
@@ -324,7 +325,7 @@ def can_publish_list(user) -> Verdict:
     if not verdict:
         return verdict
     if user.district_id is not None:
-        return deny("只有市级管理员可以公示名单 / only city administrators publish the list")
+        return deny(_("只有市级管理员可以公示名单"))
     return ALLOW
 
 
@@ -339,7 +340,7 @@ def can_view_tip(user, case=None) -> Verdict:
         return NOT_SIGNED_IN
     if user.role == Role.investigator or _city_supervisor(user):
         return ALLOW
-    return deny("只有市级举报核查员和市级主管办理举报 / only city investigators and supervisors handle tips")
+    return deny(_("只有市级举报核查员和市级主管办理举报"))
 
 
 def can_see_reporter(user) -> Verdict:
@@ -348,7 +349,7 @@ def can_see_reporter(user) -> Verdict:
         return NOT_SIGNED_IN
     if user.role == Role.investigator:
         return ALLOW
-    return deny("举报人信息已保密 / the reporter's identity is sealed")
+    return deny(_("举报人信息已保密"))
 
 
 def can_work_tip(user, case) -> Verdict:
@@ -356,9 +357,9 @@ def can_work_tip(user, case) -> Verdict:
     if not _signed_in(user):
         return NOT_SIGNED_IN
     if user.role != Role.investigator:
-        return deny("只有举报核查员可以办理举报 / only investigators work tips")
+        return deny(_("只有举报核查员可以办理举报"))
     if case is not None and case.assignee_id not in (None, user.id):
-        return deny("该举报已由他人领取 / another investigator has claimed this tip")
+        return deny(_("该举报已由他人领取"))
     return ALLOW
 
 
@@ -367,9 +368,9 @@ def can_countersign_tip(user, decided_by_id: int) -> Verdict:
     if not _signed_in(user):
         return NOT_SIGNED_IN
     if user.role != Role.investigator and not _city_supervisor(user):
-        return deny("只有另一名举报核查员或市级主管可以复核 / a second investigator or a city supervisor countersigns")
+        return deny(_("只有另一名举报核查员或市级主管可以复核"))
     if user.id == decided_by_id:
-        return deny("不能复核自己作出的决定 / you cannot countersign your own decision")
+        return deny(_("不能复核自己作出的决定"))
     return ALLOW
 
 
@@ -377,7 +378,7 @@ def can_propose_revocation(user) -> Verdict:
     if not _signed_in(user):
         return NOT_SIGNED_IN
     if user.role != Role.investigator:
-        return deny("只有举报核查员可以提出取消资格 / only investigators propose a revocation")
+        return deny(_("只有举报核查员可以提出取消资格"))
     return ALLOW
 
 
@@ -386,9 +387,9 @@ def can_confirm_revocation(user, revocation) -> Verdict:
     if not _signed_in(user):
         return NOT_SIGNED_IN
     if not _city_supervisor(user):
-        return deny("只有市级主管可以确认取消资格 / only a city supervisor confirms a revocation")
+        return deny(_("只有市级主管可以确认取消资格"))
     if revocation.proposed_by_id == user.id:
-        return deny("不能确认自己提出的取消资格 / you cannot confirm your own proposal")
+        return deny(_("不能确认自己提出的取消资格"))
     return ALLOW
 
 
@@ -408,7 +409,7 @@ def can_view_statistics(user, district_id: int | None = None) -> Verdict:
     if not _signed_in(user):
         return NOT_SIGNED_IN
     if user.role not in STATISTICS_ROLES:
-        return deny(f"{user.role.label}无权查看年度统计 / your role may not view the year statistics")
+        return deny(_("%(label)s无权查看年度统计", label=user.role.label))
     if district_id is not None:
         return can_see_district(user, district_id)
     return ALLOW

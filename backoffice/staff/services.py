@@ -16,6 +16,7 @@ from backoffice.core.db import utcnow
 from backoffice.extensions import db
 from backoffice.staff.models import LoginThrottle, Role, Staff
 from backoffice.staff.passwords import dummy_hash, hash_password, verify_password
+from backoffice.i18n import _
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,7 @@ BAD_CREDENTIALS = "用户名或密码错误 / wrong username or password"
 
 
 def throttled_message(minutes: int) -> str:
-    return (f"尝试次数过多，请{minutes}分钟后再试 / too many attempts from this address, "
-            f"try again in {minutes} min")
+    return (_("尝试次数过多，请%(minutes)s分钟后再试", minutes=minutes))
 
 
 def _key(text: str) -> str:
@@ -150,9 +150,9 @@ def create_staff(
 ) -> Staff:
     role = Role(role)
     if role == Role.reviewer and district_id is None:
-        raise ValueError("审核员必须属于一个区 / a reviewer belongs to a district")
+        raise ValueError(_("审核员必须属于一个区"))
     if role in (Role.investigator, Role.administrator, Role.city_approver) and district_id is not None:
-        raise ValueError("举报核查员、管理员和市级落户核准员为市级账户 / investigators, administrators and city approvers are city level")
+        raise ValueError(_("举报核查员、管理员和市级落户核准员为市级账户"))
     if db.session.scalar(select(Staff.id).where(Staff.username == username)):
         raise ValueError(f"用户名已存在 / username {username!r} exists")
     staff = Staff(

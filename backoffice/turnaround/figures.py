@@ -35,7 +35,7 @@ from backoffice.cases import due
 from backoffice.cases.clock import subtract_working_days, working_days_between
 from backoffice.cases.models import CASE_STATUS_LABELS, CaseStatus, Decision, Outcome, ReviewCase
 from backoffice.extensions import db
-from backoffice.i18n import text
+from backoffice.i18n import _, is_english, pgettext, text
 from backoffice.reference.models import District
 from backoffice.staff.models import Role, Staff
 from backoffice.turnaround.models import DailyBacklog, Escalation
@@ -124,7 +124,7 @@ class Scope:
     def queue_label(self, code: str) -> str:
         for q in self.queues:
             if q.code == code:
-                return text(q.label_zh, q.label_en)
+                return (q.label_en if is_english() else q.label_zh)
         return code
 
     def cases(self, *clauses):
@@ -192,28 +192,28 @@ def queue_table(scope: Scope, counts: OpenCounts) -> Table:
     found = counts.per_queue
     rows = [[scope.queue_label(code), *found.get(code, [0, 0, 0, 0, 0])] for code in scope.queue_codes]
     totals = [sum(r[i] for r in rows) for i in range(1, 6)]
-    rows.append([text("合计", "Total"), *totals])
+    rows.append([_("合计"), *totals])
     body = rows[:-1]
     return Table(
         key="queues",
-        title=text("各队列在办、超期与即将到期", "Open, overdue and due soon per queue"),
+        title=_("各队列在办、超期与即将到期"),
         columns=[
-            Column("queue", text("队列", "Queue"), "text"),
-            Column("open", text("在办", "Open")),
-            Column("overdue", text("已超期", "Overdue")),
-            Column("due_soon", text(f"{DUE_SOON_WORKING_DAYS}个工作日内到期",
-                                    f"Due within {DUE_SOON_WORKING_DAYS} working days")),
-            Column("awaiting", text("待补正材料（停止计时）", "Awaiting materials (clock stopped)")),
-            Column("unassigned", text("未领取", "Unassigned")),
+            Column("queue", _("队列"), "text"),
+            Column("open", _("在办")),
+            Column("overdue", _("已超期")),
+            Column("due_soon", _("%(DUE_SOON_WORKING_DAYS)s个工作日内到期",
+                                 DUE_SOON_WORKING_DAYS=DUE_SOON_WORKING_DAYS)),
+            Column("awaiting", _("待补正材料（停止计时）")),
+            Column("unassigned", pgettext("Unassigned", "未领取")),
         ],
         rows=rows,
         chart={
             "type": "bar",
             "labels": [r[0] for r in body],
             "datasets": [
-                {"label": text("已超期", "Overdue"), "data": [r[2] for r in body], "color": "#dc3545"},
-                {"label": text("即将到期", "Due soon"), "data": [r[3] for r in body], "color": "#ffc107"},
-                {"label": text("其他在办", "Other open"), "data": [r[1] - r[2] - r[3] for r in body],
+                {"label": _("已超期"), "data": [r[2] for r in body], "color": "#dc3545"},
+                {"label": _("即将到期"), "data": [r[3] for r in body], "color": "#ffc107"},
+                {"label": _("其他在办"), "data": [r[1] - r[2] - r[3] for r in body],
                  "color": "#6c757d"},
             ],
             "stacked": True,
@@ -246,9 +246,9 @@ def _sum_by(counts: dict, index: int) -> dict:
 def _ontime_columns(first: Column) -> list[Column]:
     return [
         first,
-        Column("decided", text("已办结", "Decided")),
-        Column("on_time", text("按期办结", "On time")),
-        Column("share", text("按期办结率", "Share on time"), "pct"),
+        Column("decided", _("已办结")),
+        Column("on_time", _("按期办结")),
+        Column("share", _("按期办结率"), "pct"),
     ]
 
 
@@ -256,7 +256,7 @@ def _share_chart(rows) -> dict:
     return {
         "type": "bar",
         "labels": [r[0] for r in rows],
-        "datasets": [{"label": text("按期办结率", "Share on time"),
+        "datasets": [{"label": _("按期办结率"),
                       "data": [None if r[3] is None else round(r[3] * 100, 1) for r in rows], "color": "#28a745"}],
         "percent": True,
     }
@@ -284,14 +284,12 @@ def ontime_tables(scope: Scope) -> tuple[dict, Table, Table]:
     headline = {"decided": decided, "on_time": on_time, "share": _share(on_time, decided), "year": scope.year}
     days = sorted({due_working_days(c) for c in scope.queue_codes})
     allowance = "/".join(str(d) for d in days)
-    note = text(f"{scope.year}年度已办结案件中，在受理后{allowance}个工作日内（不含待补正材料期间）办结的比例。",
-                f"Cases of {scope.year} decided within {allowance} working days of receipt "
-                "(time awaiting the applicant excluded).")
-    queue_t = Table("ontime_queue", text("按期办结率（按队列）", "Decided on time, per queue"),
-                    _ontime_columns(Column("queue", text("队列", "Queue"), "text")), q_rows,
+    note = _("%(year)s年度已办结案件中，在受理后%(allowance)s个工作日内（不含待补正材料期间）办结的比例。", year=scope.year, allowance=allowance)
+    queue_t = Table("ontime_queue", _("按期办结率（按队列）"),
+                    _ontime_columns(Column("queue", _("队列"), "text")), q_rows,
                     chart=_share_chart(q_rows), note=note)
-    district_t = Table("ontime_district", text("按期办结率（按区）", "Decided on time, per district"),
-                       _ontime_columns(Column("district", text("区", "District"), "text")), d_rows,
+    district_t = Table("ontime_district", _("按期办结率（按区）"),
+                       _ontime_columns(Column("district", _("区"), "text")), d_rows,
                        chart=_share_chart(d_rows), note=note)
     return headline, queue_t, district_t
 
@@ -305,10 +303,10 @@ def ageing_table(scope: Scope, counts: OpenCounts) -> Table:
     palette = ["#007bff", "#17a2b8", "#6f42c1", "#fd7e14", "#20c997", "#e83e8c", "#6c757d"]
     return Table(
         key="ageing",
-        title=text("在办案件已用工作日分布", "Open cases by working days open"),
-        columns=[Column("bucket", text("已用工作日", "Working days open"), "text"),
+        title=_("在办案件已用工作日分布"),
+        columns=[Column("bucket", _("已用工作日"), "text"),
                  *[Column(c, scope.queue_label(c)) for c in scope.queue_codes],
-                 Column("total", text("合计", "Total"))],
+                 Column("total", _("合计"))],
         rows=rows,
         chart={
             "type": "bar",
@@ -317,7 +315,7 @@ def ageing_table(scope: Scope, counts: OpenCounts) -> Table:
                           "color": palette[j % len(palette)]} for j, c in enumerate(scope.queue_codes)],
             "stacked": True,
         },
-        note=text("待补正材料的案件按暂停当日计算。", "Cases awaiting materials are counted as of the day they were paused."),
+        note=_("待补正材料的案件按暂停当日计算。"),
     )
 
 
@@ -337,23 +335,23 @@ def backlog_table(scope: Scope) -> Table:
     rows = [[d, *found.get(d, [None] * 4)] for d in days]
     return Table(
         key="backlog",
-        title=text(f"近{BACKLOG_DAYS}天积压趋势", f"Backlog over the last {BACKLOG_DAYS} days"),
-        columns=[Column("day", text("日期", "Day"), "date"),
-                 Column("open", text("在办", "Open")),
-                 Column("overdue", text("已超期", "Overdue")),
-                 Column("due_soon", text("即将到期", "Due soon")),
-                 Column("awaiting", text("待补正材料", "Awaiting materials"))],
+        title=_("近%(BACKLOG_DAYS)s天积压趋势", BACKLOG_DAYS=BACKLOG_DAYS),
+        columns=[Column("day", _("日期"), "date"),
+                 Column("open", _("在办")),
+                 Column("overdue", _("已超期")),
+                 Column("due_soon", _("即将到期")),
+                 Column("awaiting", _("待补正材料"))],
         rows=rows,
         chart={
             "type": "line",
             "labels": [d.isoformat() for d in days],
             "datasets": [
-                {"label": text("在办", "Open"), "data": [r[1] for r in rows], "color": "#007bff"},
-                {"label": text("已超期", "Overdue"), "data": [r[2] for r in rows], "color": "#dc3545"},
-                {"label": text("即将到期", "Due soon"), "data": [r[3] for r in rows], "color": "#ffc107"},
+                {"label": _("在办"), "data": [r[1] for r in rows], "color": "#007bff"},
+                {"label": _("已超期"), "data": [r[2] for r in rows], "color": "#dc3545"},
+                {"label": _("即将到期"), "data": [r[3] for r in rows], "color": "#ffc107"},
             ],
         },
-        note=text("每日清查记录的数字；“—”表示当天未记录。", "As recorded by the daily sweep; “—” means no record that day."),
+        note=_("每日清查记录的数字；“—”表示当天未记录。"),
     )
 
 
@@ -431,16 +429,16 @@ def reviewer_table(scope: Scope) -> Table:
         median = _median(days_to_decide.get(s.id))
         label = f"{s.full_name}（{s.username}）"
         labels.append(label)
-        rows.append([label, s[3] or text("市级", "City"), *weekly, sum(weekly), median])
-    week_cols = [Column(f"w{w.isoformat()}", text(f"{w:%m-%d}起", f"wk {w:%m-%d}")) for w in weeks]
+        rows.append([label, s[3] or _("市级"), *weekly, sum(weekly), median])
+    week_cols = [Column(f"w{w.isoformat()}", _("%(w)s起", w=format(w, "%m-%d"))) for w in weeks]
     return Table(
         key="reviewers",
-        title=text("审核员每周决定数与办理用时中位数", "Reviewers: decisions per week and median working days to decide"),
-        columns=[Column("reviewer", text("审核员", "Reviewer"), "text"),
-                 Column("district", text("区", "District"), "text"),
+        title=_("审核员每周决定数与办理用时中位数"),
+        columns=[Column("reviewer", _("审核员"), "text"),
+                 Column("district", _("区"), "text"),
                  *week_cols,
-                 Column("total", text("合计", "Total")),
-                 Column("median", text("办理用时中位数（工作日）", "Median working days to decide"), "num")],
+                 Column("total", _("合计")),
+                 Column("median", _("办理用时中位数（工作日）"), "num")],
         rows=rows,
         chart={
             "type": "bar",
@@ -448,9 +446,8 @@ def reviewer_table(scope: Scope) -> Table:
             "datasets": [{"label": label, "data": row[2:2 + REVIEWER_WEEKS]} for label, row in zip(labels, rows)],
             "stacked": True,
         },
-        note=text(f"近{REVIEWER_WEEKS}周（周一起算）写出的决定；用时中位数为受理至决定的工作日（不含待补正材料期间，不计退回补正）。",
-                  f"Decisions of the last {REVIEWER_WEEKS} weeks (Monday-based); median working days from receipt to "
-                  "decision, time awaiting the applicant excluded, returns for materials not counted."),
+        note=_("近%(REVIEWER_WEEKS)s周（周一起算）写出的决定；用时中位数为受理至决定的工作日（不含待补正材料期间，不计退回补正）。",
+               REVIEWER_WEEKS=REVIEWER_WEEKS),
     )
 
 
@@ -483,7 +480,7 @@ def _case_list(scope: Scope, key: str, title: str, where, note: str, limit: int 
     )
     rows, ids, versions = [], [], []
     labels = {code: scope.queue_label(code) for code in scope.queue_codes}
-    nobody = text("未领取", "unassigned")
+    nobody = _("未领取")
     for (cid, version, number, code, district, name, id_number, received, due_on, status, assignee_name,
          esc) in _run(stmt):
         ids.append(cid)
@@ -494,37 +491,34 @@ def _case_list(scope: Scope, key: str, title: str, where, note: str, limit: int 
                      assignee_name or nobody, esc])
     return Table(
         key=key, title=title,
-        columns=[Column("number", text("案件编号", "Case no."), "text"),
-                 Column("queue", text("队列", "Queue"), "text"),
-                 Column("district", text("区", "District"), "text"),
-                 Column("applicant", text("申请人", "Applicant"), "text"),
-                 Column("received_on", text("受理日期", "Received"), "date"),
-                 Column("due_date", text("办结期限", "Due"), "date"),
-                 Column("late", text("超期工作日（负数为剩余）", "Working days late (negative: left)")),
-                 Column("status", text("状态", "Status"), "text"),
-                 Column("assignee", text("承办人", "Assignee"), "text"),
-                 Column("escalated_on", text("督办日期", "Escalated on"), "date")],
+        columns=[Column("number", _("案件编号"), "text"),
+                 Column("queue", _("队列"), "text"),
+                 Column("district", _("区"), "text"),
+                 Column("applicant", _("申请人"), "text"),
+                 Column("received_on", _("受理日期"), "date"),
+                 Column("due_date", _("办结期限"), "date"),
+                 Column("late", _("超期工作日（负数为剩余）")),
+                 Column("status", _("状态"), "text"),
+                 Column("assignee", _("承办人"), "text"),
+                 Column("escalated_on", _("督办日期"), "date")],
         rows=rows, note=note, total_rows=int(total or 0), case_ids=ids, case_versions=versions,
     )
 
 
 def overdue_list(scope: Scope, limit: int | None = LIST_LIMIT, total: int | None = None) -> Table:
     return _case_list(
-        scope, "overdue", text("超期案件（督办清单）", "Overdue cases (escalation list)"),
+        scope, "overdue", _("超期案件（督办清单）"),
         due.overdue_clause(scope.today),
-        text("每日清查将超期案件列入本区主管的督办清单（督办日期）；按办结期限排序。",
-             "The daily sweep puts overdue cases on the district supervisor's escalation list (escalated on); "
-             "oldest due first."),
+        _("每日清查将超期案件列入本区主管的督办清单（督办日期）；按办结期限排序。"),
         limit, total,
     )
 
 
 def due_soon_list(scope: Scope, limit: int | None = LIST_LIMIT, total: int | None = None) -> Table:
     return _case_list(
-        scope, "due_soon", text(f"{DUE_SOON_WORKING_DAYS}个工作日内到期", f"Due within {DUE_SOON_WORKING_DAYS} working days"),
+        scope, "due_soon", _("%(DUE_SOON_WORKING_DAYS)s个工作日内到期", DUE_SOON_WORKING_DAYS=DUE_SOON_WORKING_DAYS),
         due.due_soon_clause(scope.today),
-        text(f"尚未超期、将在{DUE_SOON_WORKING_DAYS}个工作日内到期的案件。",
-             f"Not yet overdue, due within {DUE_SOON_WORKING_DAYS} working days."),
+        _("尚未超期、将在%(DUE_SOON_WORKING_DAYS)s个工作日内到期的案件。", DUE_SOON_WORKING_DAYS=DUE_SOON_WORKING_DAYS),
         limit, total,
     )
 
@@ -557,9 +551,7 @@ def countersign_list(scope: Scope, limit: int | None = LIST_LIMIT, total: int | 
              f"Countersignatures waiting over {COUNTERSIGN_ESCALATION_WORKING_DAYS} working days"
              + ("" if scope.district_id is not None else " or with no other supervisor in the district")),
         and_(ReviewCase.status == CaseStatus.awaiting_countersign, flagged),
-        text("四眼原则：决定须由另一名主管复核签字；本区仅有一名主管时，由市级主管复核（决定人本人不能签字）。",
-             "Four eyes: another supervisor countersigns; where the district has a single supervisor, "
-             "a city-level supervisor signs (never the decider)."),
+        _("四眼原则：决定须由另一名主管复核签字；本区仅有一名主管时，由市级主管复核（决定人本人不能签字）。"),
         limit, total,
     )
 

@@ -15,6 +15,7 @@ from backoffice.cases.clock import resumed_due_date, working_days_between
 from backoffice.cases.models import CaseStatus, ReviewCase
 from backoffice.extensions import db
 from backoffice.turnaround.sql import beijing_today
+from backoffice.i18n import _
 
 
 class ClockError(ValueError):
@@ -27,10 +28,10 @@ def resume(case: ReviewCase, on: date | None = None, *, actor=None, actor_label:
     assignee (in review) or, without one, to the queue (open)."""
     on = on or beijing_today()
     if case.status != CaseStatus.awaiting_materials:
-        raise ClockError(f"案件{case.number}未在等待补正材料，计时未停止 / case {case.number} is not waiting for materials")
+        raise ClockError(_("案件%(number)s未在等待补正材料，计时未停止", number=case.number))
     paused_on = case.paused_on or on  # a case returned before pauses were recorded: nothing to add
     if on < paused_on:
-        raise ClockError(f"恢复日期{on}早于暂停日期{paused_on} / resumed before it was paused")
+        raise ClockError(_("恢复日期%(on)s早于暂停日期%(paused_on)s", on=on, paused_on=paused_on))
     before = {"status": case.status, "due_date": case.due_date, "paused_on": case.paused_on}
     case.due_date = resumed_due_date(case.due_date, paused_on, on)
     case.paused_on = None

@@ -19,7 +19,7 @@ from backoffice.cases.clock import add_working_days, calendar_warning, uncovered
 from backoffice.cases.models import CaseStatus, ReviewCase
 from backoffice.cases.services import NOTE_MAX, CaseActionError, reassign as reassign_cases
 from backoffice.extensions import db
-from backoffice.i18n import text
+from backoffice.i18n import _, text
 from backoffice.reference.models import District, Year
 from backoffice.staff.models import Staff
 from backoffice.staff.permissions import CASE_WORKERS, can_read_area, can_reassign_cases, can_view_dashboard
@@ -137,7 +137,7 @@ class TurnaroundView(ProtectedView):
         assignee_id = request.form.get("assignee_id", type=int)
         assignee = db.session.get(Staff, assignee_id) if assignee_id else None
         if ids and assignee is None:
-            flash(text("请选择承办人，未改派任何案件", "Choose who takes the cases; nothing was reassigned"), "error")
+            flash(_("请选择承办人，未改派任何案件"), "error")
             return back
         cases = db.session.scalars(select(ReviewCase).where(ReviewCase.id.in_(ids), scope.cases())).all()
         if len(cases) != len(ids):
@@ -153,6 +153,5 @@ class TurnaroundView(ProtectedView):
             db.session.rollback()
             flash(exc.message, "error")
             return back
-        flash(text(f"已将{len(cases)}件案件改派给{assignee.full_name}",
-                   f"{len(cases)} case(s) reassigned to {assignee.full_name}"), "success")
+        flash(_("已将%(len_cases)s件案件改派给%(full_name)s", len_cases=len(cases), full_name=assignee.full_name), "success")
         return back

@@ -39,7 +39,7 @@ from backoffice.applications.models import INDICATOR_LABELS, Application, Indica
 from backoffice.cases.models import CASE_KIND_LABELS, CASE_STATUS_LABELS, CaseKind, CaseStatus, Decision, Outcome, \
     OUTCOME_LABELS, ReviewCase
 from backoffice.extensions import db
-from backoffice.i18n import text
+from backoffice.i18n import _, text
 from backoffice.reference.models import District, Employer
 from backoffice.turnaround.figures import Column, Table
 from backoffice.yearstats.data import PUBLISHED_CUTOFFS
@@ -186,32 +186,31 @@ def district_table(scope: Scope, names: dict[int, str], counts: ApplicationCount
     rows = [[names.get(d, str(d)), found[d][0], found[d][1], _share(found[d][1], found[d][0])] for d in order]
     total_n, total_a = sum(r[1] for r in rows), sum(r[2] for r in rows)
     body = list(rows)
-    rows.append([text("合计", "Total"), total_n, total_a, _share(total_a, total_n)])
+    rows.append([_("合计"), total_n, total_a, _share(total_a, total_n)])
     districts = Table(
         key="districts",
-        title=text("各区申报与落户人数", "Applications and admissions by district"),
-        columns=[Column("district", text("区", "District"), "text"),
-                 Column("applications", text("申报人数", "Applications")),
-                 Column("admitted", text("取得资格人数", "Admitted")),
-                 Column("rate", text("落户比例", "Admission rate"), "pct")],
+        title=_("各区申报与落户人数"),
+        columns=[Column("district", _("区"), "text"),
+                 Column("applications", _("申报人数")),
+                 Column("admitted", _("取得资格人数")),
+                 Column("rate", _("落户比例"), "pct")],
         rows=rows,
         chart={"type": "bar", "labels": [r[0] for r in body], "datasets": [
-            {"label": text("申报人数", "Applications"), "data": [r[1] for r in body], "color": "#6c757d"},
-            {"label": text("取得资格人数", "Admitted"), "data": [r[2] for r in body], "color": "#28a745"}]},
-        note=text("取得资格人数：最近一次排名中达到落户分值的申报（含其后被取消资格的）。",
-                  "Admitted: at or above the cut-off in the latest ranking (including those later revoked)."),
+            {"label": _("申报人数"), "data": [r[1] for r in body], "color": "#6c757d"},
+            {"label": _("取得资格人数"), "data": [r[2] for r in body], "color": "#28a745"}]},
+        note=_("取得资格人数：最近一次排名中达到落户分值的申报（含其后被取消资格的）。"),
     )
     revoked = [[names.get(d, str(d)), found[d][2]] for d in order if found[d][2]]
     revoked_total = sum(r[1] for r in revoked)
     revocations = Table(
         key="revocations",
-        title=text("取消积分落户资格", "Qualifications revoked"),
-        columns=[Column("district", text("区", "District"), "text"),
-                 Column("revoked", text("取消资格人数", "Revoked"))],
-        rows=revoked + [[text("合计", "Total"), revoked_total]],
+        title=_("取消积分落户资格"),
+        columns=[Column("district", _("区"), "text"),
+                 Column("revoked", _("取消资格人数"))],
+        rows=revoked + [[_("合计"), revoked_total]],
         chart={"type": "bar", "labels": [r[0] for r in revoked], "datasets": [
-            {"label": text("取消资格人数", "Revoked"), "data": [r[1] for r in revoked], "color": "#dc3545"}]},
-        note=text("经核查取消积分落户资格的，名额不递补。", "Revoked places are not refilled."),
+            {"label": _("取消资格人数"), "data": [r[1] for r in revoked], "color": "#dc3545"}]},
+        note=_("经核查取消积分落户资格的，名额不递补。"),
     )
     return districts, revocations
 
@@ -232,16 +231,16 @@ def employer_table(found, names: dict[int, str], *, limit: int | None = EMPLOYER
     total = found[0][4] if found else 0
     return Table(
         key="employers",
-        title=text("各用人单位申报与落户人数", "Applications and admissions by employer"),
-        columns=[Column("employer", text("用人单位", "Employer"), "text"),
-                 Column("district", text("业务办理区", "Business district"), "text"),
-                 Column("applications", text("申报人数", "Applications")),
-                 Column("admitted", text("取得资格人数", "Admitted")),
-                 Column("rate", text("落户比例", "Admission rate"), "pct")],
+        title=_("各用人单位申报与落户人数"),
+        columns=[Column("employer", _("用人单位"), "text"),
+                 Column("district", _("业务办理区"), "text"),
+                 Column("applications", _("申报人数")),
+                 Column("admitted", _("取得资格人数")),
+                 Column("rate", _("落户比例"), "pct")],
         rows=rows,
         chart={"type": "bar", "labels": [r[0] for r in rows[:10]], "datasets": [
-            {"label": text("申报人数", "Applications"), "data": [r[2] for r in rows[:10]], "color": "#6c757d"},
-            {"label": text("取得资格人数", "Admitted"), "data": [r[3] for r in rows[:10]], "color": "#28a745"}]},
+            {"label": _("申报人数"), "data": [r[2] for r in rows[:10]], "color": "#6c757d"},
+            {"label": _("取得资格人数"), "data": [r[3] for r in rows[:10]], "color": "#28a745"}]},
         total_rows=total if limit is not None else None,
     )
 
@@ -260,33 +259,33 @@ def score_tables(scope: Scope, counts: ApplicationCounts, city_lowest=None) -> t
     rows = [[f"{low}–{low + SCORE_BIN}", n, a] for low, (n, a) in sorted(counts.per_bin.items())]
     scores = Table(
         key="scores",
-        title=text("积分分布", "Score distribution"),
-        columns=[Column("range", text("积分区间（含下限）", "Points (from, inclusive)"), "text"),
-                 Column("applications", text("申报人数", "Applications")),
-                 Column("admitted", text("取得资格人数", "Admitted"))],
+        title=_("积分分布"),
+        columns=[Column("range", _("积分区间（含下限）"), "text"),
+                 Column("applications", _("申报人数")),
+                 Column("admitted", _("取得资格人数"))],
         rows=rows,
         chart={"type": "bar", "labels": [r[0] for r in rows], "datasets": [
-            {"label": text("申报人数", "Applications"), "data": [r[1] for r in rows], "color": "#6c757d"},
-            {"label": text("取得资格人数", "Admitted"), "data": [r[2] for r in rows], "color": "#28a745"}]},
-        note=(text(f"{scope.year}年度落户分值：{cutoff}分（全市）。", f"Cut-off {scope.year}: {cutoff} (city-wide).")
-              if cutoff is not None else text("本年度尚未排名。", "The year is not ranked yet.")),
+            {"label": _("申报人数"), "data": [r[1] for r in rows], "color": "#6c757d"},
+            {"label": _("取得资格人数"), "data": [r[2] for r in rows], "color": "#28a745"}]},
+        note=(_("%(year)s年度落户分值：%(cutoff)s分（全市）。", year=scope.year, cutoff=cutoff)
+              if cutoff is not None else _("本年度尚未排名。")),
     )
     years = sorted(set(PUBLISHED_CUTOFFS) | ({scope.year} if cutoff is not None else set()))
     cut_rows = []
     for y in years:
         if y == scope.year and cutoff is not None:
-            cut_rows.append([str(y), cutoff, text("本系统排名", "This system's ranking")])
+            cut_rows.append([str(y), cutoff, _("本系统排名")])
         elif y in PUBLISHED_CUTOFFS:
-            cut_rows.append([str(y), PUBLISHED_CUTOFFS[y], text("已公布", "Published")])
+            cut_rows.append([str(y), PUBLISHED_CUTOFFS[y], _("已公布")])
     cutoffs = Table(
         key="cutoffs",
-        title=text("历年落户分值", "Cut-offs by year"),
-        columns=[Column("year", text("年度", "Year"), "text"),
-                 Column("cutoff", text("落户分值", "Cut-off"), "score"),
-                 Column("source", text("来源", "Source"), "text")],
+        title=_("历年落户分值"),
+        columns=[Column("year", _("年度"), "text"),
+                 Column("cutoff", _("落户分值"), "score"),
+                 Column("source", _("来源"), "text")],
         rows=cut_rows,
         chart={"type": "line", "labels": [r[0] for r in cut_rows], "datasets": [
-            {"label": text("落户分值", "Cut-off"), "data": [float(r[1]) for r in cut_rows], "color": "#007bff"}]},
+            {"label": _("落户分值"), "data": [float(r[1]) for r in cut_rows], "color": "#007bff"}]},
     )
     return scores, cutoffs
 
@@ -307,7 +306,7 @@ def invalid_table(scope: Scope, found) -> Table:
         try:
             words = registry_reason(reason_code).text(year=scope.year, tax_year=scope.year - 1)
         except (UnknownCode, KeyError, ValueError):
-            words = reason_code or text("（未注明原因）", "(no reason given)")
+            words = reason_code or _("（未注明原因）")
         rows.append([order[indicator], INDICATOR_LABELS[indicator], words, n])
     rows.sort(key=lambda r: (r[0], -r[3], r[2]))
     rows = [r[1:] for r in rows]
@@ -316,13 +315,13 @@ def invalid_table(scope: Scope, found) -> Table:
         per_indicator[label] = per_indicator.get(label, 0) + n
     return Table(
         key="invalid",
-        title=text("相关部门核查无效结果（按原因和指标）", "Invalid registry results by reason and indicator"),
-        columns=[Column("indicator", text("指标", "Indicator"), "text"),
-                 Column("reason", text("无效原因", "Reason"), "text"),
-                 Column("count", text("条数", "Results"))],
-        rows=rows + [[text("合计", "Total"), "", sum(per_indicator.values())]],
+        title=_("相关部门核查无效结果（按原因和指标）"),
+        columns=[Column("indicator", _("指标"), "text"),
+                 Column("reason", _("无效原因"), "text"),
+                 Column("count", _("条数"))],
+        rows=rows + [[_("合计"), "", sum(per_indicator.values())]],
         chart={"type": "bar", "labels": list(per_indicator), "datasets": [
-            {"label": text("无效结果", "Invalid results"), "data": list(per_indicator.values()), "color": "#dc3545"}]},
+            {"label": _("无效结果"), "data": list(per_indicator.values()), "color": "#dc3545"}]},
     )
 
 
@@ -381,20 +380,19 @@ def _contest_table(key: str, title: str, first: Column, grouped: dict, labels: d
     chart_rows = [r for r in rows]
     return Table(
         key=key, title=title,
-        columns=[Column("kind", text("类型", "Kind"), "text"), first,
-                 Column("received", text("受理", "Received")),
-                 Column("open", text("在办", "Open")),
-                 Column("awaiting", text("其中待补正", "of which awaiting materials")),
+        columns=[Column("kind", _("类型"), "text"), first,
+                 Column("received", _("受理")),
+                 Column("open", _("在办")),
+                 Column("awaiting", _("其中待补正")),
                  Column("upheld", text(OUTCOME_LABELS[Outcome.upheld], "Upheld")),
                  Column("corrected", text(OUTCOME_LABELS[Outcome.corrected], "Corrected")),
                  Column("rejected", text(OUTCOME_LABELS[Outcome.rejected], "Rejected")),
-                 Column("supported", text("支持率（办结中）", "Supported (of closed)"), "pct")],
+                 Column("supported", _("支持率（办结中）"), "pct")],
         rows=rows,
         chart={"type": "bar", "percent": True, "labels": [f"{r[0]}·{r[1]}" for r in chart_rows], "datasets": [
-            {"label": text("支持率", "Supported"), "data": [round(r[8] * 100, 1) if r[8] is not None else None
+            {"label": _("支持率"), "data": [round(r[8] * 100, 1) if r[8] is not None else None
                                                             for r in chart_rows], "color": "#17a2b8"}]},
-        note=text("支持率：办结案件中予以支持或核实后更正的比例；在办含待补正材料的案件。",
-                  "Supported: upheld or corrected among closed cases; open includes cases awaiting materials."),
+        note=_("支持率：办结案件中予以支持或核实后更正的比例；在办含待补正材料的案件。"),
     )
 
 
@@ -417,10 +415,10 @@ def contest_tables(names: dict[int, str], rows) -> tuple[Table, Table]:
     indicator_labels = {k: _indicator_label(k[1]) for k in by_indicator}
     district_labels = {k: names.get(k[1], str(k[1])) for k in by_district}
     return (
-        _contest_table("contests_indicator", text("复查与异议申诉（按指标）", "Reviews and appeals by indicator"),
-                       Column("indicator", text("指标", "Indicator"), "text"), by_indicator, indicator_labels),
-        _contest_table("contests_district", text("复查与异议申诉（按区）", "Reviews and appeals by district"),
-                       Column("district", text("区", "District"), "text"), by_district, district_labels),
+        _contest_table("contests_indicator", _("复查与异议申诉（按指标）"),
+                       Column("indicator", _("指标"), "text"), by_indicator, indicator_labels),
+        _contest_table("contests_district", _("复查与异议申诉（按区）"),
+                       Column("district", _("区"), "text"), by_district, district_labels),
     )
 
 
@@ -439,19 +437,19 @@ def tip_table(found) -> Table:
     counts: dict[str, int] = {}
     for status, outcome, n in found:
         if CaseStatus(status) == CaseStatus.closed and outcome:
-            label = text("已办结：", "Closed: ") + OUTCOME_LABELS[Outcome(outcome)]
+            label = _("已办结：") + OUTCOME_LABELS[Outcome(outcome)]
         else:
-            label = text("在办：", "Open: ") + CASE_STATUS_LABELS[CaseStatus(status)]
+            label = _("在办：") + CASE_STATUS_LABELS[CaseStatus(status)]
         counts[label] = counts.get(label, 0) + n
     rows = sorted(([k, v] for k, v in counts.items()), key=lambda r: r[0])
     return Table(
         key="tips",
-        title=text("举报及核查结果", "Tips and their outcomes"),
-        columns=[Column("state", text("状态或结果", "State or outcome"), "text"),
-                 Column("tips", text("举报件数", "Tips"))],
-        rows=rows + [[text("合计", "Total"), sum(counts.values())]],
+        title=_("举报及核查结果"),
+        columns=[Column("state", _("状态或结果"), "text"),
+                 Column("tips", _("举报件数"))],
+        rows=rows + [[_("合计"), sum(counts.values())]],
         chart={"type": "bar", "labels": [r[0] for r in rows], "datasets": [
-            {"label": text("举报件数", "Tips"), "data": [r[1] for r in rows], "color": "#fd7e14"}]},
+            {"label": _("举报件数"), "data": [r[1] for r in rows], "color": "#fd7e14"}]},
     )
 
 
@@ -468,10 +466,10 @@ def settlement_rows(counts: ApplicationCounts, by_status) -> list[list]:
     the list) and settlements completed belong here once that module records them: adjust this
     function and its statement."""
     qualified = sum(d[3] for d in counts.per_district.values())
-    rows = [[text("取得积分落户资格", "Qualified"), qualified]]
+    rows = [[_("取得积分落户资格"), qualified]]
     found = {CaseStatus(s): n for s, n in by_status}
     for status in CaseStatus:
-        rows.append([text("落户材料审核：", "Settlement materials: ") + CASE_STATUS_LABELS[status], found.get(status, 0)])
+        rows.append([_("落户材料审核：") + CASE_STATUS_LABELS[status], found.get(status, 0)])
     return rows
 
 
@@ -479,11 +477,11 @@ def settlement_table(counts: ApplicationCounts, by_status) -> Table:
     rows = settlement_rows(counts, by_status)
     return Table(
         key="settlement",
-        title=text("落户办理进度", "Settlement progress"),
-        columns=[Column("state", text("事项", "Item"), "text"), Column("count", text("人数/件数", "Count"))],
+        title=_("落户办理进度"),
+        columns=[Column("state", _("事项"), "text"), Column("count", _("人数/件数"))],
         rows=rows,
         chart={"type": "bar", "labels": [r[0] for r in rows], "datasets": [
-            {"label": text("人数/件数", "Count"), "data": [r[1] for r in rows], "color": "#20c997"}]},
+            {"label": _("人数/件数"), "data": [r[1] for r in rows], "color": "#20c997"}]},
     )
 
 
