@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, redirect, url_for
+from flask_babel import get_locale
 from sqlalchemy import event
 
 from backoffice.security import init_security
@@ -12,7 +13,7 @@ from backoffice.calendar.services import install as install_calendar
 from backoffice.admin.errors import init_app as init_error_pages
 from backoffice.admin.setup import init_admin
 from backoffice.extensions import babel, csrf, db, login_manager
-from backoffice.i18n import _, LOCALES, TRANSLATIONS_DIR, compile_catalogs, is_english, select_locale, text
+from backoffice.i18n import _l, LOCALES, TRANSLATIONS_DIR, compile_catalogs, is_english, select_locale, text
 from backoffice.intake.api import init_api
 from backoffice.settings import PROJECT_ROOT, Settings, ensure_sqlite_parent
 from backoffice.staff.auth import load_user
@@ -58,7 +59,7 @@ def create_app(settings: Settings | None = None, **config_overrides) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     login_manager.login_view = "login.index"
-    login_manager.login_message = _("请先登录")
+    login_manager.login_message = _l("请先登录")  # lazy: read when a request is refused, in its language
     login_manager.session_protection = "strong"
 
     login_manager.user_loader(load_user)
@@ -125,12 +126,17 @@ def _sqlite_connection_setup(engine) -> None:
         event.listen(engine, "begin", _on_begin)
 
 
+def _html_lang() -> str:
+    """The page's language for <html lang>: zh-Hans-CN or en."""
+    return str(get_locale() or "zh_Hans_CN").replace("_", "-")
+
+
 def _install_templates_and_errors(app: Flask) -> None:
     @app.context_processor
     def _globals():
         # `t` is the transition shim of t('中文', 'English'): tools/i18n_codemod.py rewrites every
         # call to _('中文'); a template written before the rewrite still renders meanwhile.
-        return {"is_english": is_english, "locales": LOCALES, "t": text}
+        return {"is_english": is_english, "locales": LOCALES, "t": text, "html_lang": _html_lang}
 
     # Error pages in the frame with the navigation, in the user's language, with a request id
     # (also in the log line): backoffice/admin/errors.py.

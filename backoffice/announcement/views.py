@@ -40,7 +40,7 @@ from backoffice.applications.score_views import score_panel
 from backoffice.cases import facts as facts_module
 from backoffice.cases.models import CASE_STATUS_LABELS, CaseKind, CaseStatus, ReviewCase
 from backoffice.extensions import db
-from backoffice.i18n import _, is_english
+from backoffice.i18n import _, is_english, text
 from backoffice.intake.models import TipReport
 from backoffice.reference.models import Year
 from backoffice.staff.permissions import (
@@ -194,19 +194,19 @@ class TipWorkspaceView(ProtectedView):
     def workspace(self, case_id: int):
         return self._render(self._tip(case_id))
 
-    def _act(self, case_id: int, action, done_zh: str, done_en: str):
+    def _act(self, case_id: int, action, done: str):
         case = self._tip(case_id)
         try:
             action(case)
         except services.AnnouncementError as exc:
             db.session.rollback()
             return self._render(self._tip(case_id), error=exc, form=request.form), exc.status
-        flash((done_en if is_english() else done_zh), "success")
+        flash(done, "success")
         return redirect(url_for(".workspace", case_id=case_id))
 
     @expose("/<int:case_id>/claim", methods=("POST",))
     def claim(self, case_id: int):
-        return self._act(case_id, lambda c: tips.claim_tip(c, actor=_actor()), "已领取该举报", "You have claimed the tip")
+        return self._act(case_id, lambda c: tips.claim_tip(c, actor=_actor()), text("已领取该举报", "You have claimed the tip"))
 
     @expose("/<int:case_id>/finding", methods=("POST",))
     def finding(self, case_id: int):
@@ -219,7 +219,7 @@ class TipWorkspaceView(ProtectedView):
                              answer=form.get("answer"), file_data=upload.read() if upload else None,
                              file_name=upload.filename if upload else None)
 
-        return self._act(case_id, act, "已记录", "Recorded")
+        return self._act(case_id, act, text("已记录", "Recorded"))
 
     @expose("/<int:case_id>/close", methods=("POST",))
     def close(self, case_id: int):
@@ -231,7 +231,7 @@ class TipWorkspaceView(ProtectedView):
                            employer_helped=form.get("employer_helped") == "1",
                            refer_credit=form.get("refer_credit") == "1", refer_judicial=form.get("refer_judicial") == "1")
 
-        return self._act(case_id, act, "已提交核查结论", "The outcome is recorded")
+        return self._act(case_id, act, text("已提交核查结论", "The outcome is recorded"))
 
     @expose("/<int:case_id>/countersign", methods=("POST",))
     def countersign(self, case_id: int):
@@ -239,7 +239,7 @@ class TipWorkspaceView(ProtectedView):
         confirm = form.get("decision") == "confirm"
         return self._act(case_id, lambda c: tips.countersign_tip(c, actor=_actor(), confirm=confirm,
                                                                  reason=form.get("sign_reason")),
-                         "已复核确认，举报已办结" if confirm else "已退回核查员", "Countersigned" if confirm else "Sent back")
+                         text("已复核确认，举报已办结" if confirm else "已退回核查员", "Countersigned" if confirm else "Sent back"))
 
     @expose("/<int:case_id>/finding/<int:finding_id>/file")
     def finding_file(self, case_id: int, finding_id: int):
@@ -290,7 +290,7 @@ class TipWorkspaceView(ProtectedView):
             panel=score_panel(application.id), claims=claims, findings=tips.findings(case),
             finding_labels=FINDING_KIND_LABELS, resolution=resolution, outcome_labels=TIP_OUTCOME_LABELS,
             corrections=corrections, revocation=revocation, ground_labels=REVOCATION_GROUND_LABELS,
-            revocation_status_labels=REVOCATION_STATUS_LABELS, status_label=CASE_STATUS_LABELS[case.status],
+            revocation_status_labels=REVOCATION_STATUS_LABELS, status_label=_(CASE_STATUS_LABELS[case.status]),
             can_claim=case.status == CaseStatus.open and bool(can_work_tip(user, case)),
             can_work=case.status == CaseStatus.in_review and case.assignee_id == user.id and bool(can_work_tip(user, case)),
             can_countersign=(case.status == CaseStatus.awaiting_countersign and resolution is not None

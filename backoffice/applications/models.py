@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from backoffice.core.db import JSONType, UTCDateTime, utcnow
 from backoffice.extensions import db
+from backoffice.i18n import N_
 from backoffice.reference.models import District, Employer, Year
 from verifiers.identifiers import mask_resident_id, resident_id_problem
 from verifiers.indicators import INDICATORS
@@ -39,6 +40,7 @@ class Indicator(str, enum.Enum):
 
 # Labels live with the rules (verifiers/indicators.py), not here.
 INDICATOR_LABELS = {Indicator(i.code): i.label_zh for i in INDICATORS}
+INDICATOR_EN = {Indicator(i.code): i.label_en for i in INDICATORS}  # reference data in both languages
 
 
 class RegistryStatus(str, enum.Enum):
@@ -47,10 +49,10 @@ class RegistryStatus(str, enum.Enum):
     invalid = "invalid"
 
 
-REGISTRY_STATUS_LABELS = {
-    RegistryStatus.pending: "审核中",
-    RegistryStatus.valid: "有效",
-    RegistryStatus.invalid: "无效",
+REGISTRY_STATUS_LABELS = {  # pages show them through _(label)
+    RegistryStatus.pending: N_("审核中", "Pending"),
+    RegistryStatus.valid: N_("有效", "Valid"),
+    RegistryStatus.invalid: N_("无效", "Invalid"),
 }
 
 

@@ -27,7 +27,7 @@ from backoffice.applications.models import INDICATOR_LABELS, Applicant, Applicat
 from backoffice.audit.services import record
 from backoffice.extensions import db
 from backoffice.ranking.services import not_final_condition, submitted_in_time
-from backoffice.i18n import _, is_english
+from backoffice.i18n import N_, _, is_english
 from backoffice.scoring import ScoreInputError, score
 from backoffice.scoring.tables import (
     grade_labels,
@@ -48,17 +48,17 @@ from verifiers.indicators import INDICATORS as VERIFIER_INDICATORS
 INSURANCE_LABEL = dict(INSURANCE_LABELS)
 # The figures of score result v1 beside the points, in the words of the handbook.
 DETAIL_LABELS = {
-    "months": ("计分月数", "months"),
-    "type": ("险种", "insurance type"),
-    "own_months": ("自有住所月数", "own months"),
-    "rent_months": ("租赁/宿舍月数", "rental/dorm months"),
-    "deduction": ("扣除", "deduction"),
-    "both_months": ("职住均在城六区外月数", "months living and working outside"),
-    "live_months": ("仅居住在城六区外月数", "months living outside"),
-    "qualifying_years": ("纳税≥10万元年数", "years ≥ 100 000"),
-    "violations": ("涉税违法次数", "tax violations"),
-    "age": ("年龄(周岁)", "age"),
-    "detentions": ("行政拘留次数", "detentions"),
+    "months": N_("计分月数", "months"),
+    "type": N_("险种", "insurance type"),
+    "own_months": N_("自有住所月数", "own months"),
+    "rent_months": N_("租赁/宿舍月数", "rental/dorm months"),
+    "deduction": N_("扣除", "deduction"),
+    "both_months": N_("职住均在城六区外月数", "months living and working outside"),
+    "live_months": N_("仅居住在城六区外月数", "months living outside"),
+    "qualifying_years": N_("纳税≥10万元年数", "years ≥ 100 000"),
+    "violations": N_("涉税违法次数", "tax violations"),
+    "age": N_("年龄(周岁)", "age"),
+    "detentions": N_("行政拘留次数", "detentions"),
 }
 
 
@@ -84,8 +84,7 @@ def _figures(code: str, figures: dict) -> str:
             value = INSURANCE_LABEL.get(value, value)
         elif isinstance(value, float):
             value = f"{value:.2f}"
-        zh, en = DETAIL_LABELS[key]
-        parts.append(f"{en if is_english() else zh} {value}")
+        parts.append(f"{_(DETAIL_LABELS[key])} {value}")
     return "，".join(parts)
 
 
@@ -122,8 +121,8 @@ class ScorePanel:
 # The handbook's score table (第三篇 十、1) lists the education deduction as a row of its own
 # under 教育背景, so the rows add up to the total.
 DEDUCTION_ROW = "education_deduction"
-DEDUCTION_LABEL = ("扣除获得学历(学位)期间累计的居住及就业分值",
-                   "Deduction: residence and employment points earned while studying")
+DEDUCTION_LABEL = N_("扣除获得学历(学位)期间累计的居住及就业分值",
+                     "Deduction: residence and employment points earned while studying")
 
 
 def breakdown_rows(result: dict, compare: dict | None = None, changes: dict | None = None) -> list[IndicatorRow]:
@@ -148,7 +147,7 @@ def breakdown_rows(result: dict, compare: dict | None = None, changes: dict | No
             row.before = changed[code].get("before")
         rows.append(row)
         if deduction is not None:
-            rows.append(IndicatorRow(DEDUCTION_ROW, DEDUCTION_LABEL[1] if is_english() else DEDUCTION_LABEL[0],
+            rows.append(IndicatorRow(DEDUCTION_ROW, _(DEDUCTION_LABEL),
                                      deduction, ""))
     return rows
 

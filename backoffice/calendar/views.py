@@ -21,20 +21,19 @@ from backoffice.core.timefmt import beijing_minute
 from backoffice.calendar import services
 from backoffice.calendar.models import KIND_LABELS, KINDS, OfficialDay
 from backoffice.extensions import db
-from backoffice.i18n import _, _l, bi, is_english, text
+from backoffice.i18n import N_, _, _l
 from backoffice.staff.permissions import can_edit_calendar, can_view_calendar
 
-WEEKDAYS = (("星期一", "Mon"), ("星期二", "Tue"), ("星期三", "Wed"), ("星期四", "Thu"), ("星期五", "Fri"),
-            ("星期六", "Sat"), ("星期日", "Sun"))
+WEEKDAYS = (N_("星期一", "Mon"), N_("星期二", "Tue"), N_("星期三", "Wed"), N_("星期四", "Thu"), N_("星期五", "Fri"),
+            N_("星期六", "Sat"), N_("星期日", "Sun"))
 
 
 def _kind(view, context, model, name):
-    zh, en = KIND_LABELS.get(model.kind, (model.kind, model.kind))
-    return (en if is_english() else zh)
+    return _(KIND_LABELS.get(model.kind, model.kind))
 
 
 def _weekday(view, context, model, name):
-    return text(*WEEKDAYS[model.day.weekday()])
+    return _(WEEKDAYS[model.day.weekday()])
 
 
 def _updated_at(view, context, model, name):
@@ -59,7 +58,7 @@ class CalendarView(ScopedModelView):
     form_columns = ("day", "kind", "name", "notice")
     form_overrides = {"kind": SelectField}
     form_args = {
-        "kind": {"choices": [(k, bi(*KIND_LABELS[k])) for k in KINDS]},
+        "kind": {"choices": [(k, _l(KIND_LABELS[k])) for k in KINDS]},
         "name": {"description": _l("节日名称，如“春节”")},
         "notice": {"description": _l("所依据的通知文号，如“国办发明电〔2025〕7号”")},
     }

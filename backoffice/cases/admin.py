@@ -29,12 +29,12 @@ from sqlalchemy import func, select, union
 from sqlalchemy.orm import contains_eager
 
 from backoffice.admin.base import ScopedModelView
-from backoffice.applications.models import INDICATOR_LABELS, Applicant, Application
+from backoffice.applications.models import INDICATOR_EN, INDICATOR_LABELS, Applicant, Application
 from backoffice.cases import due, services
 from backoffice.cases.inbox import application_ids_named
 from backoffice.cases.models import CASE_KIND_LABELS, CASE_STATUS_LABELS, CaseStatus, ReviewCase, not_closed
 from backoffice.extensions import db
-from backoffice.i18n import _l, bi, is_english, lazy_pgettext
+from backoffice.i18n import _, _l, data_label, is_english, lazy_pgettext
 from backoffice.reference.data import DISTRICTS
 from backoffice.reference.models import District
 from backoffice.staff.permissions import can_bulk_act
@@ -122,7 +122,7 @@ class _CaseFilter(BaseSQLAFilter):
         super().__init__(ReviewCase.id, name, options=options)
 
     def operation(self):
-        return lazy_gettext("equals")
+        return admin_gettext("equals")
 
     def validate(self, value):
         return value in {k for k, _ in self.get_options(None) or ()}
@@ -137,7 +137,7 @@ class StatusFilter(_CaseFilter):
 
     def __init__(self):
         options = [(self.ACTIVE, _l("在办（未办结）"))]
-        options += [(s.value, bi(CASE_STATUS_LABELS[s], s.value.replace("_", " ").capitalize())) for s in CaseStatus]
+        options += [(s.value, _l(CASE_STATUS_LABELS[s])) for s in CaseStatus]
         super().__init__(_l("状态"), options)
 
     def apply(self, query, value, alias=None):
@@ -183,10 +183,10 @@ class DueFilter(_CaseFilter):
 def reason_options(queue_code: str | None):
     """The contested reasons a queue receives, in words; appeals are filed per indicator."""
     if queue_code == "appeals":
-        return [(i.code, bi(i.label_zh, i.label_en)) for i in INDICATORS]
+        return [(i.code, data_label(i.label_zh, i.label_en)) for i in INDICATORS]
     indicators = {i for i, q in REVIEW_QUEUES.items() if queue_code is None or q == queue_code}
     return [
-        (r.code, bi(f"{INDICATOR_LABELS[r.indicator]}：{_any_year(r.status_zh or r.message_zh)}", r.label_en))
+        (r.code, data_label(f"{INDICATOR_LABELS[r.indicator]}：{_any_year(r.status_zh or r.message_zh)}", r.label_en))
         for r in REASONS if r.indicator in indicators
     ]
 
@@ -295,7 +295,7 @@ def _due(view, context, model, name):
 
 
 def _status(view, context, model, name):
-    return CASE_STATUS_LABELS.get(model.status, model.status)
+    return _(CASE_STATUS_LABELS.get(model.status, model.status))
 
 
 def _queue(view, context, model, name):
@@ -341,7 +341,7 @@ class CaseView(ScopedModelView):
     column_formatters = {
         "number": _number,
         "applicant": _applicant,
-        "kind": lambda v, c, m, n: CASE_KIND_LABELS.get(m.kind, m.kind),
+        "kind": lambda v, c, m, n: _(CASE_KIND_LABELS.get(m.kind, m.kind)),
         "queue": _queue,
         "reason_code": _reason,
         "received_on": _date,
@@ -591,7 +591,7 @@ def add_queue_views(admin, category, mixins: dict | None = None) -> list[CaseVie
         mixin = mixins.get(queue.code)
         bases = (mixin, CaseView) if mixin is not None else (CaseView,)
         view_cls = type(f"{queue.code.title()}QueueView", bases, attrs if mixin is None else {"queue": queue.code})
-        view = view_cls(ReviewCase, name=bi(queue.label_zh, queue.label_en), endpoint=f"queue_{queue.code}",
+        view = view_cls(ReviewCase, name=data_label(queue.label_zh, queue.label_en), endpoint=f"queue_{queue.code}",
                         category=category)
         admin.add_view(view)
         view.menu.name = QueueMenuLabel(queue)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from backoffice.applications.models import Application, IndicatorClaim
 from backoffice.core.db import JSONType, UTCDateTime, utcnow
 from backoffice.extensions import db
+from backoffice.i18n import N_
 from backoffice.reference.models import District
 from backoffice.staff.models import Staff
 from verifiers.reasons import OUTCOMES
@@ -42,21 +43,22 @@ OPEN_STATUSES = (
     CaseStatus.awaiting_countersign,
 )
 
+# Chinese data (they also go into notices to applicants); pages show them through _(label).
 CASE_KIND_LABELS = {
-    CaseKind.review: "复查",
-    CaseKind.filing: "填报凭证审核",
-    CaseKind.appeal: "异议申诉",
-    CaseKind.settlement: "落户材料审核",
-    CaseKind.tip: "举报核查",
-    CaseKind.eligibility_objection: "资格异议",
-    CaseKind.employer_registration: "单位注册",
+    CaseKind.review: N_("复查", "Review"),
+    CaseKind.filing: N_("填报凭证审核", "Filing review"),
+    CaseKind.appeal: N_("异议申诉", "Appeal"),
+    CaseKind.settlement: N_("落户材料审核", "Settlement materials"),
+    CaseKind.tip: N_("举报核查", "Tip"),
+    CaseKind.eligibility_objection: N_("资格异议", "Eligibility objection"),
+    CaseKind.employer_registration: N_("单位注册", "Employer registration"),
 }
 CASE_STATUS_LABELS = {
-    CaseStatus.open: "待领取",
-    CaseStatus.in_review: "审核中",
-    CaseStatus.awaiting_materials: "待补正材料",
-    CaseStatus.awaiting_countersign: "待主管复核",
-    CaseStatus.closed: "已办结",
+    CaseStatus.open: N_("待领取", "Open"),
+    CaseStatus.in_review: N_("审核中", "In review"),
+    CaseStatus.awaiting_materials: N_("待补正材料", "Awaiting materials"),
+    CaseStatus.awaiting_countersign: N_("待主管复核", "Awaiting countersignature"),
+    CaseStatus.closed: N_("已办结", "Closed"),
 }
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import or_, select
 from backoffice.settlement.models import SettlementCase
 from backoffice.admin.base import ProtectedView
 from backoffice.applications.models import (
+    INDICATOR_EN,
     INDICATOR_LABELS,
     REGISTRY_STATUS_LABELS,
     EvidenceFile,
@@ -481,17 +482,18 @@ class CaseWorkspaceView(ProtectedView):
         return self.render(
             "cases/workspace.html",
             case=case, application=application, applicant=application.applicant if application else None, claim=claim,
-            indicator_label=INDICATOR_LABELS.get(indicator, "") if indicator else "",
-            kind_label=CASE_KIND_LABELS.get(case.kind, case.kind),
-            status_label=CASE_STATUS_LABELS.get(case.status, case.status),
+            indicator_label=((INDICATOR_EN if english else INDICATOR_LABELS).get(indicator, "")
+                             if indicator else ""),
+            kind_label=_(CASE_KIND_LABELS.get(case.kind, case.kind)),
+            status_label=_(CASE_STATUS_LABELS.get(case.status, case.status)),
             due_state=due.due_state(case.due_date, case.status, beijing_today()),
             reason_text=case_reason_text(case),
             registry=registry,
-            registry_status_label=REGISTRY_STATUS_LABELS.get(claim.registry_status) if claim else None,
+            registry_status_label=_(REGISTRY_STATUS_LABELS[claim.registry_status]) if claim else None,
             claimed=facts_module.describe(indicator, case.year, claim.claimed, english) if claim else [],
             verified=facts_module.describe(indicator, case.year, claim.verified, english) if claim else [],
             review_type=rt, checklist=checklist, states=CHECKLIST_STATES,
-            state_labels={k: (en if english else zh) for k, (zh, en) in services.CHECKLIST_STATE_LABELS.items()},
+            state_labels={k: _(label) for k, label in services.CHECKLIST_STATE_LABELS.items()},
             evidence=evidence, decisions=decisions, history=history, snapshot=snapshot,
             missing_uploads=services.missing_uploads(case) if case.is_open else [],
             # The rows of the application page (education deduction its own row): they add up.

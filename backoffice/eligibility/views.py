@@ -8,13 +8,15 @@ from verifiers import eligibility as rules
 from backoffice.eligibility.services import registration_of
 from backoffice.reference.models import District
 from backoffice.extensions import db
+from backoffice.i18n import N_, _
 
+# shown as _(label)
 _FACT_LABELS = {
-    "as_of": ("截止日期", "As of"), "permits": ("居住证", "Residence permits"), "birth_date": ("出生日期", "Born"),
-    "sex": ("性别", "Sex"), "post": ("岗位类别", "Post"), "age": ("周岁", "Age"), "limit": ("年龄上限(不含)", "Limit"),
-    "window": ("核查期间", "Period"), "back_paid_months": ("补缴月份", "Back-paid months"),
-    "status": ("缴费状态", "Payment status"), "types": ("各险种缴费", "Per insurance type"),
-    "records": ("刑事犯罪记录", "Criminal records"), "cleared": ("已核实不属于本人的文书", "Cleared documents"),
+    "as_of": N_("截止日期", "As of"), "permits": N_("居住证", "Residence permits"), "birth_date": N_("出生日期", "Born"),
+    "sex": N_("性别", "Sex"), "post": N_("岗位类别", "Post"), "age": N_("周岁", "Age"), "limit": N_("年龄上限(不含)", "Limit"),
+    "window": N_("核查期间", "Period"), "back_paid_months": N_("补缴月份", "Back-paid months"),
+    "status": N_("缴费状态", "Payment status"), "types": N_("各险种缴费", "Per insurance type"),
+    "records": N_("刑事犯罪记录", "Criminal records"), "cleared": N_("已核实不属于本人的文书", "Cleared documents"),
 }
 
 
@@ -34,7 +36,7 @@ def _value(key, value) -> str:
 
 
 def facts_rows(facts: dict, english: bool = False) -> list[tuple[str, str]]:
-    return [(_FACT_LABELS.get(k, (k, k))[1 if english else 0], _value(k, v)) for k, v in facts.items()]
+    return [(_(_FACT_LABELS.get(k, k)), _value(k, v)) for k, v in facts.items()]
 
 
 def objection_fields(condition: str) -> tuple[FactField, ...]:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from backoffice.cases.admin import _CaseFilter
 from backoffice.cases.models import ReviewCase
 from backoffice.extensions import db
-from backoffice.i18n import _l, bi, is_english
+from backoffice.i18n import _l, data_label, is_english
 from backoffice.settlement.models import STAGES, STAGES_EN, SettlementCase
 
 
@@ -42,7 +42,7 @@ class StageFilter(_CaseFilter):
     url_key = "stage"
 
     def __init__(self):
-        super().__init__(_l("办理进度"), [(code, bi(zh, STAGES_EN[code])) for code, zh in STAGES.items()])
+        super().__init__(_l("办理进度"), [(code, data_label(zh, STAGES_EN[code])) for code, zh in STAGES.items()])
 
     def apply(self, query, value, alias=None):
         return query.filter(ReviewCase.id.in_(select(SettlementCase.case_id).where(SettlementCase.stage == value)))

@@ -208,12 +208,12 @@ class SettlementWorkspaceView(ProtectedView):
             "settlement/workspace.html",
             s=s, case=case, application=application, applicant=application.applicant,
             notices=notices_for_workspace(case),  # 告知书 with print links (backoffice/notices)
-            stage=stage_label(s.stage), status_label=CASE_STATUS_LABELS.get(case.status, case.status),
+            stage=stage_label(s.stage), status_label=_(CASE_STATUS_LABELS.get(case.status, case.status)),
             place=rules.PLACES.get(s.place, ("", ""))[1 if english else 0] if s.place else "",
             children=children, checklist=checklist, checks=services.checks(s),
             missing_uploads=services.missing_uploads(s) if not s.is_final else [],
             states=services.CHECKLIST_STATES,
-            state_labels={k: (en if english else zh) for k, (zh, en) in CHECKLIST_STATE_LABELS.items()},
+            state_labels={k: _(label) for k, label in CHECKLIST_STATE_LABELS.items()},
             evidence=[{"id": f.id, "slot": f.material_slot, "url": url_for(".file", case_id=case.id, file_id=f.id),
                        "label": labels.get(f.material_slot) or _("其他材料")} for f in files],
             district_reasons=rules.return_reasons("district"), city_reasons=rules.return_reasons("city"),
@@ -248,7 +248,7 @@ def _review_hint(s: SettlementCase, user) -> str:
     if s.stage == "sent_to_city":
         return _("已报市人力资源社会保障局核准")
     if s.is_final:
-        return text(f"案件已办结（{STAGES[s.stage]}）", f"The case is finished ({STAGES_EN[s.stage]})")
+        return text(f"案件已办结（{stage_label(s.stage)}）", f"The case is finished ({stage_label(s.stage)})")
     if case.assignee_id != user.id:
         name = case.assignee.full_name if case.assignee else ""
         return _("该案件由%(name)s承办", name=name)

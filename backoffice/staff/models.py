@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backoffice.core.db import UTCDateTime, utcnow
 from backoffice.extensions import db
+from backoffice.i18n import N_, _
 from backoffice.reference.models import District
 
 
@@ -23,15 +24,15 @@ class Role(str, enum.Enum):
 
     @property
     def label(self) -> str:
-        return ROLE_LABELS[self]
+        return _(ROLE_LABELS[self])  # in the reader's language; ROLE_LABELS stays Chinese
 
 
 ROLE_LABELS = {
-    Role.reviewer: "审核员",
-    Role.supervisor: "主管",
-    Role.investigator: "举报核查员",
-    Role.administrator: "系统管理员",
-    Role.city_approver: "市级落户核准员",
+    Role.reviewer: N_("审核员", "Reviewer"),
+    Role.supervisor: N_("主管", "Supervisor"),
+    Role.investigator: N_("举报核查员", "Investigator"),
+    Role.administrator: N_("系统管理员", "Administrator"),
+    Role.city_approver: N_("市级落户核准员", "City approver"),
 }
 ROLE_LABELS_EN = {
     Role.reviewer: "Reviewer",

@@ -487,7 +487,7 @@ def _case_list(scope: Scope, key: str, title: str, where, note: str, limit: int 
         versions.append(version)
         rows.append([number, labels[code], district, f"{name} {mask_resident_id(id_number)}" if id_number else "—",
                      received, due_on,
-                     working_days_between(due_on, scope.today), CASE_STATUS_LABELS[CaseStatus(status)],
+                     working_days_between(due_on, scope.today), _(CASE_STATUS_LABELS[CaseStatus(status)]),
                      assignee_name or nobody, esc])
     return Table(
         key=key, title=title,
@@ -546,10 +546,12 @@ def countersign_list(scope: Scope, limit: int | None = LIST_LIMIT, total: int | 
     flagged = waiting_long if scope.district_id is not None else or_(waiting_long, no_other_supervisor)
     return _case_list(
         scope, "countersign",
-        text(f"待复核签字超过{COUNTERSIGN_ESCALATION_WORKING_DAYS}个工作日" if scope.district_id is not None
-             else f"待复核签字超过{COUNTERSIGN_ESCALATION_WORKING_DAYS}个工作日或本区无其他主管",
-             f"Countersignatures waiting over {COUNTERSIGN_ESCALATION_WORKING_DAYS} working days"
-             + ("" if scope.district_id is not None else " or with no other supervisor in the district")),
+        (text(f"待复核签字超过{COUNTERSIGN_ESCALATION_WORKING_DAYS}个工作日",
+              f"Countersignatures waiting over {COUNTERSIGN_ESCALATION_WORKING_DAYS} working days")
+         if scope.district_id is not None else
+         text(f"待复核签字超过{COUNTERSIGN_ESCALATION_WORKING_DAYS}个工作日或本区无其他主管",
+              f"Countersignatures waiting over {COUNTERSIGN_ESCALATION_WORKING_DAYS} working days"
+              " or with no other supervisor in the district")),
         and_(ReviewCase.status == CaseStatus.awaiting_countersign, flagged),
         _("四眼原则：决定须由另一名主管复核签字；本区仅有一名主管时，由市级主管复核（决定人本人不能签字）。"),
         limit, total,

@@ -15,7 +15,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from backoffice.admin.base import ProtectedView
-from backoffice.cases.clock import add_working_days, calendar_warning, uncovered_years
+from backoffice.cases.clock import add_working_days, uncovered_years
 from backoffice.cases.models import CaseStatus, ReviewCase
 from backoffice.cases.services import NOTE_MAX, CaseActionError, reassign as reassign_cases
 from backoffice.extensions import db
@@ -77,8 +77,10 @@ class TurnaroundView(ProtectedView):
         years = uncovered_years(scope.today, horizon, latest_due)
         if not years:
             return None
-        return text(calendar_warning(*(date(y, 1, 1) for y in years)),
-                    f"No holiday arrangement entered for {', '.join(map(str, years))}: deadlines there count "
+        listed = "、".join(map(str, years))
+        return text(f"节假日安排未录入：{listed}年尚无放假和调休上班数据，期限按周末计算；"
+                    "请系统管理员在“节假日安排”中录入国务院办公厅发布的通知",
+                    f"No holiday arrangement entered for {listed}: deadlines there count "
                     "weekends only. An administrator enters the State Council's notice under System › Holiday calendar.")
 
     def _assignees(self, scope: figures.Scope):

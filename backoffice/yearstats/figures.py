@@ -35,15 +35,16 @@ from decimal import Decimal
 from sqlalchemy import Integer, and_, case as sql_case, cast, func, literal_column, select, text as sql_text
 from sqlalchemy.orm import aliased
 
-from backoffice.applications.models import INDICATOR_LABELS, Application, Indicator, IndicatorClaim, RegistryStatus
+from backoffice.applications.models import INDICATOR_EN, INDICATOR_LABELS, Application, Indicator, IndicatorClaim, RegistryStatus
 from backoffice.cases.models import CASE_KIND_LABELS, CASE_STATUS_LABELS, CaseKind, CaseStatus, Decision, Outcome, \
     OUTCOME_LABELS, ReviewCase
 from backoffice.extensions import db
-from backoffice.i18n import _, text
+from backoffice.i18n import _, is_english, text
 from backoffice.reference.models import District, Employer
 from backoffice.turnaround.figures import Column, Table
 from backoffice.yearstats.data import PUBLISHED_CUTOFFS
 from verifiers.indicators import UnknownCode
+from verifiers.reasons import OUTCOMES
 from verifiers.reasons import reason as registry_reason
 
 SCORE_BIN = 5  # points per bar of the score distribution
@@ -111,9 +112,15 @@ def _share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
+def _outcome(outcome) -> str:
+    """An outcome's label, reference data in both languages (verifiers.reasons.OUTCOMES)."""
+    o = next(o for o in OUTCOMES if o.code == outcome.value)
+    return o.label_en if is_english() else o.label_zh
+
+
 def _indicator_label(code) -> str:
     try:
-        return INDICATOR_LABELS[Indicator(code)]
+        return (INDICATOR_EN if is_english() else INDICATOR_LABELS)[Indicator(code)]
     except ValueError:
         return str(code or "—")
 
@@ -374,7 +381,7 @@ def _contest_table(key: str, title: str, first: Column, grouped: dict, labels: d
     rows = []
     for (kind, group), c in sorted(grouped.items(), key=lambda kv: (kv[0][0], labels.get(kv[0], ""))):
         closed = c["upheld"] + c["corrected"] + c["rejected"]
-        rows.append([CASE_KIND_LABELS[CaseKind(kind)], labels[(kind, group)], c["received"], c["open"],
+        rows.append([_(CASE_KIND_LABELS[CaseKind(kind)]), labels[(kind, group)], c["received"], c["open"],
                      c["returned"], c["upheld"], c["corrected"], c["rejected"],
                      _share(c["upheld"] + c["corrected"], closed)])
     chart_rows = [r for r in rows]
@@ -384,9 +391,9 @@ def _contest_table(key: str, title: str, first: Column, grouped: dict, labels: d
                  Column("received", _("受理")),
                  Column("open", _("在办")),
                  Column("awaiting", _("其中待补正")),
-                 Column("upheld", text(OUTCOME_LABELS[Outcome.upheld], "Upheld")),
-                 Column("corrected", text(OUTCOME_LABELS[Outcome.corrected], "Corrected")),
-                 Column("rejected", text(OUTCOME_LABELS[Outcome.rejected], "Rejected")),
+                 Column("upheld", _outcome(Outcome.upheld)),
+                 Column("corrected", _outcome(Outcome.corrected)),
+                 Column("rejected", _outcome(Outcome.rejected)),
                  Column("supported", _("支持率（办结中）"), "pct")],
         rows=rows,
         chart={"type": "bar", "percent": True, "labels": [f"{r[0]}·{r[1]}" for r in chart_rows], "datasets": [
@@ -437,9 +444,9 @@ def tip_table(found) -> Table:
     counts: dict[str, int] = {}
     for status, outcome, n in found:
         if CaseStatus(status) == CaseStatus.closed and outcome:
-            label = _("已办结：") + OUTCOME_LABELS[Outcome(outcome)]
+            label = _("已办结：") + _outcome(Outcome(outcome))
         else:
-            label = _("在办：") + CASE_STATUS_LABELS[CaseStatus(status)]
+            label = _("在办：") + _(CASE_STATUS_LABELS[CaseStatus(status)])
         counts[label] = counts.get(label, 0) + n
     rows = sorted(([k, v] for k, v in counts.items()), key=lambda r: r[0])
     return Table(
@@ -469,7 +476,7 @@ def settlement_rows(counts: ApplicationCounts, by_status) -> list[list]:
     rows = [[_("取得积分落户资格"), qualified]]
     found = {CaseStatus(s): n for s, n in by_status}
     for status in CaseStatus:
-        rows.append([_("落户材料审核：") + CASE_STATUS_LABELS[status], found.get(status, 0)])
+        rows.append([_("落户材料审核：") + _(CASE_STATUS_LABELS[status]), found.get(status, 0)])
     return rows
 
 
