@@ -26,7 +26,7 @@ from backoffice.scoring.tables import (
     INSURANCE_TYPES,
     RESIDENCE_TYPES,
 )
-from backoffice.i18n import _
+from backoffice.i18n import N_, _
 
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 EARLIEST_YEAR = 1950  # social insurance starts 1998; births and degrees go further back
@@ -46,6 +46,16 @@ class FactField:
 
     def label(self, english: bool = False) -> str:
         return self.label_en if english else self.label_zh
+
+
+# English for the scoring tables' words (backoffice/scoring/tables.py is the rules layer, which has no
+# catalog): the choices stay Chinese data and are shown through _(label).
+TABLE_WORDS = (
+    N_("自有住所", "Own home"), N_("合法租赁住所", "Legal rental"), N_("单位宿舍", "Employer dormitory"),
+    N_("大学专科(含高职)", "Junior college (incl. higher vocational)"), N_("大学本科", "Undergraduate"),
+    N_("硕士研究生", "Master's programme"), N_("博士研究生", "Doctoral programme"),
+    N_("学士", "Bachelor's degree"), N_("硕士", "Master's degree"), N_("博士", "Doctorate"),
+)
 
 
 def _choices(mapping: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
@@ -268,7 +278,7 @@ def describe(indicator: str, year: int, facts: Mapping | None, english: bool = F
         if value is None:
             shown = "—"
         elif f.choices:
-            shown = dict(f.choices).get(str(value), str(value))
+            shown = _(dict(f.choices).get(str(value), str(value)))
         else:
             shown = str(value)
         lines.append((f.label(english), shown))

@@ -425,7 +425,7 @@ def not_uploaded_error(labels: Iterable[str], action_zh: str = "认定有效", a
             + f" / required materials have no uploaded file, cannot {action_en}")
 
 
-def missing_uploads(case: ReviewCase) -> list[str]:
+def missing_uploads(case: ReviewCase, english: bool = False) -> list[str]:
     """Labels of the required materials (rows and one-of groups, with the case's conditions)
     that have no uploaded file: nothing can be 已提供 or 合格 without its file."""
     if not case.review_type:
@@ -433,7 +433,8 @@ def missing_uploads(case: ReviewCase) -> list[str]:
     rt = _review_type(case.review_type)
     if not rt.rows:
         return []
-    labels = {r.code: r.label_zh for r in rt.rows} | {g.code: g.label_zh for g in rt.groups}
+    labels = ({r.code: r.label_en if english else r.label_zh for r in rt.rows}
+              | {g.code: g.label_en if english else g.label_zh for g in rt.groups})
     return [labels[code] for code in rt.missing(sorted(uploaded_slots(case)), case_conditions(case))]
 
 

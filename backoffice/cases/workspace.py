@@ -495,7 +495,7 @@ class CaseWorkspaceView(ProtectedView):
             review_type=rt, checklist=checklist, states=CHECKLIST_STATES,
             state_labels={k: _(label) for k, label in services.CHECKLIST_STATE_LABELS.items()},
             evidence=evidence, decisions=decisions, history=history, snapshot=snapshot,
-            missing_uploads=services.missing_uploads(case) if case.is_open else [],
+            missing_uploads=services.missing_uploads(case, english) if case.is_open else [],
             # The rows of the application page (education deduction its own row): they add up.
             score_rows=breakdown_rows(snapshot.breakdown or {}, changes=snapshot.changes) if snapshot else [],
             outcomes=OUTCOMES, reasons=reasons, fact_fields=fact_fields, fact_values=fact_values,

@@ -311,10 +311,12 @@ def invalid_table(scope: Scope, found) -> Table:
     for indicator, reason_code, n in found:
         indicator = Indicator(indicator)
         try:
-            words = registry_reason(reason_code).text(year=scope.year, tax_year=scope.year - 1)
+            found = registry_reason(reason_code)
+            # the registry's words as applicants read them; its English label (reference data) in English
+            words = found.label_en if is_english() else found.text(year=scope.year, tax_year=scope.year - 1)
         except (UnknownCode, KeyError, ValueError):
             words = reason_code or _("（未注明原因）")
-        rows.append([order[indicator], INDICATOR_LABELS[indicator], words, n])
+        rows.append([order[indicator], _indicator_label(indicator), words, n])
     rows.sort(key=lambda r: (r[0], -r[3], r[2]))
     rows = [r[1:] for r in rows]
     per_indicator: dict[str, int] = {}
