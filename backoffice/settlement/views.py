@@ -26,7 +26,7 @@ from backoffice.cases.files import send_evidence
 from backoffice.cases.models import CASE_STATUS_LABELS, CaseStatus, ReviewCase
 from backoffice.cases.services import CHECKLIST_STATE_LABELS, CaseActionError
 from backoffice.extensions import db
-from backoffice.i18n import _, is_english, text
+from backoffice.i18n import N_, _, is_english, text
 from backoffice.settlement import services
 from backoffice.settlement.models import LETTER_KINDS, STAGES, STAGES_EN, SettlementCase, SettlementLetter
 from backoffice.staff.permissions import (
@@ -46,6 +46,10 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 
 def _actor():
     return current_user._get_current_object()
+
+
+# English for the rules' words (verifiers/settlement.py is the rules layer: no catalog there).
+PARENT_WORDS = (N_("父亲", "Father"), N_("母亲", "Mother"))
 
 
 def stage_label(stage: str) -> str:
@@ -186,10 +190,12 @@ class SettlementWorkspaceView(ProtectedView):
         # Typed values win; else what the district ticked when it last sent the case up or returned it.
         last_ticks = next((st.checklist for st in reversed(s.steps) if st.checklist), None) or {}
         ticked = checklist_from_form(s, form) if form is not None else last_ticks
-        group_labels = {g.code: g.label_zh for g in rules.groups(services.facts(s))} if s.place else {}
+        group_labels = ({g.code: g.label_en if english else g.label_zh for g in rules.groups(services.facts(s))}
+                        if s.place else {})
         checklist = [{
             "code": i.code,
-            "label": (f"随迁子女{i.child}：" if i.child else "") + (i.label_en if english else i.label_zh),
+            # label_en already names the child ("Child 1: …")
+            "label": i.label_en if english else (f"随迁子女{i.child}：" if i.child else "") + i.label_zh,
             "group": group_labels.get(i.one_of) if i.one_of else None,
             "state": (ticked.get(i.code) or {}).get("state") or "",
             "row_note": (ticked.get(i.code) or {}).get("note") or "",
@@ -198,7 +204,7 @@ class SettlementWorkspaceView(ProtectedView):
         } for i in items]
         labels = {row["code"]: row["label"] for row in checklist}
         children = [{
-            "child": c, "exempt": rules.family_planning_exempt(c), "parent": rules.PARENTS.get(c.parent, c.parent),
+            "child": c, "exempt": rules.family_planning_exempt(c), "parent": _(rules.PARENTS.get(c.parent, c.parent)),
         } for c in services.children_of(s)]
         can_review = services.under_district_review(s) and bool(
             can_review_settlement(user, case))
