@@ -52,6 +52,13 @@ def _actor():
 PARENT_WORDS = (N_("父亲", "Father"), N_("母亲", "Mother"))
 
 
+def _item_label(item, english: bool) -> str:
+    """A checklist row's words (reference data); label_en already names the child ("Child 1: …")."""
+    if english:
+        return item.label_en
+    return (f"随迁子女{item.child}：" if item.child else "") + item.label_zh
+
+
 def stage_label(stage: str) -> str:
     return STAGES_EN[stage] if is_english() else STAGES[stage]
 
@@ -194,8 +201,7 @@ class SettlementWorkspaceView(ProtectedView):
                         if s.place else {})
         checklist = [{
             "code": i.code,
-            # label_en already names the child ("Child 1: …")
-            "label": i.label_en if english else (f"随迁子女{i.child}：" if i.child else "") + i.label_zh,
+            "label": _item_label(i, english),
             "group": group_labels.get(i.one_of) if i.one_of else None,
             "state": (ticked.get(i.code) or {}).get("state") or "",
             "row_note": (ticked.get(i.code) or {}).get("note") or "",
