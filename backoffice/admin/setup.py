@@ -32,7 +32,7 @@ from backoffice.cases.admin import CaseView, add_queue_views
 from backoffice.settlement.admin import SettlementQueueMixin
 from backoffice.cases.models import Decision, ReviewCase
 from backoffice.cases.workspace import CaseWorkspaceView
-from backoffice.i18n import _l, bi, lazy_pgettext
+from backoffice.i18n import _l, lazy_pgettext
 from backoffice.jobs.views import JobsView
 from backoffice.outbox.models import OutboxMessage
 from backoffice.reference.models import District, Employer, Year
@@ -56,7 +56,7 @@ def init_admin(app: Flask) -> Admin:
     _complete_bodies_inside_the_request(app)
     admin = Admin(
         app,
-        name=bi("积分落户审核", "Points-settlement review"),
+        name=_l("积分落户审核"),
         index_view=HomeView(name=_l("首页"), url="/admin"),
         theme=Bootstrap4Theme(swatch="default", fluid=True, base_template="layout.html"),
         csp_nonce_generator=csp_nonce,  # every script and style block carries the request's CSP nonce

@@ -40,7 +40,7 @@ from backoffice.applications.score_views import score_panel
 from backoffice.cases import facts as facts_module
 from backoffice.cases.models import CASE_STATUS_LABELS, CaseKind, CaseStatus, ReviewCase
 from backoffice.extensions import db
-from backoffice.i18n import _, is_english, text
+from backoffice.i18n import _
 from backoffice.intake.models import TipReport
 from backoffice.reference.models import Year
 from backoffice.staff.permissions import (
@@ -206,7 +206,7 @@ class TipWorkspaceView(ProtectedView):
 
     @expose("/<int:case_id>/claim", methods=("POST",))
     def claim(self, case_id: int):
-        return self._act(case_id, lambda c: tips.claim_tip(c, actor=_actor()), text("已领取该举报", "You have claimed the tip"))
+        return self._act(case_id, lambda c: tips.claim_tip(c, actor=_actor()), _("已领取该举报"))
 
     @expose("/<int:case_id>/finding", methods=("POST",))
     def finding(self, case_id: int):
@@ -219,7 +219,7 @@ class TipWorkspaceView(ProtectedView):
                              answer=form.get("answer"), file_data=upload.read() if upload else None,
                              file_name=upload.filename if upload else None)
 
-        return self._act(case_id, act, text("已记录", "Recorded"))
+        return self._act(case_id, act, _("已记录"))
 
     @expose("/<int:case_id>/close", methods=("POST",))
     def close(self, case_id: int):
@@ -231,7 +231,7 @@ class TipWorkspaceView(ProtectedView):
                            employer_helped=form.get("employer_helped") == "1",
                            refer_credit=form.get("refer_credit") == "1", refer_judicial=form.get("refer_judicial") == "1")
 
-        return self._act(case_id, act, text("已提交核查结论", "The outcome is recorded"))
+        return self._act(case_id, act, _("已提交核查结论"))
 
     @expose("/<int:case_id>/countersign", methods=("POST",))
     def countersign(self, case_id: int):
@@ -239,7 +239,7 @@ class TipWorkspaceView(ProtectedView):
         confirm = form.get("decision") == "confirm"
         return self._act(case_id, lambda c: tips.countersign_tip(c, actor=_actor(), confirm=confirm,
                                                                  reason=form.get("sign_reason")),
-                         text("已复核确认，举报已办结" if confirm else "已退回核查员", "Countersigned" if confirm else "Sent back"))
+                         (_("已复核确认，举报已办结") if confirm else _("已退回核查员")))
 
     @expose("/<int:case_id>/finding/<int:finding_id>/file")
     def finding_file(self, case_id: int, finding_id: int):

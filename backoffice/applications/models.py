@@ -50,9 +50,9 @@ class RegistryStatus(str, enum.Enum):
 
 
 REGISTRY_STATUS_LABELS = {  # pages show them through _(label)
-    RegistryStatus.pending: N_("审核中", "Pending"),
-    RegistryStatus.valid: N_("有效", "Valid"),
-    RegistryStatus.invalid: N_("无效", "Invalid"),
+    RegistryStatus.pending: N_("审核中"),
+    RegistryStatus.valid: N_("有效"),
+    RegistryStatus.invalid: N_("无效"),
 }
 
 

@@ -27,7 +27,7 @@ from backoffice.applications.models import INDICATOR_LABELS, Applicant, Applicat
 from backoffice.audit.services import record
 from backoffice.extensions import db
 from backoffice.ranking.services import not_final_condition, submitted_in_time
-from backoffice.i18n import N_, _, is_english
+from backoffice.i18n import _, N_, is_english
 from backoffice.scoring import ScoreInputError, score
 from backoffice.scoring.tables import (
     grade_labels,
@@ -48,17 +48,17 @@ from verifiers.indicators import INDICATORS as VERIFIER_INDICATORS
 INSURANCE_LABEL = dict(INSURANCE_LABELS)
 # The figures of score result v1 beside the points, in the words of the handbook.
 DETAIL_LABELS = {
-    "months": N_("计分月数", "months"),
-    "type": N_("险种", "insurance type"),
-    "own_months": N_("自有住所月数", "own months"),
-    "rent_months": N_("租赁/宿舍月数", "rental/dorm months"),
-    "deduction": N_("扣除", "deduction"),
-    "both_months": N_("职住均在城六区外月数", "months living and working outside"),
-    "live_months": N_("仅居住在城六区外月数", "months living outside"),
-    "qualifying_years": N_("纳税≥10万元年数", "years ≥ 100 000"),
-    "violations": N_("涉税违法次数", "tax violations"),
-    "age": N_("年龄(周岁)", "age"),
-    "detentions": N_("行政拘留次数", "detentions"),
+    "months": N_("计分月数"),
+    "type": N_("险种"),
+    "own_months": N_("自有住所月数"),
+    "rent_months": N_("租赁/宿舍月数"),
+    "deduction": N_("扣除"),
+    "both_months": N_("职住均在城六区外月数"),
+    "live_months": N_("仅居住在城六区外月数"),
+    "qualifying_years": N_("纳税≥10万元年数"),
+    "violations": N_("涉税违法次数"),
+    "age": N_("年龄(周岁)"),
+    "detentions": N_("行政拘留次数"),
 }
 
 
@@ -121,8 +121,7 @@ class ScorePanel:
 # The handbook's score table (第三篇 十、1) lists the education deduction as a row of its own
 # under 教育背景, so the rows add up to the total.
 DEDUCTION_ROW = "education_deduction"
-DEDUCTION_LABEL = N_("扣除获得学历(学位)期间累计的居住及就业分值",
-                     "Deduction: residence and employment points earned while studying")
+DEDUCTION_LABEL = N_("扣除获得学历(学位)期间累计的居住及就业分值")
 
 
 def breakdown_rows(result: dict, compare: dict | None = None, changes: dict | None = None) -> list[IndicatorRow]:

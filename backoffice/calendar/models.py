@@ -23,7 +23,7 @@ from backoffice.i18n import N_
 from backoffice.staff.models import Staff
 
 KINDS = ("holiday", "workday")
-KIND_LABELS = {"holiday": N_("放假", "Day off"), "workday": N_("调休上班", "Make-up working day")}  # shown as _(label)
+KIND_LABELS = {"holiday": N_("放假"), "workday": N_("调休上班")}  # shown as _(label)
 
 ORDINAL_FIRST = date(2000, 1, 1)
 ORDINAL_LAST = date(2099, 12, 31)

@@ -21,11 +21,11 @@ from backoffice.core.timefmt import beijing_minute
 from backoffice.calendar import services
 from backoffice.calendar.models import KIND_LABELS, KINDS, OfficialDay
 from backoffice.extensions import db
-from backoffice.i18n import N_, _, _l
+from backoffice.i18n import _, _l, N_
 from backoffice.staff.permissions import can_edit_calendar, can_view_calendar
 
-WEEKDAYS = (N_("星期一", "Mon"), N_("星期二", "Tue"), N_("星期三", "Wed"), N_("星期四", "Thu"), N_("星期五", "Fri"),
-            N_("星期六", "Sat"), N_("星期日", "Sun"))
+WEEKDAYS = (N_("星期一"), N_("星期二"), N_("星期三"), N_("星期四"), N_("星期五"),
+            N_("星期六"), N_("星期日"))
 
 
 def _kind(view, context, model, name):

@@ -26,7 +26,7 @@ from backoffice.scoring.tables import (
     INSURANCE_TYPES,
     RESIDENCE_TYPES,
 )
-from backoffice.i18n import N_, _
+from backoffice.i18n import _, N_
 
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 EARLIEST_YEAR = 1950  # social insurance starts 1998; births and degrees go further back
@@ -51,10 +51,10 @@ class FactField:
 # English for the scoring tables' words (backoffice/scoring/tables.py is the rules layer, which has no
 # catalog): the choices stay Chinese data and are shown through _(label).
 TABLE_WORDS = (
-    N_("自有住所", "Own home"), N_("合法租赁住所", "Legal rental"), N_("单位宿舍", "Employer dormitory"),
-    N_("大学专科(含高职)", "Junior college (incl. higher vocational)"), N_("大学本科", "Undergraduate"),
-    N_("硕士研究生", "Master's programme"), N_("博士研究生", "Doctoral programme"),
-    N_("学士", "Bachelor's degree"), N_("硕士", "Master's degree"), N_("博士", "Doctorate"),
+    N_("自有住所"), N_("合法租赁住所"), N_("单位宿舍"),
+    N_("大学专科(含高职)"), N_("大学本科"),
+    N_("硕士研究生"), N_("博士研究生"),
+    N_("学士"), N_("硕士"), N_("博士"),
 )
 
 

@@ -45,20 +45,20 @@ OPEN_STATUSES = (
 
 # Chinese data (they also go into notices to applicants); pages show them through _(label).
 CASE_KIND_LABELS = {
-    CaseKind.review: N_("复查", "Review"),
-    CaseKind.filing: N_("填报凭证审核", "Filing review"),
-    CaseKind.appeal: N_("异议申诉", "Appeal"),
-    CaseKind.settlement: N_("落户材料审核", "Settlement materials"),
-    CaseKind.tip: N_("举报核查", "Tip"),
-    CaseKind.eligibility_objection: N_("资格异议", "Eligibility objection"),
-    CaseKind.employer_registration: N_("单位注册", "Employer registration"),
+    CaseKind.review: N_("复查"),
+    CaseKind.filing: N_("填报凭证审核"),
+    CaseKind.appeal: N_("异议申诉"),
+    CaseKind.settlement: N_("落户材料审核"),
+    CaseKind.tip: N_("举报核查"),
+    CaseKind.eligibility_objection: N_("资格异议"),
+    CaseKind.employer_registration: N_("单位注册"),
 }
 CASE_STATUS_LABELS = {
-    CaseStatus.open: N_("待领取", "Open"),
-    CaseStatus.in_review: N_("审核中", "In review"),
-    CaseStatus.awaiting_materials: N_("待补正材料", "Awaiting materials"),
-    CaseStatus.awaiting_countersign: N_("待主管复核", "Awaiting countersignature"),
-    CaseStatus.closed: N_("已办结", "Closed"),
+    CaseStatus.open: N_("待领取"),
+    CaseStatus.in_review: N_("审核中"),
+    CaseStatus.awaiting_materials: N_("待补正材料"),
+    CaseStatus.awaiting_countersign: N_("待主管复核"),
+    CaseStatus.closed: N_("已办结"),
 }
 
 

@@ -62,13 +62,13 @@ from verifiers.eligibility import licence_reasons
 from backoffice.eligibility.services import parse_corrections
 from backoffice.eligibility.services import apply_objection
 from backoffice.eligibility.services import accept_licence
-from backoffice.i18n import N_, _, bi
+from backoffice.i18n import _, _l, N_
 
 CHECKLIST_STATES = ("present", "acceptable", "problem")
 CHECKLIST_STATE_LABELS = {  # shown as _(label)
-    "present": N_("已提供", "Present"),
-    "acceptable": N_("合格", "Acceptable"),
-    "problem": N_("有问题", "Problem"),
+    "present": N_("已提供"),
+    "acceptable": N_("合格"),
+    "problem": N_("有问题"),
 }
 NOTE_MAX = 2000
 RESCORE_TRIGGER = "decision"
@@ -99,18 +99,10 @@ class MissingVersion(CaseActionError):
     status = 400
 
 
-STALE_MESSAGE = bi(
-    "该案件已被他人处理（领取、改派或决定），本次提交未保存；页面已显示最新状态，您填写的内容保留在表单中。",
-    "Someone else acted on this case first, so nothing was saved; the page shows the case as it is now"
-    " and keeps what you typed."
-)
+STALE_MESSAGE = _l("该案件已被他人处理（领取、改派或决定），本次提交未保存；页面已显示最新状态，您填写的内容保留在表单中。")
 
 
-MISSING_VERSION_MESSAGE = bi(
-    "提交的表单缺少案件版本，无法确认您看到的是最新状态，本次提交未保存；请刷新页面后重试，您填写的内容保留在表单中。",
-    "The form did not say which version of the case it was filled in on, so nothing was saved;"
-    " reload the page and try again (what you typed is kept)."
-)
+MISSING_VERSION_MESSAGE = _l("提交的表单缺少案件版本，无法确认您看到的是最新状态，本次提交未保存；请刷新页面后重试，您填写的内容保留在表单中。")
 
 
 # Helpers ---------------------------------------------------------------------------------

@@ -8,15 +8,15 @@ from verifiers import eligibility as rules
 from backoffice.eligibility.services import registration_of
 from backoffice.reference.models import District
 from backoffice.extensions import db
-from backoffice.i18n import N_, _
+from backoffice.i18n import _, N_
 
 # shown as _(label)
 _FACT_LABELS = {
-    "as_of": N_("截止日期", "As of"), "permits": N_("居住证", "Residence permits"), "birth_date": N_("出生日期", "Born"),
-    "sex": N_("性别", "Sex"), "post": N_("岗位类别", "Post"), "age": N_("周岁", "Age"), "limit": N_("年龄上限(不含)", "Limit"),
-    "window": N_("核查期间", "Period"), "back_paid_months": N_("补缴月份", "Back-paid months"),
-    "status": N_("缴费状态", "Payment status"), "types": N_("各险种缴费", "Per insurance type"),
-    "records": N_("刑事犯罪记录", "Criminal records"), "cleared": N_("已核实不属于本人的文书", "Cleared documents"),
+    "as_of": N_("截止日期"), "permits": N_("居住证"), "birth_date": N_("出生日期"),
+    "sex": N_("性别"), "post": N_("岗位类别"), "age": N_("周岁"), "limit": N_("年龄上限(不含)"),
+    "window": N_("核查期间"), "back_paid_months": N_("补缴月份"),
+    "status": N_("缴费状态"), "types": N_("各险种缴费"),
+    "records": N_("刑事犯罪记录"), "cleared": N_("已核实不属于本人的文书"),
 }
 
 

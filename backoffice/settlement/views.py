@@ -26,7 +26,7 @@ from backoffice.cases.files import send_evidence
 from backoffice.cases.models import CASE_STATUS_LABELS, CaseStatus, ReviewCase
 from backoffice.cases.services import CHECKLIST_STATE_LABELS, CaseActionError
 from backoffice.extensions import db
-from backoffice.i18n import N_, _, is_english, text
+from backoffice.i18n import _, N_, is_english
 from backoffice.settlement import services
 from backoffice.settlement.models import LETTER_KINDS, STAGES, STAGES_EN, SettlementCase, SettlementLetter
 from backoffice.staff.permissions import (
@@ -49,7 +49,7 @@ def _actor():
 
 
 # English for the rules' words (verifiers/settlement.py is the rules layer: no catalog there).
-PARENT_WORDS = (N_("父亲", "Father"), N_("母亲", "Mother"))
+PARENT_WORDS = (N_("父亲"), N_("母亲"))
 
 
 def _item_label(item, english: bool) -> str:
@@ -260,7 +260,7 @@ def _review_hint(s: SettlementCase, user) -> str:
     if s.stage == "sent_to_city":
         return _("已报市人力资源社会保障局核准")
     if s.is_final:
-        return text(f"案件已办结（{stage_label(s.stage)}）", f"The case is finished ({stage_label(s.stage)})")
+        return _("案件已办结（%(stage_label_s_stage)s）", stage_label_s_stage=stage_label(s.stage))
     if case.assignee_id != user.id:
         name = case.assignee.full_name if case.assignee else ""
         return _("该案件由%(name)s承办", name=name)

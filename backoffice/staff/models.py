@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backoffice.core.db import UTCDateTime, utcnow
 from backoffice.extensions import db
-from backoffice.i18n import N_, _
+from backoffice.i18n import _, N_
 from backoffice.reference.models import District
 
 
@@ -28,11 +28,11 @@ class Role(str, enum.Enum):
 
 
 ROLE_LABELS = {
-    Role.reviewer: N_("审核员", "Reviewer"),
-    Role.supervisor: N_("主管", "Supervisor"),
-    Role.investigator: N_("举报核查员", "Investigator"),
-    Role.administrator: N_("系统管理员", "Administrator"),
-    Role.city_approver: N_("市级落户核准员", "City approver"),
+    Role.reviewer: N_("审核员"),
+    Role.supervisor: N_("主管"),
+    Role.investigator: N_("举报核查员"),
+    Role.administrator: N_("系统管理员"),
+    Role.city_approver: N_("市级落户核准员"),
 }
 ROLE_LABELS_EN = {
     Role.reviewer: "Reviewer",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from backoffice.staff.models import Role
-from backoffice.i18n import _, bi, text
+from backoffice.i18n import _, _l, lazy_pgettext
 
 
 @dataclass(frozen=True)
@@ -27,8 +27,8 @@ def deny(message: str) -> Verdict:
     return Verdict(False, message)
 
 
-NOT_SIGNED_IN = deny(bi("请先登录", "Please sign in"))
-OTHER_DISTRICT = deny(bi("无权查看其他区的数据", "This belongs to another district"))
+NOT_SIGNED_IN = deny(lazy_pgettext("Please sign in", "请先登录"))
+OTHER_DISTRICT = deny(_l("无权查看其他区的数据"))
 
 # Areas of the back office and the roles that may read / change them.
 # Tips carry the reporter's identity, which only investigators may see (第五篇 一、2 “严格为举报人保密”).
@@ -93,7 +93,9 @@ def can_read_area(user, area: str) -> Verdict:
     readers, _writers = AREAS[area]
     if user.role in readers:
         return ALLOW
-    return deny(text(f"{user.role.label}无权查看“{AREA_LABELS[area]}”", "Your role may not view this"))
+    return deny(_("%(label)s无权查看“%(area_labels_area)s”",
+                  label=user.role.label,
+                  area_labels_area=AREA_LABELS[area]))
 
 
 def can_write_area(user, area: str) -> Verdict:
@@ -103,7 +105,9 @@ def can_write_area(user, area: str) -> Verdict:
     _readers, writers = AREAS[area]
     if user.role in writers:
         return ALLOW
-    return deny(text(f"{user.role.label}无权修改“{AREA_LABELS[area]}”", "Your role may not change this"))
+    return deny(_("%(label)s无权修改“%(area_labels_area)s”",
+                  label=user.role.label,
+                  area_labels_area=AREA_LABELS[area]))
 
 
 def can_see_district(user, district_id: int | None) -> Verdict:
@@ -217,9 +221,9 @@ def can_be_assigned(staff, case) -> Verdict:
     if staff is None or not getattr(staff, "is_active", False):
         return deny(_("该人员账户已停用"))
     if staff.role not in CASE_WORKERS:
-        return deny(text(f"{staff.role.label}不办理案件", f"A {staff.role.label} does not work cases"))
+        return deny(_("%(label)s不办理案件", label=staff.role.label))
     if not can_see_district(staff, case.district_id):
-        return deny(text(f"{staff.full_name}不属于该案件所在区", f"{staff.full_name} works in another district"))
+        return deny(_("%(full_name)s不属于该案件所在区", full_name=staff.full_name))
     return ALLOW
 
 

@@ -16,7 +16,7 @@ from backoffice.core.db import utcnow
 from backoffice.extensions import db
 from backoffice.staff.models import LoginThrottle, Role, Staff
 from backoffice.staff.passwords import dummy_hash, hash_password, verify_password
-from backoffice.i18n import _, bi, text
+from backoffice.i18n import _, _l, text
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class SignIn:
     message: str = ""
 
 
-BAD_CREDENTIALS = bi("用户名或密码错误", "Wrong username or password")
+BAD_CREDENTIALS = _l("用户名或密码错误")
 
 
 def throttled_message(minutes: int) -> str:
@@ -154,7 +154,7 @@ def create_staff(
     if role in (Role.investigator, Role.administrator, Role.city_approver) and district_id is not None:
         raise ValueError(_("举报核查员、管理员和市级落户核准员为市级账户"))
     if db.session.scalar(select(Staff.id).where(Staff.username == username)):
-        raise ValueError(text(f"用户名已存在：{username}", f"The username {username} exists already"))
+        raise ValueError(_("用户名已存在：%(username)s", username=username))
     staff = Staff(
         username=username,
         full_name=full_name,

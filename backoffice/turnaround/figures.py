@@ -35,7 +35,7 @@ from backoffice.cases import due
 from backoffice.cases.clock import subtract_working_days, working_days_between
 from backoffice.cases.models import CASE_STATUS_LABELS, CaseStatus, Decision, Outcome, ReviewCase
 from backoffice.extensions import db
-from backoffice.i18n import _, is_english, pgettext, text
+from backoffice.i18n import _, is_english, pgettext
 from backoffice.reference.models import District
 from backoffice.staff.models import Role, Staff
 from backoffice.turnaround.models import DailyBacklog, Escalation
@@ -546,12 +546,11 @@ def countersign_list(scope: Scope, limit: int | None = LIST_LIMIT, total: int | 
     flagged = waiting_long if scope.district_id is not None else or_(waiting_long, no_other_supervisor)
     return _case_list(
         scope, "countersign",
-        (text(f"待复核签字超过{COUNTERSIGN_ESCALATION_WORKING_DAYS}个工作日",
-              f"Countersignatures waiting over {COUNTERSIGN_ESCALATION_WORKING_DAYS} working days")
+        (_("待复核签字超过%(COUNTERSIGN_ESCALATION_WORKING_DAYS)s个工作日",
+           COUNTERSIGN_ESCALATION_WORKING_DAYS=COUNTERSIGN_ESCALATION_WORKING_DAYS)
          if scope.district_id is not None else
-         text(f"待复核签字超过{COUNTERSIGN_ESCALATION_WORKING_DAYS}个工作日或本区无其他主管",
-              f"Countersignatures waiting over {COUNTERSIGN_ESCALATION_WORKING_DAYS} working days"
-              " or with no other supervisor in the district")),
+         _("待复核签字超过%(COUNTERSIGN_ESCALATION_WORKING_DAYS)s个工作日或本区无其他主管",
+           COUNTERSIGN_ESCALATION_WORKING_DAYS=COUNTERSIGN_ESCALATION_WORKING_DAYS)),
         and_(ReviewCase.status == CaseStatus.awaiting_countersign, flagged),
         _("四眼原则：决定须由另一名主管复核签字；本区仅有一名主管时，由市级主管复核（决定人本人不能签字）。"),
         limit, total,

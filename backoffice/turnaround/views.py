@@ -19,7 +19,7 @@ from backoffice.cases.clock import add_working_days, uncovered_years
 from backoffice.cases.models import CaseStatus, ReviewCase
 from backoffice.cases.services import NOTE_MAX, CaseActionError, reassign as reassign_cases
 from backoffice.extensions import db
-from backoffice.i18n import _, text
+from backoffice.i18n import _
 from backoffice.reference.models import District, Year
 from backoffice.staff.models import Staff
 from backoffice.staff.permissions import CASE_WORKERS, can_read_area, can_reassign_cases, can_view_dashboard
@@ -78,10 +78,7 @@ class TurnaroundView(ProtectedView):
         if not years:
             return None
         listed = "、".join(map(str, years))
-        return text(f"节假日安排未录入：{listed}年尚无放假和调休上班数据，期限按周末计算；"
-                    "请系统管理员在“节假日安排”中录入国务院办公厅发布的通知",
-                    f"No holiday arrangement entered for {listed}: deadlines there count "
-                    "weekends only. An administrator enters the State Council's notice under System › Holiday calendar.")
+        return _("节假日安排未录入：%(listed)s年尚无放假和调休上班数据，期限按周末计算；请系统管理员在“节假日安排”中录入国务院办公厅发布的通知", listed=listed)
 
     def _assignees(self, scope: figures.Scope):
         stmt = (select(Staff.id, Staff.full_name, Staff.username, Staff.role, District.name)

@@ -39,7 +39,7 @@ from backoffice.applications.models import INDICATOR_EN, INDICATOR_LABELS, Appli
 from backoffice.cases.models import CASE_KIND_LABELS, CASE_STATUS_LABELS, CaseKind, CaseStatus, Decision, Outcome, \
     OUTCOME_LABELS, ReviewCase
 from backoffice.extensions import db
-from backoffice.i18n import _, is_english, text
+from backoffice.i18n import _, is_english
 from backoffice.reference.models import District, Employer
 from backoffice.turnaround.figures import Column, Table
 from backoffice.yearstats.data import PUBLISHED_CUTOFFS
