@@ -31,7 +31,7 @@ from backoffice.audit.services import record
 from backoffice.core.timefmt import BEIJING, beijing_minute
 from backoffice.extensions import db
 from backoffice.staff.permissions import Verdict, can_read_area, can_write_area
-from backoffice.i18n import _, _l, is_english, lazy_pgettext, text
+from backoffice.i18n import _, _l, N_, is_english, lazy_pgettext, text
 from backoffice.security.refusals import record_refusal
 from verifiers.identifiers import is_valid_resident_id, mask_resident_id
 
@@ -265,14 +265,14 @@ class ScopedModelView(PermissionMixin, ModelView):
 # Messages Flask-Admin 2.2 flashes that its zh_Hans_CN catalog lacks (they showed in English on
 # Chinese pages): said in the reader's language.
 FRAMEWORK_FLASHES = {
-    "Failed to create record.": ("未保存：请改正下面标出的内容", "Not saved: correct what is marked below"),
+    "Failed to create record.": N_("未保存：请改正下面标出的内容"),
 }
 
 
 def _reword_framework_flashes() -> None:
     flashes = session.get("_flashes")
     if flashes and any(message in FRAMEWORK_FLASHES for _category, message in flashes):
-        session["_flashes"] = [(category, text(*FRAMEWORK_FLASHES[message]) if message in FRAMEWORK_FLASHES else message)
+        session["_flashes"] = [(category, _(FRAMEWORK_FLASHES[message]) if message in FRAMEWORK_FLASHES else message)
                                for category, message in flashes]
 
 

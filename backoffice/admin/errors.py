@@ -18,32 +18,29 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from backoffice.extensions import db
-from backoffice.i18n import _, is_english, text
+from backoffice.i18n import _, N_
 
 log = logging.getLogger("backoffice.errors")
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
-TITLES: dict[int, tuple[str, str]] = {
-    400: ("请求无效", "Bad request"),
-    403: ("无权访问", "Forbidden"),
-    404: ("未找到", "Not found"),
-    405: ("不支持的操作", "Method not allowed"),
-    409: ("冲突", "Conflict"),
-    410: ("已删除", "Gone"),
-    413: ("文件过大", "Too large"),
-    422: ("无法处理", "Unprocessable"),
-    500: ("系统内部错误", "Internal error"),
+TITLES: dict[int, str] = {
+    400: N_("请求无效"),
+    403: N_("无权访问"),
+    404: N_("未找到"),
+    405: N_("不支持的操作"),
+    409: N_("冲突"),
+    410: N_("已删除"),
+    413: N_("文件过大"),
+    422: N_("无法处理"),
+    500: N_("系统内部错误"),
 }
-DESCRIPTIONS: dict[int, tuple[str, str]] = {
-    403: ("您的角色或所属区无权访问此页面。", "Your role or district may not open this page."),
-    404: ("没有找到这个页面或记录，可能地址有误或记录已不存在。",
-          "This page or record does not exist; the address may be wrong or the record gone."),
-    405: ("此地址不支持该操作。", "This address does not take that request."),
-    500: ("系统出现内部错误，本次操作未保存。请稍后重试；如仍出错，请将下方请求编号告知系统管理员。",
-          "Something went wrong inside the system; nothing was saved. Try again later; if it happens again, "
-          "give the request id below to the administrator."),
+DESCRIPTIONS: dict[int, str] = {
+    403: N_("您的角色或所属区无权访问此页面。"),
+    404: N_("没有找到这个页面或记录，可能地址有误或记录已不存在。"),
+    405: N_("此地址不支持该操作。"),
+    500: N_("系统出现内部错误，本次操作未保存。请稍后重试；如仍出错，请将下方请求编号告知系统管理员。"),
 }
 
 
@@ -58,11 +55,10 @@ def request_id() -> str:
 
 def render_error_page(code: int, description: str | None = None, title: str | None = None):
     """(html, code): the page in the frame with the navigation, or the bare page if the frame fails."""
-    zh, en = TITLES.get(code, (str(code), str(code)))
     context = {
         "code": code,
-        "title": title or (en if is_english() else zh),
-        "description": description or (text(*DESCRIPTIONS[code]) if code in DESCRIPTIONS else ""),
+        "title": title or (_(TITLES[code]) if code in TITLES else str(code)),
+        "description": description or (_(DESCRIPTIONS[code]) if code in DESCRIPTIONS else ""),
         "request_id": request_id(),
     }
     try:

@@ -30,7 +30,7 @@ from backoffice.cases.facts import describe as describe_facts
 from backoffice.cases.files import send_evidence
 from backoffice.cases.models import Decision, ReviewCase
 from backoffice.core.timefmt import beijing_minute
-from backoffice.i18n import _, _l, LOCALES, bi, lazy_pgettext, pgettext, text
+from backoffice.i18n import _, _l, LOCALES, data_label, lazy_pgettext, pgettext
 from backoffice.security.urls import same_site_path
 from backoffice.jobs.views import pending_on_page, total_with_pending
 from backoffice.audit.events import EVENT_LABELS, OBJECT_TYPE_LABELS, actor_name, event_label, object_type_label
@@ -89,7 +89,7 @@ def _staff_name(attr):
 def _options(mapping: dict[str, tuple[str, str]]):
     """A filter's choices from a (中文, English) registry, each in the reader's language (Flask-Admin
     reads the options once, when the view is built, and turns each label into text per page)."""
-    return [(code, bi(zh, en)) for code, (zh, en) in mapping.items()]
+    return [(code, data_label(zh, en)) for code, (zh, en) in mapping.items()]
 
 
 class ActorNameFilter(BaseSQLAFilter):
@@ -275,9 +275,9 @@ class ClaimView(ScopedModelView):
     column_formatters_detail = {**column_formatters, "claimed": _claim_facts, "verified": _claim_facts}
     column_filters = (
         FilterEqual(IndicatorClaim.indicator, _l("指标"),
-                    options=[(i.code, bi(i.label_zh, i.label_en)) for i in VERIFIER_INDICATORS]),
+                    options=[(i.code, data_label(i.label_zh, i.label_en)) for i in VERIFIER_INDICATORS]),
         FilterEqual(IndicatorClaim.registry_status, _l("核查结果"),
-                    options=[(code, bi(zh, en)) for code, (zh, en) in REGISTRY_STATUS_WORDS.items()]),
+                    options=[(code, data_label(zh, en)) for code, (zh, en) in REGISTRY_STATUS_WORDS.items()]),
     )
     column_labels = {
         "id": _l("编号"),
@@ -510,11 +510,11 @@ def _district_problem(role, district) -> str | None:
         return None
     role = Role(getattr(role, "value", role))
     if role in DISTRICT_ROLES and district is None:
-        return text(f"{ROLE_LABELS[role]}须属于一个区，请选择区", f"A {ROLE_LABELS_EN[role].lower()} works for a "
-                    "district: choose the district")
+        name = labels.role_label(role).lower()
+        return _("%(name)s须属于一个区，请选择区", name=name)
     if role in CITY_ROLES and district is not None:
-        return text(f"{ROLE_LABELS[role]}为市级账户，不能属于某个区", f"A {ROLE_LABELS_EN[role].lower()} is city "
-                    "level: leave the district empty")
+        name = labels.role_label(role).lower()
+        return _("%(name)s为市级账户，不能属于某个区", name=name)
     return None
 
 

@@ -395,8 +395,7 @@ def uploaded_slots(case: ReviewCase) -> set[str]:
     return set(db.session.scalars(select(EvidenceFile.material_slot).where(EvidenceFile.case_id == case.id)))
 
 
-UNFILED_TICK = ("该材料未上传，不能标为“已提供”或“合格” / "
-                "no file was uploaded for this material")
+UNFILED_TICK = N_("该材料未上传，不能标为“已提供”或“合格”")
 
 
 def ticks_without_files(case: ReviewCase, ticks: Mapping | None) -> dict[str, str]:
@@ -408,7 +407,7 @@ def ticks_without_files(case: ReviewCase, ticks: Mapping | None) -> dict[str, st
     if not ticked:
         return {}
     with_files = uploaded_slots(case)
-    return {f"checklist.{code}": UNFILED_TICK for code in ticked if code not in with_files}
+    return {f"checklist.{code}": _(UNFILED_TICK) for code in ticked if code not in with_files}
 
 
 def not_uploaded_error(labels: Iterable[str], action_zh: str = "认定有效", action_en: str = "find it valid") -> str:
