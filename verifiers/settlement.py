@@ -147,6 +147,8 @@ class Check:
     passed: bool
     message_zh: str
     source: str
+    label_en: str = ""
+    message_en: str = ""
 
 
 _FP_PROOFS = (
@@ -260,17 +262,27 @@ def checks(facts: SettlementFacts) -> tuple[Check, ...]:
             "collective_route", "在单位集体户内落户的条件", ok,
             "申请人及其配偶、父母、子女在本市均无合法产权住房，可在单位集体户内落户" if ok else
             "申请人或其配偶、父母、子女在本市有合法产权住房，不能在单位集体户内落户，应在合法住房落户",
-            Q_COLLECTIVE))
+            Q_COLLECTIVE, "Settling in the employer's collective household",
+            "Neither the applicant nor their spouse, parents or children own legal housing in Beijing: "
+            "the collective household is open" if ok else
+            "The applicant or their spouse, parents or children own legal housing in Beijing: not the "
+            "collective household; settle in the legal housing"))
     elif facts.place == "own_home" and facts.place_title_use == "非住宅":
         out.append(Check("legal_housing", "合法住房", False,
-                         "不动产登记信息显示该房屋规划用途不是住宅，不是可以办理落户手续的合法住房", Q_LEGAL_HOUSING))
+                         "不动产登记信息显示该房屋规划用途不是住宅，不是可以办理落户手续的合法住房", Q_LEGAL_HOUSING,
+                         "Legal housing", "The property register gives a planned use other than residential: "
+                         "not legal housing for settlement"))
     elif facts.place == "own_home" and facts.place_title_use is None:
         out.append(Check("legal_housing", "合法住房", True,
-                         "不动产登记信息中未查到该证书，请核对房屋所有权证或不动产权证书原件及规划用途", Q_LEGAL_HOUSING))
+                         "不动产登记信息中未查到该证书，请核对房屋所有权证或不动产权证书原件及规划用途", Q_LEGAL_HOUSING,
+                         "Legal housing", "The certificate is not in the property register: check the original "
+                         "certificate and its planned use"))
     else:
         out.append(Check("legal_housing", "合法住房", True,
                          f"在{PLACES[facts.place][0]}落户，须提交相应凭证"
-                         + ("；不动产登记信息显示规划用途为住宅" if facts.place == "own_home" else ""), Q_LEGAL_HOUSING))
+                         + ("；不动产登记信息显示规划用途为住宅" if facts.place == "own_home" else ""), Q_LEGAL_HOUSING,
+                         "Legal housing", f"Settling in: {PLACES[facts.place][1].lower()}, with its evidence"
+                         + ("; the property register gives residential use" if facts.place == "own_home" else "")))
     if facts.work_residence_points:
         same = (facts.place == "own_home" and bool(facts.place_certificate_no)
                 and facts.place_certificate_no == facts.points_home_certificate_no)
@@ -279,7 +291,12 @@ def checks(facts: SettlementFacts) -> tuple[Check, ...]:
             "落户地址为取得职住区域积分的自有住所" if same else
             "申请人以职住区域指标积分，取得落户资格后应当在该自有住所落户；所选落户地址不是该自有住所"
             + (f"（积分住所证号：{facts.points_home_certificate_no}）" if facts.points_home_certificate_no else ""),
-            Q_WORK_RESIDENCE))
+            Q_WORK_RESIDENCE, "Work-residence points: settle in that own home",
+            "The address is the own home that earned the work-residence points" if same else
+            "Points were earned for work and residence: after qualifying, settle in that own home; the chosen "
+            "address is not it"
+            + (f" (certificate of the home that earned the points: {facts.points_home_certificate_no})"
+               if facts.points_home_certificate_no else "")))
     return tuple(out)
 
 

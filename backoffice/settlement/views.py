@@ -222,7 +222,10 @@ class SettlementWorkspaceView(ProtectedView):
             notices=notices_for_workspace(case),  # 告知书 with print links (backoffice/notices)
             stage=stage_label(s.stage), status_label=_(CASE_STATUS_LABELS.get(case.status, case.status)),
             place=rules.PLACES.get(s.place, ("", ""))[1 if english else 0] if s.place else "",
-            children=children, checklist=checklist, checks=services.checks(s),
+            children=children, checklist=checklist, checks=[{"code": c.code, "passed": c.passed, "source": c.source,
+                                                               "text": f"{c.label_en}: {c.message_en}" if english
+                                                               else f"{c.label_zh}：{c.message_zh}"}
+                                                              for c in services.checks(s)],
             missing_uploads=services.missing_uploads(s) if not s.is_final else [],
             states=services.CHECKLIST_STATES,
             state_labels={k: _(label) for k, label in CHECKLIST_STATE_LABELS.items()},
