@@ -233,19 +233,21 @@ def all_slots() -> tuple[str, ...]:
     return tuple(codes)
 
 
-def missing(facts: SettlementFacts, acceptable: Iterable[str]) -> tuple[str, ...]:
+def missing(facts: SettlementFacts, acceptable: Iterable[str], english: bool = False) -> tuple[str, ...]:
     """Labels of what is not yet ticked as acceptable: each required item, and each
     family-planning group none of whose five proofs is acceptable."""
     have = set(acceptable)
     items = checklist(facts)
-    group_labels = {g.code: g.label_zh for g in groups(facts)}
+    group_labels = {g.code: g.label_en if english else g.label_zh for g in groups(facts)}
     out: list[str] = []
     seen: set[str] = set()
     for item in items:
         if item.one_of is None:
             if item.code not in have:
-                prefix = f"随迁子女{item.child}：" if item.child else ""
-                out.append(prefix + item.label_zh)
+                if english:
+                    out.append(item.label_en)  # "Child 1: …" already
+                else:
+                    out.append((f"随迁子女{item.child}：" if item.child else "") + item.label_zh)
         elif item.one_of not in seen:
             seen.add(item.one_of)
             if not any(o.code in have for o in items if o.one_of == item.one_of):

@@ -461,13 +461,13 @@ def _clean_ticks(s: SettlementCase, ticks: Mapping | None) -> tuple[dict, dict]:
     return clean, errors
 
 
-def missing_uploads(s: SettlementCase) -> list[str]:
+def missing_uploads(s: SettlementCase, english: bool = False) -> list[str]:
     """Labels of the checklist's required materials (one proof of each family-planning group)
     that have no uploaded file: the case cannot be sent up until they have one."""
     if not s.place:
         return []
     no_upload = {i.code for i in checklist(s) if not i.upload}
-    return list(rules.missing(facts(s), case_services.uploaded_slots(s.case) | no_upload))
+    return list(rules.missing(facts(s), case_services.uploaded_slots(s.case) | no_upload, english))
 
 
 def send_up(s: SettlementCase, *, actor, ticks: Mapping | None, note: str = "", version=None,

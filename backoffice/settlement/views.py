@@ -226,7 +226,7 @@ class SettlementWorkspaceView(ProtectedView):
                                                                "text": f"{c.label_en}: {c.message_en}" if english
                                                                else f"{c.label_zh}：{c.message_zh}"}
                                                               for c in services.checks(s)],
-            missing_uploads=services.missing_uploads(s) if not s.is_final else [],
+            missing_uploads=services.missing_uploads(s, english) if not s.is_final else [],
             states=services.CHECKLIST_STATES,
             state_labels={k: _(label) for k, label in CHECKLIST_STATE_LABELS.items()},
             evidence=[{"id": f.id, "slot": f.material_slot, "url": url_for(".file", case_id=case.id, file_id=f.id),
