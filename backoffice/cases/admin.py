@@ -268,8 +268,24 @@ def case_reason_text(case) -> str:
     return code or ""
 
 
+def _reason_en(case) -> str:
+    """The contested result in English for lists: the rules' English label (the handbook's
+    words stay in the workspace, marked as a quotation)."""
+    code = case.reason_code
+    if code in REASON_CODES:
+        r = registry_reason(code)
+        return f"{INDICATOR_EN[r.indicator]}: {r.label_en}"
+    if code in INDICATOR_CODES:
+        return INDICATOR_EN[code]
+    if code in CONDITION_CODES:
+        return f"Eligibility objection · {condition(code).label_en}"
+    if getattr(case.kind, "value", case.kind) == "employer_registration":
+        return "Employer registration: " + (case.applicant_statement or "")
+    return code or ""
+
+
 def _reason(view, context, model, name):
-    return case_reason_text(model)
+    return _reason_en(model) if is_english() else case_reason_text(model)
 
 
 def _due_context() -> tuple[date, date, str, str]:
