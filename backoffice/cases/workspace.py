@@ -543,12 +543,14 @@ def _stash(case_id: int, exc: services.CaseActionError) -> bool:
     """Keep the refused form and its errors for the next showing of the case; False when
     Redis cannot take it (the caller then answers the POST itself, as before)."""
     form = {k: v for k, v in request.form.lists() if k != "csrf_token"}
+    # Messages may be lazy translations (str() renders them in the user's language now).
     data = {"case_id": case_id, "kind": type(exc).__name__, "message": exc.message,
             "errors": exc.errors, "form": form}
     token = secrets.token_urlsafe(16)
     try:
         relay_client(current_app.config["BACKOFFICE"]).set(_stash_key(token),
-                                                           json.dumps(data, ensure_ascii=False), ex=STASH_TTL_SECONDS)
+                                                           json.dumps(data, ensure_ascii=False, default=str),
+                                                           ex=STASH_TTL_SECONDS)
     except RedisError:
         return False
     session[STASH_SESSION_KEY] = token

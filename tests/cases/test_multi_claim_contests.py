@@ -304,8 +304,10 @@ def test_staff_correct_a_segment_from_the_appeal_in_the_workspace(make, people, 
                 f"claims-{own.id}-facts-district": "朝阳区", f"claims-{rental.id}-action": "keep"}
     bad = post(reviewer, "decide", outcome="corrected", reason_code="corrected_after_verification", note="更正",
                **{**own_form, f"claims-{own.id}-facts-from": "2014-13"})
-    assert bad.status_code == 422
-    assert f'data-testid="error-claims.{own.id}.from"' in bad.get_data(as_text=True)
+    # Refused: back to the case (post/redirect/get), the error on the segment's field.
+    assert bad.status_code == 302 and bad.headers["Location"].endswith(f"/admin/case/{case.id}/")
+    shown = reviewer.get(bad.headers["Location"]).get_data(as_text=True)
+    assert f'data-testid="error-claims.{own.id}.from"' in shown
     response = post(reviewer, "decide", outcome="corrected", reason_code="corrected_after_verification",
                     note="经核对登记档案更正", **own_form)
     assert response.status_code == 302
@@ -321,4 +323,4 @@ def test_staff_correct_a_segment_from_the_appeal_in_the_workspace(make, people, 
     # The case's history shows the segment's superseded facts beside the case's own events.
     page = boss.get(f"/admin/case/{case.id}/").get_data(as_text=True)
     history = page[page.index('data-testid="history"'):]
-    assert "claim.verified_superseded" in history and "case.countersigned" in history
+    assert "复查决定更正了核实信息" in history and "复核同意" in history  # the events in words (audit/events.py)
