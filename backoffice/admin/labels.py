@@ -207,6 +207,8 @@ ARGUMENT_LABELS: dict[str, tuple[str, str]] = {
     "decision_id": ("审核决定", "Decision"),
     "notice_id": ("告知书", "Notice"),
     "force": ("强制重算", "Forced"),
+    "first_id": ("起始申报编号", "From application"),
+    "last_id": ("截止申报编号", "To application"),
 }
 
 

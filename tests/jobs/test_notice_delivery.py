@@ -142,9 +142,10 @@ def test_a_gateway_that_keeps_failing_ends_on_the_jobs_page(world, monkeypatch, 
     assert len(failed) == 1
 
     html = make_admin_client().get("/admin/jobs/").get_data(as_text=True)
-    assert failed[0] in html and "queues.notify.deliver_notice" in html
+    # The failed job by what it does (admin/labels.py), its id kept for the log.
+    assert failed[0] in html and "发送告知书" in html and "queues.notify.deliver_notice" not in html
     assert 'data-testid="notice-problems"' in html and number in html and "SmsRejected: 号码已停机" in html
-    assert f"notice_id={notice_id}" in html
+    assert f"告知书 {notice_id}" in html  # its argument by name (admin/labels.py), not notice_id=…
 
 
 def test_while_redis_is_down_notices_wait_then_go_out_once(world, own_redis, caplog):
