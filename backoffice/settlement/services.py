@@ -440,6 +440,10 @@ def under_district_review(s: SettlementCase) -> bool:
     return s.stage in ("received", "district_review") and s.case.status == CaseStatus.in_review
 
 
+def _note_too_long() -> str:
+    return _("说明不能超过%(NOTE_MAX)s字", NOTE_MAX=NOTE_MAX)
+
+
 def _clean_ticks(s: SettlementCase, ticks: Mapping | None) -> tuple[dict, dict]:
     codes = {i.code for i in checklist(s)}
     clean, errors = {}, {}
@@ -482,7 +486,7 @@ def send_up(s: SettlementCase, *, actor, ticks: Mapping | None, note: str = "", 
     clean, errors = _clean_ticks(s, ticks)
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
-        errors["note"] = f"说明不能超过{NOTE_MAX}字"
+        errors["note"] = _note_too_long()
     not_uploaded = missing_uploads(s)
     if not_uploaded:
         # Named whatever else is wrong: the reviewer sees which documents the applicant owes.
@@ -516,6 +520,8 @@ def return_to_applicant(s: SettlementCase, *, actor, reason_code: str, note: str
     note = (note or "").strip()
     if not note:
         errors["note"] = _("请填写说明")
+    elif len(note) > NOTE_MAX:  # refused whole, never cut (the page has no maxlength)
+        errors["note"] = _note_too_long()
     clean, tick_errors = _clean_ticks(s, ticks)
     errors.update(tick_errors)
     if errors:
@@ -653,6 +659,8 @@ def return_to_district(s: SettlementCase, *, actor, reason_code: str, note: str,
     note = (note or "").strip()
     if not note:
         errors["note"] = _("请填写说明")
+    elif len(note) > NOTE_MAX:  # refused whole, never cut (the page has no maxlength)
+        errors["note"] = _note_too_long()
     if errors:
         raise Invalid(_("请修改标出的内容后再提交"), errors)
     # sent_up_by_id stays: whoever reviewed it still may not approve it.

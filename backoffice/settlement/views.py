@@ -223,8 +223,9 @@ class SettlementWorkspaceView(ProtectedView):
             stage=stage_label(s.stage), status_label=_(CASE_STATUS_LABELS.get(case.status, case.status)),
             place=rules.PLACES.get(s.place, ("", ""))[1 if english else 0] if s.place else "",
             children=children, checklist=checklist, checks=[{"code": c.code, "passed": c.passed, "source": c.source,
-                                                               "text": f"{c.label_en}: {c.message_en}" if english
-                                                               else f"{c.label_zh}：{c.message_zh}"}
+                                                               "text": _("%(label)s：%(message)s",
+                                                                         label=c.label_en if english else c.label_zh,
+                                                                         message=c.message_en if english else c.message_zh)}
                                                               for c in services.checks(s)],
             missing_uploads=services.missing_uploads(s, english) if not s.is_final else [],
             states=services.CHECKLIST_STATES,

@@ -387,3 +387,19 @@ def test_a_document_without_its_file_is_never_acceptable_and_the_case_is_not_sen
     assert _claim_and_send_up(reviewer, complete).status_code == 302
     db.session.refresh(complete)
     assert complete.stage == "sent_to_city"
+
+
+def test_a_note_longer_than_allowed_is_refused_whole_never_cut(api, qualified, pdf_bytes, people, client_for):
+    """The page has no maxlength (the browser would cut a pasted note silently): the server
+    refuses an overlong note with a message and keeps the case as it was."""
+    s = _submitted(api, qualified, pdf_bytes)
+    reviewer = client_for(people["reviewer"])
+    html = reviewer.get(f"/admin/settlement/{s.case_id}/").get_data(as_text=True)
+    assert 'maxlength="2000"' not in html
+    post_form(reviewer, s.case_id, "claim")
+    refused = post_form(reviewer, s.case_id, "return",
+                        {"reason_code": "family_planning_proof_missing", "note": "说" * (services.NOTE_MAX + 1)})
+    assert refused.status_code == 422
+    assert f"说明不能超过{services.NOTE_MAX}字" in refused.get_data(as_text=True)
+    db.session.refresh(s)
+    assert s.stage == "district_review"
