@@ -12,6 +12,24 @@ from sqlalchemy.engine import make_url
 
 TEST_PASSWORD = "test-password-123"
 
+# The contract's worked example (../shared/contracts/SCORING.md), every indicator but housing:
+# the applications whose housing segments the job and case tests vary.
+CONTRACT_EXAMPLE = [
+    ("employment", {
+        "insurance": {
+            "pension": {"paid": [["2010-01", "2020-12"]], "back_paid": ["2013-04"]},
+            "medical": {"paid": [["2010-01", "2020-12"]], "back_paid": []},
+        },
+        "work_districts": [{"from": "2018-01", "to": "2020-12", "district": "通州区"}],
+    }),
+    ("education", {"level": "bachelor", "degree": "bachelor", "graduated": "2005-07"}),
+    ("work_residence", {"chosen": False}),
+    ("innovation", {"code": "national_sci_tech_progress", "grade": "second", "rank": 5}),
+    ("tax", {"annual": {"2018": 120000, "2019": 80000, "2020": 150000}, "violations": 0}),
+    ("age", {"birth_date": "1979-09-11"}),
+    ("law_abiding", {"detentions": 0}),
+]
+
 _CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 

@@ -20,6 +20,7 @@ from backoffice.cases.intake import IntakeRefused, submit_appeal, submit_review
 from backoffice.cases.models import CaseStatus
 from backoffice.extensions import db
 from backoffice.outbox.models import OutboxMessage
+from support import CONTRACT_EXAMPLE
 
 DISTRICT = "朝阳区"
 RESULT_QUERY_DAY = date(2021, 8, 12)  # the factory's 2021: result query 8 Aug 10–24
@@ -33,21 +34,7 @@ APPLICATION_DAY = date(2021, 4, 20)  # application phase 16 April – 15 May
 #   the own home only:  41/12 + 86 × 0.5/12 = 7.00                            → 88.00
 #   the own home as the registry verified it, 2016-08…2017-12 (17 months), and the rental:
 #       17/12 + ((127 − 17) + 5) × 0.5/12 = 6.2083                           → 87.21
-OTHERS = [
-    ("employment", {
-        "insurance": {
-            "pension": {"paid": [["2010-01", "2020-12"]], "back_paid": ["2013-04"]},
-            "medical": {"paid": [["2010-01", "2020-12"]], "back_paid": []},
-        },
-        "work_districts": [{"from": "2018-01", "to": "2020-12", "district": "通州区"}],
-    }),
-    ("education", {"level": "bachelor", "degree": "bachelor", "graduated": "2005-07"}),
-    ("work_residence", {"chosen": False}),
-    ("innovation", {"code": "national_sci_tech_progress", "grade": "second", "rank": 5}),
-    ("tax", {"annual": {"2018": 120000, "2019": 80000, "2020": 150000}, "violations": 0}),
-    ("age", {"birth_date": "1979-09-11"}),
-    ("law_abiding", {"detentions": 0}),
-]
+OTHERS = CONTRACT_EXAMPLE
 OWN_HOME = {"type": "own", "from": "2014-08", "to": "2017-12", "district": "朝阳区"}
 OWN_AS_VERIFIED = {"type": "own", "from": "2016-08", "to": "2017-12", "district": "朝阳区"}
 RENTAL = {"type": "rental", "from": "2020-08", "to": "2020-12", "district": "西城区"}

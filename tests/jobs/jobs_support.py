@@ -4,6 +4,8 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
+from support import CONTRACT_EXAMPLE  # noqa: F401  (tests/jobs import it from here)
+
 
 def wait_until(predicate, *, timeout: float, interval: float = 0.2, message: str = ""):
     deadline = time.monotonic() + timeout
@@ -20,21 +22,6 @@ def wait_until(predicate, *, timeout: float, interval: float = 0.2, message: str
 # year 2021, so the cut-off month is 2020-12 and period B is 2020-08 … 2020-12.
 OWN_HOME = {"type": "own", "from": "2014-08", "to": "2017-12", "district": "朝阳区"}
 RENTAL = {"type": "rental", "from": "2020-08", "to": "2020-12", "district": "西城区"}
-CONTRACT_EXAMPLE = [
-    ("employment", {
-        "insurance": {
-            "pension": {"paid": [["2010-01", "2020-12"]], "back_paid": ["2013-04"]},
-            "medical": {"paid": [["2010-01", "2020-12"]], "back_paid": []},
-        },
-        "work_districts": [{"from": "2018-01", "to": "2020-12", "district": "通州区"}],
-    }),
-    ("education", {"level": "bachelor", "degree": "bachelor", "graduated": "2005-07"}),
-    ("work_residence", {"chosen": False}),
-    ("innovation", {"code": "national_sci_tech_progress", "grade": "second", "rank": 5}),
-    ("tax", {"annual": {"2018": 120000, "2019": 80000, "2020": 150000}, "violations": 0}),
-    ("age", {"birth_date": "1979-09-11"}),
-    ("law_abiding", {"detentions": 0}),
-]
 # Worked out by hand (第三篇; SCORING.md rules 1–9):
 #   employment  medical 2010-01…2020-12 = 132 months (pension loses its back-paid 2013-04: 131)
 #               132 × 3/12                                                        = 33.00
