@@ -454,9 +454,7 @@ def submit_licence(*, uscc: str, name: str, district, licence, today: date, acto
         raise IntakeRefused("upload.no_uscc", "证照中必须含有统一社会信用代码：上传的PDF中未找到" + uscc + "。",
                             f"The licence must show the unit's credit code; {uscc} is not in the PDF.",
                             status=422, field=f"files.{LICENCE_SLOT}")
-    # The year under way (the latest whose application phase has begun), else the latest set up.
-    year = (db.session.scalar(select(func.max(Year.year)).where(Year.application_start <= today))
-            or db.session.scalar(select(func.max(Year.year))))
+    year = Year.under_way(today)
     if year is None:
         raise IntakeRefused("year.none", "尚未设置申报年度。", "No application year is set up.")
     queue = queue_for(None, "employer_registration")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from backoffice.extensions import db
@@ -71,6 +71,12 @@ class Year(db.Model):
 
     def __str__(self) -> str:
         return f"{self.year}年度"
+
+    @classmethod
+    def under_way(cls, today: date) -> int | None:
+        """The year under way: the latest whose application phase has begun, else the latest set up."""
+        return (db.session.scalar(select(func.max(cls.year)).where(cls.application_start <= today))
+                or db.session.scalar(select(func.max(cls.year))))
 
 
 class Employer(db.Model):

@@ -40,12 +40,6 @@ def dashboard_queues(user) -> tuple:
     return tuple(q for q in QUEUES if not q.city_only or can_read_area(user, "tips") or can_view_tip(user))
 
 
-def default_year() -> int | None:
-    today = beijing_today()
-    started = db.session.scalar(select(func.max(Year.year)).where(Year.application_start <= today))
-    return started or db.session.scalar(select(func.max(Year.year)))
-
-
 class TurnaroundView(ProtectedView):
     def access_rule(self, user):
         return can_view_dashboard(user)
@@ -57,7 +51,7 @@ class TurnaroundView(ProtectedView):
         if not verdict:
             abort(403, description=verdict.message)
         district_id = current_user.district_id if current_user.district_id is not None else requested
-        year = request.args.get("year", type=int) or default_year()
+        year = request.args.get("year", type=int) or Year.under_way(beijing_today())
         return figures.Scope(district_id=district_id, year=year, today=beijing_today(),
                              queues=dashboard_queues(current_user))
 

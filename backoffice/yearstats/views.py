@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Response, abort, request
 from flask_admin import expose
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from backoffice.admin.base import ProtectedView
 from backoffice.extensions import db
@@ -25,12 +25,6 @@ PAGE_ORDER = ("districts", "employers", "scores", "cutoffs", "invalid", "contest
               "contests_district", "tips", "revocations", "settlement")
 
 
-def default_year() -> int | None:
-    today = beijing_today()
-    started = db.session.scalar(select(func.max(Year.year)).where(Year.application_start <= today))
-    return started or db.session.scalar(select(func.max(Year.year)))
-
-
 class YearStatisticsView(ProtectedView):
     def access_rule(self, user):
         return can_view_statistics(user)
@@ -41,7 +35,7 @@ class YearStatisticsView(ProtectedView):
         if not verdict:
             abort(403, description=verdict.message)
         district_id = current_user.district_id if current_user.district_id is not None else requested
-        year = request.args.get("year", type=int) or default_year()
+        year = request.args.get("year", type=int) or Year.under_way(beijing_today())
         if year is None:
             abort(404)
         return figures.Scope(year=year, district_id=district_id)
