@@ -10,6 +10,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from backoffice.core.pdf import extract_text
+
 TEST_PASSWORD = "test-password-123"
 
 # The contract's worked example (../shared/contracts/SCORING.md), every indicator but housing:
@@ -136,3 +138,15 @@ def shared_file(path: Path) -> Path:
         pytest.skip(f"{path} not found: shared/ (handbook, contracts) is not beside the repository "
                     "(clone it there or set SHARED_DIR)")
     return path
+
+
+def printed_notice(client, case) -> tuple[str, str]:
+    """Open the case's workspace, follow its latest print link, read the PDF as the applicant does:
+    (the PDF's text without line wraps — CJK lines break anywhere —, the workspace's HTML)."""
+    # (A settlement case's workspace is the settlement module's: the case page redirects there.)
+    html = client.get(f"/admin/case/{case.id}/", follow_redirects=True).get_data(as_text=True)
+    links = re.findall(r'href="(/admin/notices/\d+\.pdf)"[^>]*data-testid="print-notice"', html)
+    assert links, "the workspace offers the notice for printing"
+    response = client.get(links[-1])
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    return "".join(extract_text(response.data).split()), html

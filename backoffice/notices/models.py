@@ -27,6 +27,7 @@ NOTICE_KINDS = {
     "materials_return": "补正材料告知书",
     "eligibility_result": "资格异议处理结果告知书",
     "settlement_return": "落户材料退回补正告知书",
+    "filing_result": "填报凭证审核结果告知书",
 }
 CHANNELS = ("feed", "sms")
 CHANNEL_LABELS = {"feed": "在线申报系统", "sms": "短信"}

@@ -39,6 +39,7 @@ from backoffice.notices.models import NOTICE_KINDS, Notice, NotificationOutbox
 from backoffice.outbox.services import enqueue, job_key
 from verifiers import eligibility as eligibility_rules
 from verifiers.indicators import UnknownCode, indicator as indicator_rule
+from verifiers.filings import filing_rule
 from verifiers.materials import review_type as materials_review_type
 from verifiers.reasons import REASON_CODES, decision_reason, reason as registry_reason
 from backoffice.notices.models import CHANNEL_LABELS
@@ -227,6 +228,22 @@ def _objection(case, outcome: str | None) -> tuple[str | None, dict | None]:
     return title, recheck
 
 
+def _filing(case) -> dict:
+    """A filing's evidence (verifiers/filings.py): what was filed, what its decision settles, and
+    the status a rejected spouse's evidence leaves on the home — 第三篇 二 "(2)自有住所、租赁住所配偶
+    信息审核无效复查": "该配偶名下自有住所、租赁住所状态显示为“无效(配偶信息无效)”…此种情况不能申请
+    复查,可先删除该配偶住所、再删除对应配偶信息后重新填写。"
+    """
+    rule = filing_rule(case.review_type) if _kind_value(case) == CaseKind.filing.value else None
+    if rule is None:
+        return {"filing_label": None, "filing_settles": None, "filing_rejected_text": None}
+    rejected = None
+    if rule.rejected_reason:
+        rejected = registry_reason(rule.rejected_reason).text(year=case.year)
+    return {"filing_label": materials_review_type(rule.review_type).label_zh, "filing_settles": rule.settles,
+            "filing_rejected_text": rejected}
+
+
 def _kind_value(case) -> str:
     kind = case.kind
     return kind.value if hasattr(kind, "value") else str(kind)
@@ -283,7 +300,7 @@ def build_context(case, decision, kind: str, number: str, issued: datetime) -> d
         # favour, the re-check's result (eligible, or the first condition still failing and why).
         "condition_title": condition_title,
         "recheck": recheck,
-    }
+    } | _filing(case)
 
 
 # Issuing ----------------------------------------------------------------------------------
@@ -294,7 +311,7 @@ def kind_for(case, decision) -> str | None:
     case_kind = _kind_value(case)
     if outcome == Outcome.returned.value:
         return "settlement_return" if case_kind == "settlement" else "materials_return"
-    return {"review": "review_result", "appeal": "appeal_result",
+    return {"review": "review_result", "appeal": "appeal_result", "filing": "filing_result",
             "eligibility_objection": "eligibility_result"}.get(case_kind)
 
 

@@ -22,7 +22,7 @@ from verifiers.turnaround import due_working_days
 
 from intake_pdfs import make_pdf
 from intake_support import LI, LIU, ZHAO, application_body
-from support import csrf_token_from
+from support import csrf_token_from, printed_notice
 
 OLD_CERTIFICATE = "教留服认美[2005]00001号"  # 旧版认证书编号, issued before 2006-08-01
 NEW_CERTIFICATE = "120190000001"
@@ -121,6 +121,9 @@ def test_an_overseas_certificate_is_a_case_at_intake_and_its_decision_makes_the_
     registry = api.get(f"/claims/{claim['id']}").get_json()["registry"]
     assert registry["status"] == "valid" and registry["superseded_by_decision"] is True
     assert registry["verified"] == _overseas(OLD_CERTIFICATE)["facts"]
+    text, _html = printed_notice(client_for(supervisor), case)
+    assert "填报凭证审核结果告知书" in text and "国(境)外学历学位认证书" in text
+    assert "审核结果：予以支持。" in text and "该指标按审核结果计算积分" in text
     # 研究生学历并取得硕士学位: 26 points (第三篇 三), through the decision's rescoring request.
     assert _points(_rescored_by_the_decision(case), "education") == 26
 
@@ -163,6 +166,13 @@ def test_a_spouse_home_opens_the_marriage_evidence_case_and_its_rejection_takes_
     db.session.refresh(case)
     assert case.status == CaseStatus.closed
 
+    # The applicant's notice says what was decided and what they can do (第三篇 二: no 复查;
+    # delete the spouse's home and the spouse's information, then file them again).
+    text, _html = printed_notice(desk, case)
+    assert "填报凭证审核结果告知书" in text and "刘敏" in text and filing["number"] in text
+    assert "填报并上传的配偶名下住所的婚姻凭证" in text and "审核结果：不予支持。" in text
+    assert "说明：结婚证登记日期为2015年6月，与填报的婚姻存续时间不一致" in text
+    assert "状态显示为“无效(配偶信息无效)”。此种情况不能申请复查，可先删除该配偶住所、再删除对应配偶信息后重新填写。" in text
     registry = api.get(f"/claims/{claim['id']}").get_json()["registry"]
     assert (registry["status"], registry["reason"], registry["message"]) == (
         "invalid", "housing_spouse_invalid", "无效(配偶信息无效)")

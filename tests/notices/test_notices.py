@@ -14,12 +14,11 @@ import pytest
 from sqlalchemy import select
 
 from backoffice.cases.models import CaseStatus
-from backoffice.core.pdf import extract_text
 from backoffice.extensions import db
 from backoffice.notices.models import Notice, NotificationOutbox
 from backoffice.outbox.models import OutboxMessage
 from backoffice.turnaround.sql import beijing_today
-from support import csrf_token_from
+from support import csrf_token_from, printed_notice
 
 OWN, OTHER = "朝阳区", "海淀区"
 # 第四篇 一、须知, quoted in the appeal result notice.
@@ -32,11 +31,6 @@ TICKED = {"checklist-owner_identity-state": "acceptable", "checklist-ownership_c
 def _today_cn() -> str:
     d = beijing_today()
     return f"{d.year}年{d.month}月{d.day}日"
-
-
-def _flat(text: str) -> str:
-    """The PDF's text without line wraps (CJK lines break anywhere)."""
-    return "".join(text.split())
 
 
 @pytest.fixture
@@ -69,17 +63,6 @@ def _post(client, case, action, **data):
     return response
 
 
-def _printed(client, case) -> tuple[str, str]:
-    """Open the workspace, follow its (latest) print link, read the PDF: (pdf text, workspace html)."""
-    # (A settlement case's workspace is the settlement module's: the case page redirects there.)
-    html = client.get(f"/admin/case/{case.id}/", follow_redirects=True).get_data(as_text=True)
-    links = re.findall(r'href="(/admin/notices/\d+\.pdf)"[^>]*data-testid="print-notice"', html)
-    assert links, "the workspace offers the notice for printing"
-    response = client.get(links[-1])
-    assert response.status_code == 200 and response.mimetype == "application/pdf"
-    return _flat(extract_text(response.data)), html
-
-
 def test_a_corrected_review_gives_its_notice_after_the_countersignature(world, client_for):
     reviewer = client_for(world.reviewer)
     _post(reviewer, world.case, "claim")
@@ -90,7 +73,7 @@ def test_a_corrected_review_gives_its_notice_after_the_countersignature(world, c
     boss = client_for(world.supervisor)
     _post(boss, world.case, "countersign", decision="confirm")
 
-    text, html = _printed(boss, world.case)
+    text, html = printed_notice(boss, world.case)
     assert "复查结果告知书" in text
     assert "编号：2021-110105-000123-01" in text
     assert "张明" in text and world.applicant.masked_id in text and world.applicant.id_number not in text
@@ -125,7 +108,7 @@ def test_a_return_for_materials_names_the_missing_slots_and_until_when_the_clock
     db.session.expire_all()
     assert world.case.status == CaseStatus.awaiting_materials
 
-    text, _html = _printed(reviewer, world.case)
+    text, _html = printed_notice(reviewer, world.case)
     assert "补正材料告知书" in text and "编号：2021-110105-000123-01" in text
     assert "合法稳定住所指标复查申请" in text
     assert "退回理由：凭证照片不清晰、不完整或有遮挡，退回补正。" in text
@@ -153,7 +136,7 @@ def test_an_appeal_result_says_how_the_result_is_told(make, client_for):
     _post(client, case, "decide", outcome="rejected", reason_code="registry_result_confirmed",
           note="经与不动产登记部门核对，原结果无误")
 
-    text, html = _printed(client, case)
+    text, html = printed_notice(client, case)
     assert "异议申诉处理结果告知书" in text and "编号：2021-110105-000200-01" in text
     assert "处理结果：不予支持。" in text
     assert "理由：经核实，相关部门核查结果无误，维持原结果。" in text
@@ -179,7 +162,7 @@ def test_the_generic_service_for_a_decision_recorded_elsewhere(make, client_for)
                  "settlement_return", actor=supervisor)
     db.session.commit()
 
-    text, _ = _printed(client_for(supervisor), settlement)
+    text, _ = printed_notice(client_for(supervisor), settlement)
     assert "落户材料退回补正告知书" in text and "编号：2021-110108-000301-01" in text
     assert "王芳" in text and "2021年11月2日" in text
     assert "退回理由：材料不全，退回补正。" in text and "说明：缺少户口簿首页复印件" in text
@@ -212,7 +195,7 @@ def test_an_eligibility_objection_returned_for_materials_asks_for_the_conditions
     _post(client, objection, "decide", outcome="returned", reason_code="elig_materials_missing",
           note="请提供2014年补缴月份的缴费明细")
 
-    text, html = _printed(client, objection)
+    text, html = printed_notice(client, objection)
     assert "补正材料告知书" in text and "编号：2021-110105-000400-01" in text
     assert "2021年度积分落户资格异议" in text and "2021-110105-000400" in text
     assert "退回理由：凭证材料不齐全或不清晰，请补正。" in text
@@ -236,7 +219,7 @@ def test_a_rejected_eligibility_objection_gives_its_result_notice(objection, mak
     _post(client, objection, "decide", outcome="rejected", reason_code="elig_condition_not_met",
           note="补缴记录累计超过5个月")
 
-    text, _html = _printed(client, objection)
+    text, _html = printed_notice(client, objection)
     assert "资格异议处理结果告知书" in text and "编号：2021-110105-000400-01" in text
     assert "张丽" in text and "2021年4月22日" in text
     # The condition objected to, in 第一篇's heading, and the reason in the rules' words.
@@ -284,6 +267,7 @@ def test_every_sms_text_fits_one_message_with_the_longest_inputs(app):
         district_name="北京经济技术开发区", window_address="地" * 60, window_phone="010-69867795 010-69865540 010-69844705",
         issued_on="2099年12月31日", condition_title="在京连续缴纳社会保险7年及以上",
         recheck={"eligible": False, "title": "无刑事犯罪记录", "reason": "理" * 100},
+        filing_label="国(境)外学历学位认证书", filing_settles="spouse", filing_rejected_text="无效(配偶信息无效)",
     )
     with app.test_request_context():
         for kind, contest in product(NOTICE_KINDS, CONTEST_LABELS.values()):
