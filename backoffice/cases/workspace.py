@@ -29,7 +29,7 @@ from backoffice.applications.models import (
     EvidenceFile,
     ScoreSnapshot,
 )
-from backoffice.applications.score_views import breakdown_rows
+from backoffice.applications.score_views import breakdown_rows, explanation_lines
 from backoffice.audit.models import AuditEvent
 from backoffice.cases import due, facts as facts_module, inbox, services
 from backoffice.cases.admin import case_reason_text, forget_queue_counts
@@ -498,6 +498,7 @@ class CaseWorkspaceView(ProtectedView):
             missing_uploads=services.missing_uploads(case, english) if case.is_open else [],
             # The rows of the application page (education deduction its own row): they add up.
             score_rows=breakdown_rows(snapshot.breakdown or {}, changes=snapshot.changes) if snapshot else [],
+            explanation=explanation_lines(snapshot.breakdown) if snapshot else [],
             outcomes=OUTCOMES, reasons=reasons, fact_fields=fact_fields, fact_values=fact_values,
             form=form_values, error=error, pending=pending,
             pending_facts=(services.describe_claim_changes(case, pending.corrected_facts, english)
