@@ -374,7 +374,7 @@ def reassign(cases: Iterable[ReviewCase], assignee, *, reason: str, actor,
         elif assignee is not None and case.assignee_id == assignee.id:
             problems.append(_("%(number)s: 已由该人员承办", number=case.number))
     if problems:
-        raise Refused(_("未改派任何案件") + "；".join(problems))
+        raise Refused(_("未改派任何案件：%(problems)s", problems=_("；").join(problems)))
     for case in cases:
         before = {"status": case.status, "assignee_id": case.assignee_id}
         case.assignee_id = assignee.id if assignee is not None else None
