@@ -3,13 +3,15 @@ and data (people's, employers' and districts' names): issue 13 §4. The settleme
 is checked in tests/settlement/test_settlement_english.py (it needs that package's fixtures)."""
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
 
 from backoffice.extensions import db
 
-from english_pages import chinese_left, data_names
+from english_pages import chinese_left, data_names, visible_text
+from support import csrf_token_from
 
 OWN = "朝阳区"
 
@@ -90,7 +92,6 @@ def scored_case(make, people):
 
 def _explanation(html: str) -> list[str]:
     import html as markup
-    import re
 
     return [markup.unescape(re.sub(r"<[^>]+>", "", m)) for m in re.findall(r'data-testid="explanation-line"[^>]*>(.*?)</div>', html)]
 
@@ -150,3 +151,58 @@ def test_a_line_the_figures_do_not_determine_stays_the_engine_s_marked_as_chines
     assert education[0].lang == "zh-Hans"
     assert lines[0].text == "Legal and stable employment: pension insurance, months counted 132 × 3/12 = 33.00"
     assert len(lines) == 10  # one per indicator, and the total
+
+
+FULL_WIDTH = re.compile(r"[^\n]*[\u3000-\u303f\uff00-\uffef][^\n]*")  # Chinese punctuation: （）：；，【】
+
+
+def _english_only(html: str) -> list[str]:
+    """Chinese left outside quotations and names, and Chinese punctuation left in the English."""
+    return chinese_left(html, data_names(db.session)) + FULL_WIDTH.findall(visible_text(html))
+
+
+def test_the_application_page_the_bulk_pages_and_their_refusals_in_english(people, scored_case, client_for, make):
+    from backoffice.cases.models import CaseStatus
+
+    scored_case.status = CaseStatus.in_review
+    unclaimed = make.case(district=OWN, queue="housing")
+    db.session.commit()
+    ids = f"{scored_case.id},{unclaimed.id}"
+    reviewer, supervisor = client_for(people["reviewer"]), client_for(people["supervisor"])
+    application = reviewer.get(f"/admin/applications/details/?id={scored_case.application_id}")
+    assert application.status_code == 200 and not _english_only(application.get_data(as_text=True))
+    assert "Trigger Registry result" in re.sub(r"\s+", " ", visible_text(application.get_data(as_text=True)))
+
+    decide = reviewer.get(f"/admin/case/bulk/decide?ids={ids}").get_data(as_text=True)
+    assert f"{unclaimed.number} (Open)" in decide and not _english_only(decide)  # left out, in words
+    refused = reviewer.post("/admin/case/bulk/decide", data={
+        "csrf_token": csrf_token_from(decide), "ids": ids, "outcome": "upheld",
+        f"version-{scored_case.id}": str(scored_case.version)})
+    shown = reviewer.get(refused.location).get_data(as_text=True)
+    assert "Choose “Returned for materials” or “Rejected”" in shown and not _english_only(shown)
+
+    reassign = supervisor.get(f"/admin/case/bulk/reassign?ids={ids}").get_data(as_text=True)
+    refused = supervisor.post("/admin/case/bulk/reassign", data={
+        "csrf_token": csrf_token_from(reassign), "ids": ids, "assignee_id": str(people["reviewer"].id),
+        "reason": "workload", **{f"version-{c.id}": str(c.version) for c in (scored_case, unclaimed)}})
+    shown = supervisor.get(refused.location).get_data(as_text=True)
+    assert f"Nothing was reassigned: {scored_case.number}: already assigned to them" in shown
+    assert not _english_only(shown)
+
+
+def test_a_decided_case_with_its_notice_in_english(people, scored_case, client_for):
+    from backoffice.cases.models import CaseStatus
+
+    scored_case.status = CaseStatus.in_review
+    db.session.commit()
+    reviewer = client_for(people["reviewer"])
+    url = f"/admin/case/{scored_case.id}/"
+    page = reviewer.get(url).get_data(as_text=True)
+    decided = reviewer.post(url + "decide", data={
+        "csrf_token": csrf_token_from(page), "version": str(scored_case.version), "outcome": "rejected",
+        "reason_code": "materials_mismatch", "note": "does not match the register"})
+    assert decided.status_code == 302
+    html = reviewer.get(url).get_data(as_text=True)
+    notices = re.sub(r"\s+", " ", visible_text(html[html.index('data-testid="notices"'):]))
+    assert "Review result notice" in notices and "SMS:" in notices and "Online application system:" in notices
+    assert not _english_only(html)
