@@ -13,10 +13,24 @@ def test_the_header_names_the_bureau_the_environment_and_the_window(make, client
     assert "北京市人力资源和社会保障局" in html
     assert 'data-env="test"' in html and "测试环境" in html  # the test suite's app
     header = html[html.index('data-testid="gov-header"'):html.index("</header>")]
-    assert "朝阳区服务窗口" in header
+    assert "当前窗口：朝阳区服务窗口" in header
     footer = html[html.index('data-testid="gov-footer"'):]
     assert f"版本 {metadata.version('hukou-backoffice')}" in footer
     assert 'rel="icon"' in html
+
+
+def test_the_english_header_punctuates_in_english(make, client_for):
+    import re
+
+    from backoffice.extensions import db
+
+    reviewer = make.staff("reviewer", "朝阳区")
+    reviewer.locale = "en"
+    db.session.commit()
+    html = client_for(reviewer).get("/admin/").get_data(as_text=True)
+    header = html[html.index('data-testid="gov-header"'):html.index("</header>")]
+    window = re.sub(r"\s+", " ", header[header.index('data-testid="signed-in-window"'):])
+    assert "Window: 朝阳区" in window and "：" not in window
 
 
 def test_the_environment_comes_from_settings(app, settings):

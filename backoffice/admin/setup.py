@@ -6,7 +6,7 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
 from backoffice.core.timefmt import beijing_minute
-from backoffice.admin.labels import staff_names
+from backoffice.admin.labels import staff_names, trigger_label
 from backoffice.audit.events import actor_name, event_label
 from backoffice.security.headers import csp_nonce
 from backoffice.admin.home import HomeView
@@ -52,6 +52,8 @@ def init_admin(app: Flask) -> Admin:
     # The audit trail in words wherever a page shows it: {{ e|audit_action }}, {{ e|audit_actor }}.
     app.add_template_filter(lambda e: event_label(e.action), "audit_action")
     app.add_template_filter(_audit_actor, "audit_actor")
+    # A score snapshot's cause in words ("decision", "tip-38"): {{ snapshot.trigger|trigger_label }}.
+    app.add_template_filter(trigger_label, "trigger_label")
     chrome.init_app(app)  # header (bureau, environment, window), footer (version), favicon
     _complete_bodies_inside_the_request(app)
     admin = Admin(

@@ -29,6 +29,7 @@ from backoffice.extensions import db
 from backoffice.ranking.services import not_final_condition, submitted_in_time
 from backoffice.i18n import _, N_, is_english
 from backoffice.scoring import ScoreInputError, score
+from backoffice.scoring.points import written
 from backoffice.scoring.tables import (
     grade_labels,
     DISTRICTS,
@@ -46,6 +47,15 @@ from verifiers.identifiers import mask_resident_id
 from verifiers.indicators import INDICATORS as VERIFIER_INDICATORS
 
 INSURANCE_LABEL = dict(INSURANCE_LABELS)
+# The five insurance types in our catalog's words (the engine's INSURANCE_TYPES are its Chinese data).
+INSURANCE_WORDS = {
+    "pension": N_("养老保险"),
+    "medical": N_("医疗保险"),
+    "unemployment": N_("失业保险"),
+    "injury": N_("工伤保险"),
+    "maternity": N_("生育保险"),
+}
+assert set(INSURANCE_WORDS) == set(INSURANCE_LABEL)
 # The figures of score result v1 beside the points, in the words of the handbook.
 DETAIL_LABELS = {
     "months": N_("计分月数"),
@@ -81,11 +91,11 @@ def _figures(code: str, figures: dict) -> str:
         if key == "points" or key not in DETAIL_LABELS:
             continue
         if key == "type":
-            value = INSURANCE_LABEL.get(value, value)
+            value = _(INSURANCE_WORDS[value]) if value in INSURANCE_WORDS else value
         elif isinstance(value, float):
             value = f"{value:.2f}"
         parts.append(f"{_(DETAIL_LABELS[key])} {value}")
-    return "，".join(parts)
+    return _("，").join(parts)
 
 
 @dataclass
@@ -112,7 +122,7 @@ class ChangeRow:
 class ScorePanel:
     snapshot: ScoreSnapshot
     rows: list[IndicatorRow]
-    explanation: list[str]
+    explanation: list[ExplanationLine]
     changes: list[ChangeRow]
     total_before: float | None
     previous_snapshot_id: int | None
@@ -151,6 +161,175 @@ def breakdown_rows(result: dict, compare: dict | None = None, changes: dict | No
     return rows
 
 
+# The engine's explanation lines in the page's language -----------------------------------
+# The engine writes its lines in Chinese (score result v1, ../shared/contracts/SCORING.md) and
+# its output is fixed. A Chinese page shows them exactly; an English page shows one line per
+# indicator, in the engine's order, built from the result's structured figures (`indicators`)
+# with our catalog's words, stating only what those figures determine. A line the figures do
+# not determine (e.g. education scored 0 because of a graduation after the cut-off, which the
+# figures cannot tell from no education) is shown as the engine wrote it, marked as Chinese.
+
+@dataclass(frozen=True)
+class ExplanationLine:
+    text: str
+    lang: str | None = None  # "zh-Hans": the engine's own line on an English page
+
+
+ENGINE_LANG = "zh-Hans"
+TOTAL_PREFIX = "总积分"
+# The engine's lines that are constants: their English from the catalog.
+CONSTANT_LINES = {
+    "教育背景: 无": N_("教育背景: 无"),
+    "职住区域: 未选择以职住区域指标积分": N_("职住区域: 未选择以职住区域指标积分"),
+    "创新创业: 无": N_("创新创业: 无"),
+    "荣誉表彰: 无": N_("荣誉表彰: 无"),
+}
+_INDICATOR_PREFIXES = tuple((i.code, i.label_zh) for i in VERIFIER_INDICATORS)
+
+
+def _engine_lines_by_indicator(lines: list[str]) -> tuple[list[str], dict[str, list[str]], list[str]]:
+    """(lines before any indicator's, each indicator's lines, the total's lines). The engine
+    starts each line with its indicator's label ("年龄: …"); an unlabelled line continues
+    the indicator before it."""
+    before: list[str] = []
+    by_code: dict[str, list[str]] = {}
+    total: list[str] = []
+    current = None
+    for line in lines:
+        code = next((c for c, label in _INDICATOR_PREFIXES if line.startswith(label)), None)
+        if code is not None:
+            current = by_code.setdefault(code, [])
+        elif line.startswith(TOTAL_PREFIX):
+            current = total
+        elif current is None:
+            current = before
+        current.append(line)
+    return before, by_code, total
+
+
+def _n(value) -> str:
+    """Points as the engine writes them: two decimals."""
+    return f"{float(value):.2f}"
+
+
+def _whole(value) -> str:
+    """Whole points as the engine writes them (work–residence, innovation, age, honours): 3, 12."""
+    value = float(value)
+    return str(int(value)) if value.is_integer() else f"{value:.2f}"
+
+
+def _count(figures: dict, key: str) -> int | None:
+    value = figures.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _same(points, units: int) -> bool:
+    """Whether the written points are those of `units` (1/24 point), as the engine rounds them."""
+    return isinstance(points, (int, float)) and written(units) == round(float(points), 2)
+
+
+def _english_line(code: str, figures: dict, engine_lines: list[str], result: dict) -> str | None:
+    """The English line of one indicator from its figures; None when they do not determine it."""
+    points = figures.get("points")
+    if not isinstance(points, (int, float)) or isinstance(points, bool):
+        return None
+    if len(engine_lines) == 1 and engine_lines[0] in CONSTANT_LINES:
+        return _(CONSTANT_LINES[engine_lines[0]])
+    if code == "employment":
+        months, kind = _count(figures, "months"), figures.get("type")
+        if months is None or kind not in INSURANCE_WORDS or not _same(points, 6 * months):
+            return None
+        return _("合法稳定就业: %(type)s %(months)s 个月 × 3/12 = %(points)s",
+                 type=_(INSURANCE_WORDS[kind]), months=months, points=_n(points))
+    if code == "housing":
+        own, rent = _count(figures, "own_months"), _count(figures, "rent_months")
+        if own is None or rent is None:
+            return None
+        if own + rent < 12:
+            if float(points) != 0:
+                return None
+            return _("合法稳定住所: 自有 %(own)s + 租赁/宿舍 %(rent)s = %(months)s 个月, 不满 12 个月 (需连续居住满1年), 积 0.00",
+                     own=own, rent=rent, months=own + rent)
+        if not _same(points, 2 * own + rent):
+            return None
+        return _("合法稳定住所: 自有 %(own)s 个月 × 1/12 + 租赁/宿舍 %(rent)s 个月 × 0.5/12 = %(points)s",
+                 own=own, rent=rent, points=_n(points))
+    if code == "education":
+        deduction = figures.get("deduction")
+        if float(points) == 0 or not isinstance(deduction, (int, float)):
+            return None  # no education, or a graduation after the cut-off: the figures cannot tell
+        return _("教育背景: %(points)s; 扣除取得学历(学位)期间的就业及居住分值 %(deduction)s",
+                 points=_n(points), deduction=_n(deduction))
+    if code == "work_residence":
+        both, live = _count(figures, "both_months"), _count(figures, "live_months")
+        if both is None or live is None or both + live == 0:
+            return None  # not chosen, or not living in an own home outside 城六区 at the cut-off
+        whole = min(12, 3 * (both // 12) + 2 * ((live + both % 12) // 12))
+        if float(points) != whole:
+            return None
+        return (_("职住区域: 职住均在城六区外 %(both)s 个月, 仅居住在城六区外 %(live)s 个月; "
+                  "3 × (%(both)s // 12) + 2 × ((%(live)s + %(both)s %% 12) // 12) = %(points)s",
+                  both=both, live=live, points=whole)
+                + (_(" (最高 12)") if whole == 12 else ""))
+    if code == "innovation":
+        return _("创新创业: 附件1 所获奖项中最高一项 = %(points)s", points=_whole(points))
+    if code == "tax":
+        years = _count(figures, "qualifying_years")
+        violations = _count(figures, "violations")
+        if violations is None and years is not None and (2 * years - float(points)) % 12 == 0:
+            violations = int((2 * years - float(points)) // 12)  # an earlier result without the key
+        if years is None or violations is None or violations < 0 or float(points) != 2 * years - 12 * violations:
+            return None
+        return _("纳税: 纳税额 10 万元及以上 %(years)s 年 × 2 + 涉税违法 %(violations)s 次 × -12 = %(points)s",
+                 years=years, violations=violations, points=_n(points))
+    if code == "age":
+        age, year = _count(figures, "age"), result.get("year")
+        if age is None or not isinstance(year, int):
+            return None
+        return _("年龄: %(year)s 年 1 月 1 日 %(age)s 周岁; 按年龄指标分段积分表 → %(points)s",
+                 year=year - 1, age=age, points=_whole(points))
+    if code == "honors":
+        if float(points) == 0:
+            return None
+        return _("荣誉表彰: 附件2 荣誉表彰 = %(points)s", points=_whole(points))
+    if code == "law_abiding":
+        if float(points) % 30 != 0 or float(points) > 0:
+            return None
+        detentions = _count(figures, "detentions")
+        if detentions is None:
+            detentions = int(-float(points) // 30)
+        if float(points) != -30 * detentions:
+            return None
+        return _("守法记录: 行政拘留 %(detentions)s 次 × -30 = %(points)s", detentions=detentions, points=_n(points))
+    return None
+
+
+def explanation_lines(result: dict | None) -> list[ExplanationLine]:
+    """The explanation of a score result in the page's language (see above)."""
+    lines = [line for line in ((result or {}).get("explanation") or []) if isinstance(line, str)]
+    if not is_english():
+        return [ExplanationLine(line) for line in lines]
+    if not lines:
+        return []
+    indicators = result.get("indicators") or {}
+    before, by_code, total_lines = _engine_lines_by_indicator(lines)
+    out = [ExplanationLine(line, ENGINE_LANG) for line in before]
+    for code in INDICATORS:
+        engine_lines = by_code.get(code, [])
+        figures = indicators.get(code)
+        english = _english_line(code, figures, engine_lines, result) if isinstance(figures, dict) else None
+        if english is not None and engine_lines:
+            out.append(ExplanationLine(english))
+        else:
+            out += [ExplanationLine(line, ENGINE_LANG) for line in engine_lines]
+    total = result.get("total")
+    if total_lines and isinstance(total, (int, float)) and not isinstance(total, bool):
+        out.append(ExplanationLine(_("总积分: 各项精确值之和 = %(total)s", total=_n(total))))
+    else:
+        out += [ExplanationLine(line, ENGINE_LANG) for line in total_lines]
+    return out
+
+
 def score_panel(application_id: int) -> ScorePanel | None:
     """The latest snapshot of an application as the details page shows it (None: never scored)."""
     snapshot = db.session.scalars(
@@ -170,7 +349,7 @@ def score_panel(application_id: int) -> ScorePanel | None:
     return ScorePanel(
         snapshot=snapshot,
         rows=breakdown_rows(breakdown),
-        explanation=list(breakdown.get("explanation") or []),
+        explanation=explanation_lines(breakdown),
         changes=change_rows,
         total_before=(changes.get("total") or {}).get("before"),
         previous_snapshot_id=changes.get("previous_snapshot_id"),
@@ -363,7 +542,7 @@ def _choices():
         "awards": awards,
         "grades": grades,
         "honours": list(HONOURS.items()),
-        "insurance": [(t, INSURANCE_LABEL[t]) for t in INSURANCE_TYPES],
+        "insurance": [(t, _(INSURANCE_WORDS[t])) for t in INSURANCE_TYPES],
     }
 
 
@@ -419,6 +598,7 @@ class SimulatorView(ProtectedView):
             result=result,
             baseline=baseline,
             rows=breakdown_rows(result, baseline) if result else [],
+            explanation=explanation_lines(result),
             errors=errors,
             simulated=simulated,
             choices=_choices(),

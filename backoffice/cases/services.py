@@ -62,7 +62,7 @@ from verifiers.eligibility import licence_reasons
 from backoffice.eligibility.services import parse_corrections
 from backoffice.eligibility.services import apply_objection
 from backoffice.eligibility.services import accept_licence
-from backoffice.i18n import _, _l, N_
+from backoffice.i18n import _, _l, N_, is_english
 
 CHECKLIST_STATES = ("present", "acceptable", "problem")
 CHECKLIST_STATE_LABELS = {  # shown as _(label)
@@ -355,7 +355,7 @@ def reassign(cases: Iterable[ReviewCase], assignee, *, reason: str, actor,
     cases = list(cases)
     reason = (reason or "").strip()
     if not cases:
-        raise Invalid(_("请选择要改派的案件"), {"ids": "required"})
+        raise Invalid(_("请选择要改派的案件"), {"ids": _("必填")})
     if not reason:
         raise Invalid(_("请填写改派理由"), {"reason": _("必填")})
     if len(reason) > NOTE_MAX:
@@ -374,7 +374,7 @@ def reassign(cases: Iterable[ReviewCase], assignee, *, reason: str, actor,
         elif assignee is not None and case.assignee_id == assignee.id:
             problems.append(_("%(number)s: 已由该人员承办", number=case.number))
     if problems:
-        raise Refused(_("未改派任何案件") + "；".join(problems))
+        raise Refused(_("未改派任何案件：%(problems)s", problems=_("；").join(problems)))
     for case in cases:
         before = {"status": case.status, "assignee_id": case.assignee_id}
         case.assignee_id = assignee.id if assignee is not None else None
@@ -410,10 +410,16 @@ def ticks_without_files(case: ReviewCase, ticks: Mapping | None) -> dict[str, st
     return {f"checklist.{code}": _(UNFILED_TICK) for code in ticked if code not in with_files}
 
 
-def not_uploaded_error(labels: Iterable[str], action_zh: str = "认定有效", action_en: str = "find it valid") -> str:
-    """The refusal naming the required materials that have no file (issue 17 §6)."""
-    return (f"材料未上传，不能{action_zh}：" + "、".join(labels)
-            + f" / required materials have no uploaded file, cannot {action_en}")
+NOT_UPLOADED = {
+    "decide": N_("材料未上传，不能认定有效：%(materials)s"),
+    "send": N_("材料未上传，不能报送：%(materials)s"),
+}
+
+
+def not_uploaded_error(labels: Iterable[str], action: str = "decide") -> str:
+    """The refusal naming the required materials that have no file (issue 17 §6), in the
+    user's language (the labels are given in it)."""
+    return _(NOT_UPLOADED[action], materials=_("、").join(labels))
 
 
 def missing_uploads(case: ReviewCase, english: bool = False) -> list[str]:
@@ -472,7 +478,7 @@ def _validate_checklist(case: ReviewCase, checklist: Mapping | None) -> tuple[di
     return clean, errors
 
 
-def _missing_materials(case: ReviewCase, checklist: Mapping) -> list[str]:
+def _missing_materials(case: ReviewCase, checklist: Mapping, english: bool = False) -> list[str]:
     """Labels of what the ticked checklist still lacks (rows and one-of groups), per the materials table."""
     if not case.review_type:
         return []
@@ -480,7 +486,8 @@ def _missing_materials(case: ReviewCase, checklist: Mapping) -> list[str]:
     if not rt.rows:
         return []
     sound = [code for code, entry in checklist.items() if entry.get("state") == "acceptable"]
-    labels = {r.code: r.label_zh for r in rt.rows} | {g.code: g.label_zh for g in rt.groups}
+    labels = ({r.code: r.label_en if english else r.label_zh for r in rt.rows}
+              | {g.code: g.label_en if english else g.label_zh for g in rt.groups})
     return [labels[code] for code in rt.missing(sound, case_conditions(case))]
 
 
@@ -542,13 +549,13 @@ def decide(case: ReviewCase, *, actor, outcome: str, reason_code: str, note: str
     if outcome == Outcome.upheld.value and is_indicator_appeal(case) and not case.disputed_claims:
         errors["outcome"] = (_("该申诉未指明所申诉的指标记录，请以“核实后更正”逐条认定"))
     if outcome in (Outcome.upheld.value, Outcome.corrected.value) and not checklist_errors:
-        not_uploaded = missing_uploads(case)
-        missing = _missing_materials(case, clean_checklist)
+        not_uploaded = missing_uploads(case, is_english())
+        missing = _missing_materials(case, clean_checklist, is_english())
         if not_uploaded:
             errors["checklist"] = not_uploaded_error(not_uploaded)
         elif missing:
-            errors["checklist"] = ("材料不齐全，不能认定有效；未标为“合格”的：" + "、".join(missing)
-                                   + " / materials incomplete: tick each required document as acceptable")
+            errors["checklist"] = _("材料不齐全，不能认定有效；未标为“合格”的：%(materials)s",
+                                    materials=_("、").join(missing))
     if errors:
         raise Invalid(_("请修改标出的内容后再提交"), errors)
 
@@ -746,10 +753,10 @@ def decide_many(cases: Iterable[ReviewCase], *, actor, outcome: str, reason_code
     the first refusal raises and the caller rolls back what was flushed before it."""
     cases = list(cases)
     if not cases:
-        raise Invalid(_("请选择案件"), {"ids": "required"})
+        raise Invalid(_("请选择案件"), {"ids": _("必填")})
     if outcome not in BULK_OUTCOMES:
         raise Invalid(_("批量决定只能“退回补正”或“不予支持”"),
-                      {"outcome": "退回补正 / 不予支持"})
+                      {"outcome": _("请选择“退回补正”或“不予支持”")})
     decisions = []
     for case in cases:
         try:

@@ -29,7 +29,7 @@ from backoffice.applications.models import (
     EvidenceFile,
     ScoreSnapshot,
 )
-from backoffice.applications.score_views import breakdown_rows
+from backoffice.applications.score_views import breakdown_rows, explanation_lines
 from backoffice.audit.models import AuditEvent
 from backoffice.cases import due, facts as facts_module, inbox, services
 from backoffice.cases.admin import case_reason_text, forget_queue_counts
@@ -186,7 +186,7 @@ class CaseWorkspaceView(ProtectedView):
         """After a refusal: the workspace again with fresh state, the message and what was typed.
         Validation errors and stale forms redirect to the case (post/redirect/get)."""
         db.session.rollback()
-        if isinstance(exc, (services.Invalid, services.StaleCase)) and _stash(case_id, exc):
+        if isinstance(exc, (services.Invalid, services.StaleCase)) and _stash(_case_page(case_id), exc):
             return redirect(url_for(".workspace", case_id=case_id))
         case = self._case(case_id)
         return self._render(case, error=exc, form=request.form, **state), exc.status
@@ -202,7 +202,7 @@ class CaseWorkspaceView(ProtectedView):
         if case.queue == "settlement" and _has_settlement(case):
             # Its checklist, review and approval: backoffice/settlement.
             return redirect(url_for("settlement.workspace", case_id=case_id))
-        stashed = _unstash(case_id)
+        stashed = _unstash(_case_page(case_id))
         if stashed is not None:
             error, form = stashed
             return self._render(case, error=error, form=form)
@@ -311,9 +311,12 @@ class CaseWorkspaceView(ProtectedView):
         return redirect(url_for(".workspace", case_id=case_id))
 
     # Bulk pages (from the worklists' actions) ------------------------------------------
+    @staticmethod
+    def _bulk_ids(raw_ids: str) -> list[int]:
+        return [int(i) for i in (raw_ids or "").split(",") if i.strip().isdigit()]
+
     def _bulk_cases(self, raw_ids: str) -> list[ReviewCase]:
-        ids = [int(i) for i in (raw_ids or "").split(",") if i.strip().isdigit()]
-        cases = [db.session.get(ReviewCase, i) for i in ids]
+        cases = [db.session.get(ReviewCase, i) for i in self._bulk_ids(raw_ids)]
         # Anything the user may not open is dropped silently, as a guessed id would be.
         return [c for c in cases if c is not None and can_open_case(current_user, c)]
 
@@ -321,13 +324,33 @@ class CaseWorkspaceView(ProtectedView):
 
         return same_site_path(request.values.get("url")) or url_for("cases.index_view")
 
+    def _bulk_refused(self, endpoint: str, exc: services.CaseActionError):
+        """A refused bulk form: like the case forms (post/redirect/get), the page is shown again
+        with the message and what was typed, so Back never asks to resubmit. On a bulk page a
+        refusal (a selected case closed meanwhile, or already that person's) is answered there
+        too: the user changes the selection or the choice. None: answer in place (a form
+        without versions, or Redis cannot keep the form)."""
+        db.session.rollback()
+        ids = self._bulk_ids(request.values.get("ids", ""))
+        if not isinstance(exc, tuple(STASHED_ERRORS.values())) or not _stash(_bulk_page(endpoint, ids), exc):
+            return None
+        return redirect(url_for(f".{endpoint}", ids=",".join(map(str, ids)), url=self._back()))
+
+    def _bulk_stashed(self, endpoint: str):
+        """(error, form) of a refused submission of this bulk page with this selection, once."""
+        if request.method != "GET":
+            return None, request.form
+        stashed = _unstash(_bulk_page(endpoint, self._bulk_ids(request.values.get("ids", ""))))
+        return stashed if stashed is not None else (None, request.form)
+
     @expose("/bulk/reassign", methods=("GET", "POST"))
     def bulk_reassign(self):
         cases = self._bulk_cases(request.values.get("ids", ""))
         verdict = can_reassign_cases(current_user)
         if not verdict:
             abort(403, description=verdict.message)
-        status, error = 200, None
+        status = 200
+        error, form = self._bulk_stashed("bulk_reassign")
         if request.method == "POST":
             versions = {c.id: request.form.get(f"version-{c.id}") for c in cases}
             try:
@@ -335,7 +358,9 @@ class CaseWorkspaceView(ProtectedView):
                 services.reassign(cases, assignee, reason=request.form.get("reason", ""), actor=_actor(),
                                   versions=versions)
             except services.CaseActionError as exc:
-                db.session.rollback()
+                again = self._bulk_refused("bulk_reassign", exc)
+                if again is not None:
+                    return again
                 cases = self._bulk_cases(request.values.get("ids", ""))
                 status, error = exc.status, exc
             else:
@@ -344,7 +369,7 @@ class CaseWorkspaceView(ProtectedView):
                 return redirect(self._back())
         assignees = _common_assignees(cases)
         return self.render("cases/bulk_reassign.html", cases=cases, assignees=assignees, error=error,
-                           form=request.form, back=self._back(), 
+                           form=form, back=self._back(),
                            status_labels=CASE_STATUS_LABELS), status
 
     @expose("/bulk/decide", methods=("GET", "POST"))
@@ -355,7 +380,8 @@ class CaseWorkspaceView(ProtectedView):
         cases = [c for c in selected if c.status == CaseStatus.in_review and can_decide(current_user, c)]
         left_out = [c for c in selected if c not in cases]
         outcomes = [o for o in OUTCOMES if o.code in services.BULK_OUTCOMES]
-        status, error = 200, None
+        status = 200
+        error, form = self._bulk_stashed("bulk_decide")
         if request.method == "POST":
             try:
                 services.decide_many(
@@ -364,7 +390,9 @@ class CaseWorkspaceView(ProtectedView):
                     versions={c.id: request.form.get(f"version-{c.id}") for c in cases},
                 )
             except services.CaseActionError as exc:
-                db.session.rollback()
+                again = self._bulk_refused("bulk_decide", exc)
+                if again is not None:
+                    return again
                 selected = self._bulk_cases(request.values.get("ids", ""))
                 cases = [c for c in selected if c.status == CaseStatus.in_review and can_decide(current_user, c)]
                 left_out = [c for c in selected if c not in cases]
@@ -376,7 +404,7 @@ class CaseWorkspaceView(ProtectedView):
         reasons = {o.code: services.common_reasons(cases, o.code) for o in outcomes}
         return self.render("cases/bulk_decide.html", cases=cases, left_out=left_out, outcomes=outcomes,
                            reasons=reasons, error=error,
-                           form=request.form, back=self._back(), english=is_english(),
+                           form=form, back=self._back(), english=is_english(),
                            status_labels=CASE_STATUS_LABELS), status
 
     # Rendering -------------------------------------------------------------------------
@@ -498,6 +526,7 @@ class CaseWorkspaceView(ProtectedView):
             missing_uploads=services.missing_uploads(case, english) if case.is_open else [],
             # The rows of the application page (education deduction its own row): they add up.
             score_rows=breakdown_rows(snapshot.breakdown or {}, changes=snapshot.changes) if snapshot else [],
+            explanation=explanation_lines(snapshot.breakdown) if snapshot else [],
             outcomes=OUTCOMES, reasons=reasons, fact_fields=fact_fields, fact_values=fact_values,
             form=form_values, error=error, pending=pending,
             pending_facts=(services.describe_claim_changes(case, pending.corrected_facts, english)
@@ -539,12 +568,24 @@ def _stash_key(token: str) -> str:
     return f"{current_app.config['BACKOFFICE'].queue_namespace}case-form:{token}"
 
 
-def _stash(case_id: int, exc: services.CaseActionError) -> bool:
-    """Keep the refused form and its errors for the next showing of the case; False when
-    Redis cannot take it (the caller then answers the POST itself, as before)."""
+def _case_page(case_id: int) -> str:
+    return f"case:{case_id}"
+
+
+def _bulk_page(name: str, ids: list[int]) -> str:
+    return f"{name}:{','.join(map(str, ids))}"
+
+
+STASHED_ERRORS = {cls.__name__: cls for cls in (services.Invalid, services.StaleCase, services.Refused)}
+
+
+def _stash(page: str, exc: services.CaseActionError) -> bool:
+    """Keep the refused form and its errors for the next showing of `page` (a case, or a bulk
+    page with its selection); False when Redis cannot take it (the caller then answers the
+    POST itself, as before)."""
     form = {k: v for k, v in request.form.lists() if k != "csrf_token"}
     # Messages may be lazy translations (str() renders them in the user's language now).
-    data = {"case_id": case_id, "kind": type(exc).__name__, "message": exc.message,
+    data = {"page": page, "kind": type(exc).__name__, "message": exc.message,
             "errors": exc.errors, "form": form}
     token = secrets.token_urlsafe(16)
     try:
@@ -557,8 +598,8 @@ def _stash(case_id: int, exc: services.CaseActionError) -> bool:
     return True
 
 
-def _unstash(case_id: int):
-    """(error, form) kept for this case by `_stash`, once; None when there is none."""
+def _unstash(page: str):
+    """(error, form) kept for this page by `_stash`, once; None when there is none."""
     token = session.get(STASH_SESSION_KEY)
     if not token:
         return None
@@ -571,16 +612,20 @@ def _unstash(case_id: int):
         session.pop(STASH_SESSION_KEY, None)
         return None
     data = json.loads(raw)
-    if data.get("case_id") != case_id:
-        return None  # kept for another case (another tab); it waits for that one
+    if data.get("page") != page:
+        return None  # kept for another page (another tab); it waits for that one
     session.pop(STASH_SESSION_KEY, None)
     try:
         client.delete(_stash_key(token))
     except RedisError:
         pass
-    cls = {"Invalid": services.Invalid, "StaleCase": services.StaleCase}.get(data["kind"], services.Invalid)
+    cls = STASHED_ERRORS.get(data["kind"], services.Invalid)
+    form = data["form"]
+    if cls is services.StaleCase:
+        # The page shows the cases as they are now: a new submission is made on what it shows.
+        form = {k: v for k, v in form.items() if not k.startswith("version")}
     return cls(data["message"], data["errors"]), MultiDict(
-        [(k, v) for k, values in data["form"].items() for v in values])
+        [(k, v) for k, values in form.items() for v in values])
 
 
 def _queue_label(code: str) -> str:

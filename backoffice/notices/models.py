@@ -19,18 +19,20 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backoffice.core.db import UTCDateTime, utcnow
 from backoffice.extensions import db
+from backoffice.i18n import N_
 
-# The kinds of notice, each with its template in templates/notices/<kind>.txt.
+# The kinds of notice, each with its template in templates/notices/<kind>.txt (the letter's
+# title, in Chinese); staff pages show the kind through `_(label)`.
 NOTICE_KINDS = {
-    "review_result": "复查结果告知书",
-    "appeal_result": "异议申诉处理结果告知书",
-    "materials_return": "补正材料告知书",
-    "eligibility_result": "资格异议处理结果告知书",
-    "settlement_return": "落户材料退回补正告知书",
-    "filing_result": "填报凭证审核结果告知书",
+    "review_result": N_("复查结果告知书"),
+    "appeal_result": N_("异议申诉处理结果告知书"),
+    "materials_return": N_("补正材料告知书"),
+    "eligibility_result": N_("资格异议处理结果告知书"),
+    "settlement_return": N_("落户材料退回补正告知书"),
+    "filing_result": N_("填报凭证审核结果告知书"),
 }
 CHANNELS = ("feed", "sms")
-CHANNEL_LABELS = {"feed": "在线申报系统", "sms": "短信"}
+CHANNEL_LABELS = {"feed": N_("在线申报系统"), "sms": N_("短信")}
 
 
 class Notice(db.Model):

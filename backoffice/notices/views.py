@@ -13,7 +13,8 @@ from sqlalchemy import select
 from backoffice.admin.base import ProtectedView
 from backoffice.audit.services import record
 from backoffice.extensions import db
-from backoffice.notices.models import CHANNEL_LABELS, Notice, NotificationOutbox
+from backoffice.i18n import _
+from backoffice.notices.models import CHANNEL_LABELS, NOTICE_KINDS, Notice, NotificationOutbox
 from backoffice.notices.services import mask_phone
 from backoffice.staff.permissions import can_print_notice, can_work_cases
 
@@ -32,13 +33,15 @@ def notices_for_workspace(case) -> list[dict]:
     out = []
     for n in notices:
         channels = [{
-            "label": CHANNEL_LABELS.get(r.channel, r.channel)
+            "label": (_(CHANNEL_LABELS[r.channel]) if r.channel in CHANNEL_LABELS else r.channel)
                      + (f" {mask_phone(r.recipient)}" if r.channel == "sms" else ""),
             "delivered": r.delivered_at is not None,
             "error": r.last_error,
         } for r in rows if r.notice_id == n.id]
         out.append({
-            "number": n.number, "title": n.title, "kind": n.kind,
+            # The kind in the page's language (the letter's own title is its Chinese label).
+            "number": n.number, "title": _(NOTICE_KINDS[n.kind]) if n.kind in NOTICE_KINDS else n.title,
+            "kind": n.kind,
             "issued": n.issued_at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M"),
             "url": url_for("notices.pdf", notice_id=n.id), "short_text": n.short_text, "channels": channels,
         })

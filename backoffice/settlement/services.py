@@ -52,7 +52,7 @@ from backoffice.intake.models import ClaimDetails
 from backoffice.intake.registry import local_registries
 from backoffice.intake.registry import _lookup
 from backoffice.turnaround.services import resume
-from backoffice.i18n import _, pgettext
+from backoffice.i18n import _, is_english, pgettext
 
 FEED_KIND = "settlement.progress"
 CHECKLIST_STATES = case_services.CHECKLIST_STATES
@@ -487,10 +487,10 @@ def send_up(s: SettlementCase, *, actor, ticks: Mapping | None, note: str = "", 
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
         errors["note"] = _note_too_long()
-    not_uploaded = missing_uploads(s)
+    not_uploaded = missing_uploads(s, is_english())
     if not_uploaded:
         # Named whatever else is wrong: the reviewer sees which documents the applicant owes.
-        errors["checklist"] = case_services.not_uploaded_error(not_uploaded, "报送", "send it up")
+        errors["checklist"] = case_services.not_uploaded_error(not_uploaded, "send")
     elif not errors:
         missing = rules.missing(facts(s), [c for c, e in clean.items() if e.get("state") == "acceptable"])
         if missing:

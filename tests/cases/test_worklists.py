@@ -294,9 +294,16 @@ def test_bulk_reassign_needs_a_supervisor_and_a_reason(make, client_for, reviewe
     token = csrf_token_from(form)
     data = {"csrf_token": token, "ids": ",".join(map(str, ids)), "assignee_id": str(reviewer.id), "reason": ""}
     data.update({f"version-{c.id}": str(c.version) for c in cases})
+    # Refused: back to the page (post/redirect/get) with the message and what was chosen, once.
     refused = client.post("/admin/case/bulk/reassign", data=data)
-    assert refused.status_code == 422
-    assert "改派理由" in refused.get_data(as_text=True)
+    assert refused.status_code == 302 and "/admin/case/bulk/reassign?" in refused.location
+    again = client.get(refused.location)
+    body = again.get_data(as_text=True)
+    assert again.status_code == 200 and "请填写改派理由" in body and 'data-testid="error-reason"' in body
+    assert f'<option value="{reviewer.id}" selected>' in body
+    assert all(f'name="version-{c.id}"' in body for c in cases)
+    reloaded = client.get(refused.location).get_data(as_text=True)  # Back or reload: the page, not the refusal
+    assert "请填写改派理由" not in reloaded
     db.session.expire_all()
     assert all(c.assignee_id is None for c in cases)
 
@@ -305,6 +312,34 @@ def test_bulk_reassign_needs_a_supervisor_and_a_reason(make, client_for, reviewe
     db.session.expire_all()
     assert {c.assignee_id for c in cases} == {reviewer.id}
     assert {c.status for c in cases} == {CaseStatus.in_review}
+
+
+def test_a_stale_bulk_reassign_comes_back_with_the_cases_as_they_are_now(make, client_for, reviewer):
+    from backoffice.cases import services
+
+    supervisor = make.staff("supervisor", OWN)
+    colleague = make.staff("reviewer", OWN)
+    cases = [_case(make, f"W-S{i}") for i in range(2)]
+    db.session.commit()
+    client = client_for(supervisor)
+    ids = ",".join(str(c.id) for c in cases)
+    page = client.get(f"/admin/case/bulk/reassign?ids={ids}").get_data(as_text=True)
+    data = {"csrf_token": csrf_token_from(page), "ids": ids, "assignee_id": str(colleague.id),
+            "reason": "按工作量分配", **{f"version-{c.id}": str(c.version) for c in cases}}
+    services.claim(cases[0], actor=reviewer, version=cases[0].version)  # meanwhile, at another desk
+    db.session.commit()
+    refused = client.post("/admin/case/bulk/reassign", data=data)
+    assert refused.status_code == 302
+    body = client.get(refused.location).get_data(as_text=True)
+    assert "该案件已被他人处理" in body and "按工作量分配" in body  # the message, and what was typed
+    assert f'name="version-{cases[0].id}" value="{cases[0].version}"' in body  # as the page now shows it
+    db.session.expire_all()
+    assert cases[0].assignee_id == reviewer.id and cases[1].assignee_id is None
+    # Sending what the page now shows goes through.
+    resend = {**data, **{f"version-{c.id}": v for c, v in zip(cases, re.findall(r'name="version-\d+" value="(\d+)"', body))}}
+    assert client.post("/admin/case/bulk/reassign", data=resend).status_code == 302
+    db.session.expire_all()
+    assert {c.assignee_id for c in cases} == {colleague.id}
 
 
 def test_bulk_decide_requires_reason_and_note_on_the_server(make, client_for, reviewer):
@@ -319,13 +354,17 @@ def test_bulk_decide_requires_reason_and_note_on_the_server(make, client_for, re
     base.update({f"version-{c.id}": str(c.version) for c in cases})
     # Neither reason nor note (a hand-made POST: the browser form is not the guard).
     refused = client.post("/admin/case/bulk/decide", data=dict(base, outcome="rejected", reason_code="", note=""))
-    assert refused.status_code == 422
+    assert refused.status_code == 302 and "/admin/case/bulk/decide?" in refused.location
+    assert 'data-testid="action-error"' in client.get(refused.location).get_data(as_text=True)
     db.session.expire_all()
     assert all(c.status == CaseStatus.in_review and not c.decisions for c in cases)
     no_note = client.post("/admin/case/bulk/decide",
                           data=dict(base, outcome="rejected", reason_code="materials_mismatch", note=" "))
-    assert no_note.status_code == 422
-    assert "materials_mismatch" in no_note.get_data(as_text=True)  # the choice is kept
+    assert no_note.status_code == 302
+    page = client.get(no_note.location).get_data(as_text=True)
+    assert 'data-testid="error-note"' in page
+    assert '<option value="materials_mismatch" selected>' in page  # the choice is kept
+    assert 'value="rejected" checked' in page
     ok = client.post("/admin/case/bulk/decide",
                      data=dict(base, outcome="rejected", reason_code="materials_mismatch", note="与登记信息不符"))
     assert ok.status_code == 302
