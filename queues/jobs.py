@@ -290,6 +290,10 @@ def rescore_chunk(year: int, first_id: int, last_id: int, trigger: str = "rule_c
     ids = list(db.session.scalars(
         select(Application.id).where(Application.year == year, Application.id.between(first_id, last_id))
         .order_by(Application.id)))
+    # End the read transaction before writing: on SQLite a read transaction that then writes
+    # must upgrade its lock, and two chunk jobs doing so at once fail with "database is locked"
+    # instead of waiting for each other (PostgreSQL does not mind).
+    db.session.commit()
     changed = _rescore_chunk_here(ids, trigger) if ids else 0
     return {"year": year, "first_id": first_id, "last_id": last_id, "applications": len(ids), "changed": changed}
 
