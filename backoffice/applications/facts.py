@@ -70,7 +70,6 @@ count, never by a sum: they are the same registry record seen twice, not two rec
 from __future__ import annotations
 
 import gc
-import json
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -78,6 +77,7 @@ from dataclasses import dataclass
 from datetime import date
 from hashlib import blake2b
 
+import orjson
 from sqlalchemy import Integer, Text, any_, bindparam, cast, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
@@ -363,7 +363,7 @@ class ApplicationFacts:
         """The score input and its sources; raises FactsError."""
         claims = self.claims
         # One parse for all of an application's claims (each text is one JSON value).
-        parsed = json.loads("[" + ",".join([c[2] for c in claims]) + "]") if claims else ()
+        parsed = orjson.loads("[" + ",".join([c[2] for c in claims]) + "]") if claims else ()
         return assemble(self.year, self.birth_date,
                         ((c[0], c[1], verified, c[3], zlib.crc32(c[2].encode()))
                          for c, verified in zip(claims, parsed)))

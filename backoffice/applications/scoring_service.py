@@ -39,12 +39,12 @@ nothing to differ from; its ``sources`` say what it counted).
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from hashlib import blake2b
 
+import orjson
 from flask import has_request_context, request
 from flask_login import current_user
 from sqlalchemy import bindparam, insert, select, text, update
@@ -68,8 +68,13 @@ from backoffice.scoring import ENGINE_VERSION, ScoreInputError, score
 from backoffice.feed.services import emit
 
 AUDIT_ACTION = "score.changed"
-# Plain JSON text for COPY: our own dicts, never circular (skipping the check saves ~15 %).
-_ENCODE = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":")).encode
+
+
+def _json_text(value) -> str:
+    """Plain JSON text for COPY (our own dicts: str keys, numbers, strings, lists); orjson writes
+    UTF-8 without escapes, as the stdlib encoder with ensure_ascii=False did, several times faster."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
 _CENT = Decimal("0.01")
 
 
@@ -442,7 +447,7 @@ def _write_postgresql(outcomes, *, now, trigger, decision_id, actor) -> dict[int
         {"n": len(outcomes)},
     ).scalars().all()
     snapshot_ids = {o.item.application_id: sid for o, sid in zip(outcomes, ids)}
-    dumps = _ENCODE
+    dumps = _json_text
     with connection.connection.driver_connection.cursor() as cursor:
         with cursor.copy(
             f"COPY {snapshot_table} (id, application_id, created_at, engine_version, input_digest, result_digest, "
