@@ -159,31 +159,63 @@ class OpenCounts:
 def open_counts(scope: Scope) -> OpenCounts:
     today, soon = scope.today, due.due_soon_limit(scope.today)
     waiting = ReviewCase.status == CaseStatus.awaiting_materials
-    paused_on = sql_case((waiting, ReviewCase.paused_on), else_=None)
-    unassigned = ReviewCase.assignee_id.is_(None)
-    stmt = (select(ReviewCase.queue, ReviewCase.due_date, waiting, paused_on, unassigned, func.count())
-            .where(scope.cases(_open()))
-            .group_by(ReviewCase.queue, ReviewCase.due_date, waiting, paused_on, unassigned))
+    # Working days used: as of today, or as of the pause for a case waiting for the applicant.
+    as_of = func.coalesce(sql_case((waiting, ReviewCase.paused_on), else_=None), today)
+    groups = (select(ReviewCase.queue.label("queue"), ReviewCase.due_date.label("due_date"),
+                     waiting.label("waiting"), as_of.label("as_of"),
+                     ReviewCase.assignee_id.is_(None).label("unassigned"), func.count().label("n"))
+              .where(scope.cases(_open()))
+              .group_by(ReviewCase.queue, ReviewCase.due_date, waiting, as_of, ReviewCase.assignee_id.is_(None))
+              .cte("open_groups"))
+    # The working days used are counted by the database against the calendar's ordinals (the table
+    # kept in step with the official calendar), so the cost does not grow with the span of
+    # due dates the open cases have (issue 18 §3: ten years of history). A date outside the
+    # ordinals' range (none in practice) has none here and is counted in Python below.
+    cal_due, cal_as_of = aliased(WorkingDayOrdinal, name="cal_due"), aliased(WorkingDayOrdinal, name="cal_as_of")
+    allowance = sql_case({code: literal_column(str(int(n))) for code, n in DUE_WORKING_DAYS.items()},
+                         value=groups.c.queue, else_=literal_column(str(int(DEFAULT_DUE_WORKING_DAYS))))
+    # NULL when either date is missing from the ordinals.
+    used = allowance - (cal_due.ordinal - cal_as_of.ordinal)
+    overdue = and_(~groups.c.waiting, groups.c.due_date < today)
+    due_soon = and_(~groups.c.waiting, groups.c.due_date >= today, groups.c.due_date <= soon)
+    no_bucket = used.is_(None)
+    stmt = (select(groups.c.queue, groups.c.waiting, overdue, due_soon, groups.c.unassigned, used,
+                   sql_case((no_bucket, groups.c.due_date), else_=None),
+                   sql_case((no_bucket, groups.c.as_of), else_=None),
+                   func.sum(groups.c.n))
+            .select_from(groups)
+            # Each join reads only the stretch of ordinals the open cases' dates span (an index
+            # range), not the century the table holds.
+            .outerjoin(cal_due, and_(cal_due.day == groups.c.due_date,
+                                     cal_due.day.between(select(func.min(groups.c.due_date)).scalar_subquery(),
+                                                         select(func.max(groups.c.due_date)).scalar_subquery())))
+            .outerjoin(cal_as_of, and_(cal_as_of.day == groups.c.as_of,
+                                       cal_as_of.day.between(select(func.min(groups.c.as_of)).scalar_subquery(),
+                                                             select(func.max(groups.c.as_of)).scalar_subquery())))
+            .group_by(groups.c.queue, groups.c.waiting, overdue, due_soon, groups.c.unassigned, used,
+                      sql_case((no_bucket, groups.c.due_date), else_=None),
+                      sql_case((no_bucket, groups.c.as_of), else_=None)))
     per_queue = {code: [0] * 5 for code in scope.queue_codes}
     ageing = {code: [0] * len(AGEING_BUCKETS) for code in scope.queue_codes}
-    used_memo: dict = {}
-    for code, due_date, is_waiting, paused, is_unassigned, n in _run(stmt):
+    for code, is_waiting, is_overdue, is_due_soon, is_unassigned, days, due_date, used_as_of, n in _run(stmt):
+        n = int(n)
         row = per_queue[code]
         row[0] += n
-        state = due.due_state(due_date, CaseStatus.awaiting_materials if is_waiting else CaseStatus.open, today, soon)
         if is_waiting:
             row[3] += n
-        elif state == due.OVERDUE:
+        elif is_overdue:
             row[1] += n
-        elif state == due.DUE_SOON:
+        elif is_due_soon:
             row[2] += n
         if is_unassigned:
             row[4] += n
-        # Working days used: as of today, or as of the pause for a case waiting for the applicant.
-        key = (code, due_date, paused or today)
-        if key not in used_memo:
-            used_memo[key] = _bucket(max(due_working_days(code) - working_days_between(key[2], due_date), 0))
-        ageing[code][used_memo[key]] += n
+        if days is None:
+            if isinstance(used_as_of, str):  # SQLite hands back the COALESCE of dates as text
+                used_as_of = date.fromisoformat(used_as_of)
+            if isinstance(due_date, str):
+                due_date = date.fromisoformat(due_date)
+            days = due_working_days(code) - working_days_between(used_as_of, due_date)
+        ageing[code][_bucket(max(int(days), 0))] += n
     return OpenCounts(per_queue, ageing, sum(r[1] for r in per_queue.values()),
                       sum(r[2] for r in per_queue.values()))
 

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from backoffice.audit.models import AuditEvent
 from backoffice.cases.models import CaseStatus
@@ -117,6 +117,23 @@ def test_ageing_histogram_in_working_days(page):
     assert rows["9–10"][col["住所"]] == "1"  # A: its tenth working day today
     assert rows["9–10"][col["教育背景"]] == "1"  # C: stopped on its ninth
     assert rows["11–15"][col["住所"]] == "1"  # B: 13 working days
+    assert [r[col["合计"]] for r in rows.values()] == ["1", "0", "0", "2", "1", "0", "0"]
+
+
+def test_ageing_counts_a_day_missing_from_the_ordinals(world, today, supervisor, client_for):
+    """The histogram is counted in SQL against the working-day ordinals; a date they do not hold
+    (outside their range) is counted by the clock instead, in the same bucket."""
+    from backoffice.calendar.models import WorkingDayOrdinal
+    for day in (date(2021, 10, 13), date(2021, 10, 12)):  # B's due date, C's pause
+        db.session.execute(delete(WorkingDayOrdinal).where(WorkingDayOrdinal.day == day))
+    sweep()
+    db.session.commit()
+    html = client_for(supervisor).get(URL + "?year=2021").get_data(as_text=True)
+    ageing = tables_of(html)["ageing"]
+    header, rows = ageing[0], rows_by_first(ageing)
+    col = {name: header.index(name) - 1 for name in ("住所", "教育背景", "合计")}
+    assert rows["11–15"][col["住所"]] == "1"  # B: 13 working days
+    assert rows["9–10"][col["教育背景"]] == "1"  # C: stopped on its ninth
     assert [r[col["合计"]] for r in rows.values()] == ["1", "0", "0", "2", "1", "0", "0"]
 
 
