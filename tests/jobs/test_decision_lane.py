@@ -57,7 +57,7 @@ def test_a_decisions_rescore_is_done_while_the_only_worker_ranks(world):
         _decided_and_rescored(world)
         assert held.get_status(refresh=True) == JobStatus.STARTED
     finally:
-        world.redis.rpush(key, "go")
+        world.redis.set(f"{key}:release", "1")
         _stop(worker)
 
 
