@@ -13,6 +13,7 @@ import time
 
 from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker, Worker
+from rq.job import Job, JobStatus
 from rq.scheduler import SCHEDULER_KEY_TEMPLATE, ForkProcess, RQScheduler, run as run_scheduler
 from rq.scripts import release_lock
 
@@ -291,6 +292,10 @@ class DecisionLane:
         while not self.stopped.wait(0.5):
             if self._exited() and not self.stopped.is_set():
                 log.warning("decision lane: pid %s is gone; starting a new one", self.pid)
+                try:
+                    release_dead_lane(connect(self.settings), self.settings, f"{LANE_PREFIX}.{socket.gethostname()}.{self.pid}")
+                except RedisError as exc:  # its jobs are retried once their heartbeat lapses
+                    log.warning("decision lane: could not release the dead lane's jobs (%s)", exc)
                 time.sleep(0.5)
                 if not self.stopped.is_set():
                     self._fork()
@@ -316,6 +321,32 @@ class DecisionLane:
             os.waitpid(self.pid, 0)
         except (ProcessLookupError, ChildProcessError):
             pass
+
+
+def release_dead_lane(connection, settings: Settings, name: str) -> list[str]:
+    """A lane that died (killed, out of memory) left its rescore in the started registry until
+    the job's heartbeat lapses (its timeout + 60 s) and itself on the jobs page: hand the job to
+    RQ's abandoned-job handling now (retried while it has retries, else failed), and register the
+    lane's death. Returns the ids of the jobs released."""
+    queue = Queue(queue_name(settings, "rescore"), connection=connection)
+    registry = queue.started_job_registry
+
+    def dead(worker_name) -> bool:
+        return bool(worker_name) and (worker_name == name or worker_name.startswith(name + "."))
+
+    released = []
+    for entry in connection.zrange(registry.key, 0, -1):
+        job = Job.fetch_many([registry.parse_job_id(entry)], connection=connection)[0]
+        if job is not None and dead(job.worker_name) and job.get_status(refresh=False) == JobStatus.STARTED:
+            connection.zadd(registry.key, {entry: 0}, xx=True)  # its execution expired: abandoned
+            released.append(job.id)
+    if released:
+        registry.cleanup(0)  # those alone
+        log.warning("decision lane: jobs of the dead lane %s retried or failed: %s", name, ", ".join(released))
+    for worker in Worker.all(queue=queue):
+        if dead(worker.name):
+            worker.register_death()
+    return released
 
 
 def _serve(connection, make_worker, *, with_scheduler: bool, burst: bool = False):

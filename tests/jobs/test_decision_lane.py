@@ -75,16 +75,26 @@ def test_the_lane_dies_with_its_worker(world):
         _stop(worker)
 
 
-def test_a_lane_killed_alone_is_started_again(world):
+def test_a_lane_killed_alone_is_started_again_and_its_job_given_up_at_once(world):
+    key = f"{world.settings.queue_namespace}:hold"
     worker = _lane_worker(world)
     try:
         first = wait_until(lambda: _lane(world, worker.pid), timeout=60, message="the decision lane runs")
+        # A job the lane is in the middle of when it is killed (no retries left: it fails).
+        held = world.queue("rescore").enqueue("held_job.hold", kwargs={"redis_url": world.settings.redis_url,
+                                                                       "key": key}, job_timeout=600)
+        wait_until(lambda: world.redis.get(f"{key}:started"), timeout=60, message="the lane runs the job")
         os.kill(first, signal.SIGKILL)
         second = wait_until(lambda: (_lane(world, worker.pid) or first) != first and _lane(world, worker.pid),
                             timeout=60, message="a new lane runs")
         assert second != first and worker.poll() is None
+        # Given up now, not once its heartbeat lapses (600 + 60 s); the dead lane is off the list.
+        wait_until(lambda: held.get_status(refresh=True) == JobStatus.FAILED, timeout=30,
+                   message="the dead lane's job is failed")
+        assert not [w for w in Worker.all(connection=world.redis) if w.pid == first]
         _decided_and_rescored(world)
     finally:
+        world.redis.set(f"{key}:release", "1")
         _stop(worker)
 
 
