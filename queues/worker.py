@@ -223,10 +223,10 @@ LANE_STOP_WAIT = 30  # s: a rescore in progress finishes (its job timeout is 120
 
 
 class DecisionLaneWorker(SimpleWorker):
-    """Runs each rescore in its own process, without forking a work horse: no fork and no new
-    database connection per job (the lane keeps its pool), which is most of a rescore's
-    latency. A job that kills the lane is retried from the started registry, as for a lost
-    horse, and the parent starts a new lane."""
+    """Runs each rescore in the lane's own process, without forking a work horse: no fork and
+    no new database connection per job (the lane keeps its pool), which is most of a rescore's
+    latency. A job that kills the lane is handed by the worker to RQ's abandoned-job handling
+    (release_dead_lane) and a new lane started."""
 
     max_connection_wait_time = 5.0
 
@@ -292,10 +292,13 @@ class DecisionLane:
         while not self.stopped.wait(0.5):
             if self._exited() and not self.stopped.is_set():
                 log.warning("decision lane: pid %s is gone; starting a new one", self.pid)
+                client = connect(self.settings)
                 try:
-                    release_dead_lane(connect(self.settings), self.settings, f"{LANE_PREFIX}.{socket.gethostname()}.{self.pid}")
+                    release_dead_lane(client, self.settings, f"{LANE_PREFIX}.{socket.gethostname()}.{self.pid}")
                 except RedisError as exc:  # its jobs are retried once their heartbeat lapses
                     log.warning("decision lane: could not release the dead lane's jobs (%s)", exc)
+                finally:
+                    client.close()
                 time.sleep(0.5)
                 if not self.stopped.is_set():
                     self._fork()
