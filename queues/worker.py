@@ -256,6 +256,7 @@ class DecisionLane:
     def __init__(self, settings: Settings, app):
         self.settings, self.app = settings, app
         self.pid: int | None = None
+        self.started_at, self.backoff = 0.0, 0.25
         self.stopped = threading.Event()
         self.watcher = threading.Thread(target=self._watch, name="decision-lane", daemon=True)
 
@@ -277,7 +278,7 @@ class DecisionLane:
                 log.exception("decision lane: stopped on an error")
             finally:
                 os._exit(code)  # never return into the parent's code
-        self.pid = pid
+        self.pid, self.started_at = pid, time.monotonic()
         log.info("decision lane: started (pid %s)", pid)
 
     def _exited(self) -> bool:
@@ -288,20 +289,29 @@ class DecisionLane:
         return done != 0
 
     def _watch(self) -> None:
-        # A lane forked here gets its parent-death signal when this thread ends: only at stop().
+        # A lane forked here gets its parent-death signal when this thread ends: only at stop(),
+        # so nothing may end it before (a failed fork is tried again at the next turn).
         while not self.stopped.wait(0.5):
-            if self._exited() and not self.stopped.is_set():
-                log.warning("decision lane: pid %s is gone; starting a new one", self.pid)
-                client = connect(self.settings)
-                try:
-                    release_dead_lane(client, self.settings, f"{LANE_PREFIX}.{socket.gethostname()}.{self.pid}")
-                except RedisError as exc:  # its jobs are retried once their heartbeat lapses
-                    log.warning("decision lane: could not release the dead lane's jobs (%s)", exc)
-                finally:
-                    client.close()
-                time.sleep(0.5)
-                if not self.stopped.is_set():
-                    self._fork()
+            try:
+                self._check()
+            except Exception:
+                log.exception("decision lane: could not start a new lane; trying again")
+
+    def _check(self) -> None:
+        if self._exited() and not self.stopped.is_set():
+            log.warning("decision lane: pid %s is gone; starting a new one", self.pid)
+            client = connect(self.settings)
+            try:
+                release_dead_lane(client, self.settings, f"{LANE_PREFIX}.{socket.gethostname()}.{self.pid}")
+            except RedisError as exc:  # its jobs are retried once their heartbeat lapses
+                log.warning("decision lane: could not release the dead lane's jobs (%s)", exc)
+            finally:
+                client.close()
+            # A lane that keeps dying at once (a broken deployment) is started less and less often.
+            lived = time.monotonic() - self.started_at
+            self.backoff = 0.5 if lived > 60 else min(self.backoff * 2, 30.0)
+            if not self.stopped.wait(self.backoff):
+                self._fork()
 
     def stop(self, wait: float = LANE_STOP_WAIT) -> None:
         self.stopped.set()
