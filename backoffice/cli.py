@@ -104,9 +104,12 @@ def serve(host: str, port: int, workers: int) -> None:
 
 @main.command("worker")
 @click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
-def worker(burst: bool) -> None:
+@click.option("--decision-lane/--no-decision-lane", default=True, show_default=True,
+              help="Beside the worker, a process serving only the rescore queue, so that a decision's rescore "
+                   "never waits behind a ranking or a bulk chunk (off: one process takes every queue in turn).")
+def worker(burst: bool, decision_lane: bool) -> None:
     """Run an RQ worker (with its scheduler and the outbox relay) on every queue, most urgent first."""
-    run_worker(cliapp.cli_settings(), burst=burst)
+    run_worker(cliapp.cli_settings(), burst=burst, lane=decision_lane)
 
 
 @main.command("demo")

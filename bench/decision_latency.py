@@ -3,13 +3,15 @@ Run by hand, not a test.
 
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench_rescore_lat \\
     REDIS_URL=redis://127.0.0.1:6379/0 \\
-    .venv/bin/python bench/decision_latency.py [--decisions 60] [--workers 1 2]
+    .venv/bin/python bench/decision_latency.py [--decisions 60] [--setups 1:nolane 1 2]
 
 DATABASE_URL is a database of its own with a scored synthetic year (`backoffice synth`, then
-`backoffice rescore --year 2021`). For each worker count, in one run, on fresh queue names:
+`backoffice rescore --year 2021`). For each setup — a worker count, ``N`` with each worker's
+decision lane (production's default), ``N:nolane`` with `--no-decision-lane` (one process takes
+every queue in turn) — in one run, on fresh queue names:
 
 * that many `python -m backoffice worker` processes (each with its relay thread and RQ's
-  scheduler), as production runs them;
+  scheduler, and its decision lane unless ``:nolane``), as production runs them;
 * a driver thread that keeps a ranking running: whenever the rank queue is empty and no
   ranking is running, it enqueues `rerank_year(2021)` — rankings back to back, the worst case;
   with ``--rank-every S`` at most one every S seconds (production debounces them to one per
@@ -19,7 +21,7 @@ DATABASE_URL is a database of its own with a scored synthetic year (`backoffice 
   then the immediate push a web request does after its response; the time until another
   connection reads the new ``applications.total``.
 
-Prints median, p90, p99 (nearest rank) and max per worker count, how many decisions were
+Prints median, p90, p99 (nearest rank) and max per setup, how many decisions were
 committed while a ranking was running, the rankings run and their median duration, and the
 load average beside each line.
 """
@@ -153,21 +155,24 @@ class Rankings(threading.Thread):
 
 
 def wait_for_workers(connection, settings, n: int, timeout: float = 180) -> None:
+    """n workers on the rank queue and n on the rescore queue (the same n processes without the
+    lane; n workers and their n lanes with it), all idle."""
     from rq import Worker
 
     from queues.jobs import queue_name
 
-    name = queue_name(settings, "rescore")
+    names = (queue_name(settings, "rescore"), queue_name(settings, "rank"))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        workers = [w for w in Worker.all(connection=connection) if name in w.queue_names()]
-        if len(workers) == n and all(str(w.get_state()).lower().endswith("idle") for w in workers):
+        workers = [w for w in Worker.all(connection=connection) if set(names) & set(w.queue_names())]
+        if (all(sum(1 for w in workers if name in w.queue_names()) == n for name in names)
+                and all(str(w.get_state()).lower().endswith("idle") for w in workers)):
             return
         time.sleep(0.5)
     raise SystemExit("the workers did not come up")
 
 
-def phase(url: str, redis_url: str, workers: int, cases, staff_id: int, rank_every: float) -> None:
+def phase(url: str, redis_url: str, workers: int, lane: bool, cases, staff_id: int, rank_every: float) -> None:
     import dataclasses
 
     import redis
@@ -184,7 +189,8 @@ def phase(url: str, redis_url: str, workers: int, cases, staff_id: int, rank_eve
     connection = redis.Redis.from_url(redis_url)
     env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "QUEUE_NAMESPACE": namespace,
            "SECRET_KEY": "b" * 40}
-    processes = [subprocess.Popen([sys.executable, "-m", "backoffice", "worker"], env=env, cwd=ROOT,
+    command = [sys.executable, "-m", "backoffice", "worker"] + ([] if lane else ["--no-decision-lane"])
+    processes = [subprocess.Popen(command, env=env, cwd=ROOT,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]
     reader = create_engine(url)
     rankings = Rankings(settings, connection, rank_every)
@@ -223,7 +229,8 @@ def phase(url: str, redis_url: str, workers: int, cases, staff_id: int, rank_eve
 
         ranks = sorted(rankings.durations())
         regime = f"a ranking started every {rank_every:.0f} s" if rank_every else "rankings back to back"
-        print(f"{workers} worker{'s' if workers > 1 else ''}, {regime}: {len(latencies)} decisions, median "
+        setup = f"{workers} worker{'s' if workers > 1 else ''} " + ("with decision lanes" if lane else "without lane")
+        print(f"{setup}, {regime}: {len(latencies)} decisions, median "
               f"{statistics.median(ordered) * 1000:.0f} ms, p90 {nearest(0.9) * 1000:.0f} ms, p99 "
               f"{nearest(0.99) * 1000:.0f} ms, max {ordered[-1] * 1000:.0f} ms; {len(during)} committed while a "
               f"ranking ran (their max {max(during, default=0) * 1000:.0f} ms); {len(ranks)} rankings, median "
@@ -239,10 +246,19 @@ def phase(url: str, redis_url: str, workers: int, cases, staff_id: int, rank_eve
             connection.delete(key)
 
 
+def setup(text: str) -> tuple[int, bool]:
+    """"2" → two workers with their decision lanes; "1:nolane" → one worker, no lane."""
+    count, _, kind = text.partition(":")
+    if not count.isdigit() or int(count) < 1 or kind not in ("", "nolane", "lane"):
+        raise argparse.ArgumentTypeError(f"expected N or N:nolane, got {text!r}")
+    return int(count), kind != "nolane"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--decisions", type=int, default=60)
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--setups", nargs="+", default=["1:nolane", "1", "2"], type=setup,
+                        help="worker counts, each with its decision lane (N) or without (N:nolane)")
     parser.add_argument("--seed", type=int, default=18)
     parser.add_argument("--rank-every", type=float, default=0.0,
                         help="seconds between rankings (0: back to back; production debounces to 30)")
@@ -270,10 +286,11 @@ def main() -> None:
             staff_id = create_staff("bench-supervisor", "压测主管", "bench-password-1", "supervisor", None,
                                     actor_label="bench").id
         db.session.commit()
-    cases = pick_cases(app, args.decisions * len(args.workers))
-    print(f"{os.cpu_count()} CPUs, {load()}; {args.decisions} decisions per worker count", flush=True)
-    for n, workers in enumerate(args.workers):
-        phase(url, redis_url, workers, cases[n * args.decisions:(n + 1) * args.decisions], staff_id, args.rank_every)
+    cases = pick_cases(app, args.decisions * len(args.setups))
+    print(f"{os.cpu_count()} CPUs, {load()}; {args.decisions} decisions per setup", flush=True)
+    for n, (workers, lane) in enumerate(args.setups):
+        phase(url, redis_url, workers, lane, cases[n * args.decisions:(n + 1) * args.decisions], staff_id,
+              args.rank_every)
 
 
 if __name__ == "__main__":

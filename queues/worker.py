@@ -1,5 +1,5 @@
-"""The RQ worker: our queues, with the scheduler, the outbox relay, and no inherited
-database connections."""
+"""The RQ worker: our queues, with the scheduler, the outbox relay, the decision lane, and
+no inherited database connections."""
 from __future__ import annotations
 
 import ctypes
@@ -8,10 +8,12 @@ import logging
 import os
 import signal
 import socket
+import threading
 import time
 
 from redis.exceptions import RedisError
-from rq import Queue, Worker
+from rq import Queue, SimpleWorker, Worker
+from rq.job import Job, JobStatus
 from rq.scheduler import SCHEDULER_KEY_TEMPLATE, ForkProcess, RQScheduler, run as run_scheduler
 from rq.scripts import release_lock
 
@@ -24,7 +26,7 @@ from backoffice.app import create_app
 from backoffice.extensions import db
 from backoffice.settings import Settings
 from queues.connection import connect, redis_url
-from queues.jobs import bind_app, queue_names
+from queues.jobs import bind_app, queue_name, queue_names
 from queues.relay import Relay
 
 log = logging.getLogger(__name__)
@@ -118,11 +120,18 @@ class BackofficeWorker(Worker):
         # Wake every 10 s when idle (rq: 405 s), so a dead scheduler is noticed (below).
         return 10
 
+    # The queues whose scheduled jobs this worker's scheduler enqueues: all of them, also the
+    # rescore queue it leaves to the decision lane (which has no scheduler of its own).
+    scheduler_queues: list[Queue] | None = None
+
+    def _scheduled(self) -> list[Queue]:
+        return self.scheduler_queues or self.queues
+
     def run_maintenance_tasks(self):
         # A scheduler to restart: take over what a dead one left first (see below).
         if self.scheduler is not None and (self.scheduler._process is None or not self.scheduler._process.is_alive()):
             try:
-                take_over_stale_scheduler_locks(self.connection, [q.name for q in self.queues])
+                take_over_stale_scheduler_locks(self.connection, [q.name for q in self._scheduled()])
             except RedisError as exc:
                 log.warning("worker: could not check scheduler locks (%s)", exc)
         return super().run_maintenance_tasks()
@@ -143,9 +152,9 @@ class BackofficeWorker(Worker):
         of a scheduler that died without releasing them."""
         from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 
-        take_over_stale_scheduler_locks(self.connection, [q.name for q in self.queues])
+        take_over_stale_scheduler_locks(self.connection, [q.name for q in self._scheduled()])
         self.scheduler = DyingScheduler(
-            self.queues, connection=self.connection,
+            self._scheduled(), connection=self.connection,
             logging_level=logging_level if logging_level is not None else self.log.level,
             date_format=date_format or DEFAULT_LOGGING_DATE_FORMAT, log_format=log_format or DEFAULT_LOGGING_FORMAT,
             serializer=self.serializer,
@@ -205,35 +214,202 @@ def prepare(settings: Settings):
     return settings, app
 
 
-def run_worker(settings: Settings, *, burst: bool = False, relay: bool = True,
-               worker_class: type[Worker] = BackofficeWorker, name: str | None = None) -> bool:
-    """Work the queues until told to stop (SIGTERM/SIGINT), with the outbox relay beside.
+# The decision lane ------------------------------------------------------------------------
+# RQ runs one job at a time: a worker ranking a year or scoring a bulk chunk holds a decision's
+# rescore until it is done (seconds). The lane is a second worker beside each `backoffice
+# worker`, on the rescore queue only, so a decision's rescore never waits behind a ranking.
+LANE_PREFIX = "backoffice-lane"
+LANE_STOP_WAIT = 30  # s: a rescore in progress finishes (its job timeout is 120 s; then SIGKILL)
 
-    rq's worker quits when Redis vanishes in the middle of a job; this one waits for Redis
-    and starts working again, so an outage never needs a person to restart workers.
-    """
+
+class DecisionLaneWorker(SimpleWorker):
+    """Runs each rescore in the lane's own process, without forking a work horse: no fork and
+    no new database connection per job (the lane keeps its pool), which is most of a rescore's
+    latency. A job that kills the lane is handed by the worker to RQ's abandoned-job handling
+    (release_dead_lane) and a new lane started."""
+
+    max_connection_wait_time = 5.0
+
+    @property
+    def dequeue_timeout(self) -> int:
+        return 10
+
+
+def _lane_main(settings: Settings, parent_pid: int) -> int:
+    # Its own process group: a terminal's Ctrl-C reaches only the parent, which stops the lane
+    # once its own work is done. SIGTERM when the parent dies: the rescore in progress finishes.
+    os.setpgrp()
+    die_with_parent(parent_pid, signal.SIGTERM)
+    connection = connect(settings)  # never the parent's sockets
+    queues = [Queue(queue_name(settings, "rescore"), connection=connection)]
+    host, pid = socket.gethostname(), os.getpid()
+    names = (f"{LANE_PREFIX}.{host}.{pid}" + (f".{n}" if n else "") for n in range(1_000_000))
+    worked = _serve(connection, lambda: DecisionLaneWorker(queues, connection=connection, name=next(names)),
+                    with_scheduler=False)
+    return 0 if worked is not False else 1
+
+
+class DecisionLane:
+    """The lane's process, forked from the worker's, and a thread that starts a new one when it
+    dies (killed, out of memory) until the worker stops."""
+
+    def __init__(self, settings: Settings, app):
+        self.settings, self.app = settings, app
+        self.pid: int | None = None
+        self.started_at, self.backoff = 0.0, 0.25
+        self.stopped = threading.Event()
+        self.watcher = threading.Thread(target=self._watch, name="decision-lane", daemon=True)
+
+    def start(self) -> None:
+        self._fork()
+        self.watcher.start()
+
+    def _fork(self) -> None:
+        parent = os.getpid()
+        with queues.relay.FORK_GUARD:  # as for a work horse: no database socket crosses the fork
+            with self.app.app_context():
+                db.engine.dispose(close=False)
+            pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                code = _lane_main(self.settings, parent)
+            except BaseException:
+                log.exception("decision lane: stopped on an error")
+            finally:
+                os._exit(code)  # never return into the parent's code
+        self.pid, self.started_at = pid, time.monotonic()
+        log.info("decision lane: started (pid %s)", pid)
+
+    def _exited(self) -> bool:
+        try:
+            done, _status = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:
+            return True
+        return done != 0
+
+    def _watch(self) -> None:
+        # A lane forked here gets its parent-death signal when this thread ends: only at stop(),
+        # so nothing may end it before (a failed fork is tried again at the next turn).
+        while not self.stopped.wait(0.5):
+            try:
+                self._check()
+            except Exception:
+                log.exception("decision lane: could not start a new lane; trying again")
+
+    def _check(self) -> None:
+        if self._exited() and not self.stopped.is_set():
+            log.warning("decision lane: pid %s is gone; starting a new one", self.pid)
+            client = connect(self.settings)
+            try:
+                release_dead_lane(client, self.settings, f"{LANE_PREFIX}.{socket.gethostname()}.{self.pid}")
+            except RedisError as exc:  # its jobs are retried once their heartbeat lapses
+                log.warning("decision lane: could not release the dead lane's jobs (%s)", exc)
+            finally:
+                client.close()
+            # A lane that keeps dying at once (a broken deployment) is started less and less often.
+            lived = time.monotonic() - self.started_at
+            self.backoff = 0.5 if lived > 60 else min(self.backoff * 2, 30.0)
+            if not self.stopped.wait(self.backoff):
+                self._fork()
+
+    def stop(self, wait: float = LANE_STOP_WAIT) -> None:
+        self.stopped.set()
+        if self.watcher.is_alive():
+            self.watcher.join()
+        if self.pid is None or self._exited():
+            return
+        try:
+            os.kill(self.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if self._exited():
+                return
+            time.sleep(0.1)
+        log.warning("decision lane: pid %s did not stop in %.0f s; killing it", self.pid, wait)
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+
+
+def release_dead_lane(connection, settings: Settings, name: str) -> list[str]:
+    """A lane that died (killed, out of memory) left its rescore in the started registry until
+    the job's heartbeat lapses (its timeout + 60 s) and itself on the jobs page: hand the job to
+    RQ's abandoned-job handling now (retried while it has retries, else failed), and register the
+    lane's death. Returns the ids of the jobs released."""
+    queue = Queue(queue_name(settings, "rescore"), connection=connection)
+    registry = queue.started_job_registry
+
+    def dead(worker_name) -> bool:
+        return bool(worker_name) and (worker_name == name or worker_name.startswith(name + "."))
+
+    released = []
+    for entry in connection.zrange(registry.key, 0, -1):
+        job = Job.fetch_many([registry.parse_job_id(entry)], connection=connection)[0]
+        if job is not None and dead(job.worker_name) and job.get_status(refresh=False) == JobStatus.STARTED:
+            connection.zadd(registry.key, {entry: 0}, xx=True)  # its execution expired: abandoned
+            released.append(job.id)
+    if released:
+        registry.cleanup(0)  # those alone
+        log.warning("decision lane: jobs of the dead lane %s retried or failed: %s", name, ", ".join(released))
+    for worker in Worker.all(queue=queue):
+        if dead(worker.name):
+            worker.register_death()
+    return released
+
+
+def _serve(connection, make_worker, *, with_scheduler: bool, burst: bool = False):
+    """Work until told to stop (SIGTERM/SIGINT). rq's worker quits when Redis vanishes in the
+    middle of a job; this one waits for Redis and starts working again, so an outage never
+    needs a person to restart workers."""
+    while True:
+        _wait_for_redis(connection)
+        worker = make_worker()
+        try:
+            worked = worker.work(with_scheduler=with_scheduler, burst=burst)
+        except (RedisError, OSError) as exc:  # rq's teardown talks to the Redis that just left
+            log.warning("worker: lost Redis (%s)", exc)
+            worked = False
+        # A stop was asked for (SIGTERM/SIGINT): rq records it as a shutdown request date.
+        if burst or worker._stop_requested or worker._shutdown_requested_date is not None:
+            return worked
+        log.warning("worker: stopped without being asked to (Redis lost?); starting again")
+        time.sleep(1)
+
+
+def run_worker(settings: Settings, *, burst: bool = False, relay: bool = True, lane: bool = True,
+               worker_class: type[Worker] = BackofficeWorker, name: str | None = None) -> bool:
+    """Work the queues until told to stop (SIGTERM/SIGINT), with the outbox relay beside and,
+    unless `lane` is off (or in burst mode), the decision lane serving the rescore queue."""
     settings, app = prepare(settings)
     connection = connect(settings)
+    everything = queue_names(settings)
+    served = everything
+    decision_lane = None
+    if lane and not burst:
+        # Forked before the relay thread starts: a process with one thread.
+        decision_lane = DecisionLane(settings, app)
+        decision_lane.start()
+        served = tuple(q for q in everything if q != queue_name(settings, "rescore"))
     relay_thread = None
     if relay:
         relay_thread = Relay(settings)
         relay_thread.start()
+
+    def make_worker():
+        worker = worker_class([Queue(q, connection=connection) for q in served], connection=connection, name=name)
+        worker.flask_app = app
+        worker.scheduler_queues = [Queue(q, connection=connection) for q in everything]
+        return worker
+
     try:
-        while True:
-            _wait_for_redis(connection)
-            worker = worker_class([Queue(q, connection=connection) for q in queue_names(settings)],
-                                  connection=connection, name=name)
-            worker.flask_app = app
-            try:
-                worked = worker.work(with_scheduler=True, burst=burst)
-            except (RedisError, OSError) as exc:  # rq's teardown talks to the Redis that just left
-                log.warning("worker: lost Redis (%s)", exc)
-                worked = False
-            # A stop was asked for (SIGTERM/SIGINT): rq records it as a shutdown request date.
-            if burst or worker._stop_requested or worker._shutdown_requested_date is not None:
-                return worked
-            log.warning("worker: stopped without being asked to (Redis lost?); starting again")
-            time.sleep(1)
+        return _serve(connection, make_worker, with_scheduler=True, burst=burst)
     finally:
+        if decision_lane is not None:
+            decision_lane.stop()
         if relay_thread is not None:
             relay_thread.stop()

@@ -130,3 +130,35 @@ def test_an_application_shows_rescoring_pending_until_its_request_completes(make
     details = client.get(f"/admin/applications/details/?id={waiting.id}").get_data(as_text=True)
     assert "rescoring-pending" in details
     assert "rescoring-pending" not in client.get(f"/admin/applications/details/?id={done.id}").get_data(as_text=True)
+
+
+@pytest.fixture
+def lane_and_worker(settings, redis_conn):
+    """Two registered workers on this run's queues, as `backoffice worker` leaves them: the
+    worker on every queue but rescore, and its decision lane on rescore alone."""
+    from rq import Worker
+
+    from queues.jobs import PURPOSES
+
+    lane = Worker([Queue(queue_name(settings, "rescore"), connection=redis_conn)], connection=redis_conn,
+                  name=f"backoffice-lane.{settings.queue_namespace}")
+    main = Worker([Queue(queue_name(settings, p), connection=redis_conn) for p in PURPOSES if p != "rescore"],
+                  connection=redis_conn, name=f"main.{settings.queue_namespace}")
+    for worker in (lane, main):
+        worker.register_birth()
+    yield lane, main
+    for worker in (lane, main):
+        worker.register_death()
+
+
+def test_the_workers_decision_lane_is_named_in_words(make, client_for, lane_and_worker):
+    lane, main = lane_and_worker
+    admin = make.staff("administrator")
+    db.session.commit()
+    html = client_for(admin).get("/admin/jobs/").get_data(as_text=True)
+    rows = {name: row for row in html.split("<tr>") for name in (lane.name, main.name) if name in row}
+    assert "决定通道" in rows[lane.name] and "决定通道" not in rows[main.name]
+    admin.locale = "en"
+    db.session.commit()
+    html = client_for(admin).get("/admin/jobs/").get_data(as_text=True)
+    assert html.count("decision lane") == 1 and "决定通道" not in html

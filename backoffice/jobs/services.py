@@ -54,6 +54,8 @@ class WorkerFigures:
     state: str
     current_job: str | None
     last_heartbeat: datetime | None
+    # A worker's decision lane (queues/worker.py): it serves the rescore queue alone.
+    lane: bool = False
 
 
 @dataclass
@@ -96,7 +98,8 @@ def overview(connection, settings: Settings) -> Overview:
             if not set(worker.queue_names()) & set(names):
                 continue
             workers.append(WorkerFigures(worker.name, str(worker.get_state()), worker.get_current_job_id(),
-                                         worker.last_heartbeat))
+                                         worker.last_heartbeat,
+                                         lane=worker.queue_names() == [queue_name(settings, "rescore")]))
         return Overview(figures, workers)
     except RedisError as exc:
         return Overview([QueueFigures(p, queue_name(settings, p)) for p in PURPOSES], [],

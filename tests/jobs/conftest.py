@@ -375,7 +375,9 @@ class World:
         names = {self.queue("rescore").name}
         return sum(1 for w in Worker.all(connection=self.redis) if names & set(w.queue_names()))
 
-    def worker_process(self, name: str, *, env: dict | None = None) -> subprocess.Popen:
+    def worker_process(self, name: str, *, env: dict | None = None, lane: bool = False) -> subprocess.Popen:
+        """`backoffice worker` in a process of its own; without its decision lane unless `lane`
+        (the tests of one worker process taking every queue stay as they were)."""
         environment = {
             **os.environ,
             "DATABASE_URL": self.settings.database_url,
@@ -387,8 +389,8 @@ class World:
         }
         (ROOT / "test-artifacts").mkdir(exist_ok=True)
         log = open(ROOT / "test-artifacts" / f"worker-{name}-{self.settings.queue_namespace}.log", "wb")
-        return subprocess.Popen([sys.executable, "-m", "backoffice", "worker"], env=environment, cwd=ROOT,
-                                stdout=log, stderr=subprocess.STDOUT)
+        command = [sys.executable, "-m", "backoffice", "worker"] + ([] if lane else ["--no-decision-lane"])
+        return subprocess.Popen(command, env=environment, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
 
 
 _used: set[int] = set()
