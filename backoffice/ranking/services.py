@@ -27,7 +27,8 @@ Rules
   them (``RankResult.not_final``) so the city never publishes a list with open cases unknowingly.
 
 Everything is set-based: one query for the cut-off, one INSERT … SELECT with a window
-function (ON CONFLICT … DO UPDATE) and one DELETE, whatever the number of applications;
+function (ON CONFLICT … DO UPDATE) and a DELETE by id of ranks that lapsed, whatever the
+number of applications;
 rows whose rank and admission do not change are not written. Ranks live in
 ``application_ranks``, not on the applications: writing them locks no application row (only
 FOR KEY SHARE through the foreign key), so a decision's rescore, which locks its application
@@ -45,6 +46,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from backoffice.announcement.models import Publication, listed_ids
+from backoffice.applications.facts import id_in
 from backoffice.applications.models import Application, ApplicationRank, IndicatorClaim, RegistryStatus, ScoreSnapshot
 from backoffice.cases.models import CaseKind, CaseStatus, ReviewCase
 from backoffice.audit.services import record
@@ -64,6 +66,8 @@ class RankResult:
 
 
 BEIJING = ZoneInfo("Asia/Shanghai")
+# Ids per DELETE of ranks that lapsed (SQLite binds each id as its own parameter).
+_DELETE_CHUNK = 5000
 
 
 def submission_deadline(year_row) -> datetime:
@@ -165,13 +169,19 @@ def rank_year(year: int, *, actor_label: str | None = None) -> RankResult:
         )
         db.session.execute(stmt)
     # Unscored or unsubmitted applications hold no rank (a total taken away by a data
-    # correction, an application withdrawn for changes and never submitted again).
-    still_scored = exists().where(a.id == ApplicationRank.application_id, scored)
-    db.session.execute(
-        delete(ApplicationRank)
-        .where(ApplicationRank.year == year, not_(still_scored))
-        .execution_options(synchronize_session=False)
-    )
+    # correction, an application withdrawn for changes and never submitted again). Their ids
+    # first, then a delete by primary key: a NOT EXISTS anti-join here became a nested loop
+    # over both tables when applications' statistics were taken before the year was scored.
+    unscored = db.session.scalars(
+        select(Application.id).where(Application.year == year,
+                                     Application.total.is_(None) | not_(submitted_in_time(Application, year_row)))
+    ).all()
+    for start in range(0, len(unscored), _DELETE_CHUNK):
+        db.session.execute(
+            delete(ApplicationRank)
+            .where(id_in(ApplicationRank.application_id, unscored[start:start + _DELETE_CHUNK], db.session))
+            .execution_options(synchronize_session=False)
+        )
     admitted = db.session.scalar(
         select(func.count()).select_from(ApplicationRank)
         .where(ApplicationRank.year == year, ApplicationRank.admitted.is_(True))
