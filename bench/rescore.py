@@ -91,7 +91,8 @@ def step_unscore(url: str, year: int) -> dict:
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM score_snapshots WHERE application_id IN "
                           "(SELECT id FROM applications WHERE year = :y)"), {"y": year})
-        conn.execute(text("UPDATE applications SET total = NULL, rank = NULL WHERE year = :y"), {"y": year})
+        conn.execute(text("UPDATE applications SET total = NULL WHERE year = :y"), {"y": year})
+        conn.execute(text("DELETE FROM application_ranks WHERE year = :y"), {"y": year})
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
     engine.dispose()

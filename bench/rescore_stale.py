@@ -184,8 +184,9 @@ def reset(year: int, *, fresh: bool) -> None:
 
     from backoffice.extensions import db
 
-    db.session.execute(text("UPDATE applications SET total = NULL, rank = NULL, admitted = false, "
-                            "current_snapshot_id = NULL WHERE year = :y"), {"y": year})
+    db.session.execute(text("UPDATE applications SET total = NULL, current_snapshot_id = NULL WHERE year = :y"),
+                       {"y": year})
+    db.session.execute(text("DELETE FROM application_ranks WHERE year = :y"), {"y": year})
     db.session.execute(text("DELETE FROM score_snapshots WHERE application_id IN "
                             "(SELECT id FROM applications WHERE year = :y)"), {"y": year})
     db.session.commit()

@@ -120,7 +120,7 @@ def generate(n: int, seed: int) -> None:
                                "birth_date": birth, "created_at": submitted})
             employer_id, district_id = employers[i % len(employers)]
             applications.append({"id": i, "applicant_id": i, "year": YEAR, "employer_id": employer_id,
-                                 "district_id": district_id, "submitted_at": submitted, "admitted": False})
+                                 "district_id": district_id, "submitted_at": submitted})
             for indicator, facts in claims_of(data, rnd):
                 claim_id += 1
                 valid = rnd.random() >= 0.08 or indicator in ("age", "law_abiding")

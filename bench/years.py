@@ -62,6 +62,14 @@ def _cli(url: str, *args: str) -> dict:
     return {"wall": wall, "cpu": cpu, "out": done.stdout.strip().splitlines()[-1:], "load": _load()}
 
 
+def _admitted(year: int):
+    """The ids of the year's admitted applications (application_ranks)."""
+    from backoffice.applications.models import ApplicationRank
+
+    return select(ApplicationRank.application_id).where(ApplicationRank.year == year,
+                                                        ApplicationRank.admitted.is_(True))
+
+
 def _finish_year(year: int) -> None:
     """bench/yearstats.py's finish_year for `year`: the admitted qualified, 30 revocations."""
     from backoffice.applications.models import Application
@@ -69,9 +77,9 @@ def _finish_year(year: int) -> None:
     from backoffice.extensions import db
 
     now = utcnow()
-    db.session.execute(update(Application).where(Application.year == year, Application.admitted.is_(True))
+    db.session.execute(update(Application).where(Application.id.in_(_admitted(year)))
                        .values(qualified_at=now))
-    ids = db.session.scalars(select(Application.id).where(Application.year == year, Application.admitted.is_(True))
+    ids = db.session.scalars(select(Application.id).where(Application.id.in_(_admitted(year)))
                              .order_by(Application.id).limit(30)).all()
     db.session.execute(update(Application).where(Application.id.in_(ids))
                        .values(revoked_at=now, revoked_reason="bench: 经核查提供虚假材料"))

@@ -32,15 +32,23 @@ from sqlalchemy import event, func, select, update
 from dashboard import BENCH_NOTE, PASSWORD, _csrf, percentile, prepare  # bench/dashboard.py
 
 
+def _admitted(year: int):
+    """The ids of the year's admitted applications (application_ranks)."""
+    from backoffice.applications.models import ApplicationRank
+
+    return select(ApplicationRank.application_id).where(ApplicationRank.year == year,
+                                                        ApplicationRank.admitted.is_(True))
+
+
 def finish_year() -> None:
     from backoffice.applications.models import Application
     from backoffice.core.db import utcnow
     from backoffice.extensions import db
 
     now = utcnow()
-    db.session.execute(update(Application).where(Application.year == 2021, Application.admitted.is_(True))
+    db.session.execute(update(Application).where(Application.id.in_(_admitted(2021)))
                        .values(qualified_at=now))
-    ids = db.session.scalars(select(Application.id).where(Application.year == 2021, Application.admitted.is_(True))
+    ids = db.session.scalars(select(Application.id).where(Application.id.in_(_admitted(2021)))
                              .order_by(Application.id).limit(30)).all()
     db.session.execute(update(Application).where(Application.id.in_(ids))
                        .values(revoked_at=now, revoked_reason="bench: 经核查提供虚假材料"))

@@ -16,8 +16,8 @@ the job's key exists, even after it finished):
 * each job first marks the outbox requests it satisfies (`completed_at`) and only then
   reads the facts: every request committed before that statement is covered by what the
   job reads next, so the marking is never premature;
-* a rescore locks its application row first (FOR UPDATE; on SQLite a no-op UPDATE takes
-  the write lock), so two jobs for one application run one after the other and the last
+* a rescore locks its application row first (FOR NO KEY UPDATE; on SQLite a no-op UPDATE
+  takes the write lock), so two jobs for one application run one after the other and the last
   snapshot always reflects the last committed facts.
 
 Reranking is debounced by the relay: each changed rescore writes a ``rank_year`` request,
@@ -234,8 +234,12 @@ def _lock_application(application_id: int) -> int | None:
         db.session.execute(update(Application).where(Application.id == application_id)
                            .values(id=Application.id))
         return db.session.scalar(select(Application.year).where(Application.id == application_id))
+    # FOR NO KEY UPDATE, not FOR UPDATE: it excludes another rescore of the application alike,
+    # but not the FOR KEY SHARE that a ranking's INSERT into application_ranks holds on the
+    # applications it ranks until it commits (the foreign key), so a decision's rescore never
+    # waits behind a ranking (issue 18 §2). The rescore changes no key of the row.
     return db.session.scalar(
-        select(Application.year).where(Application.id == application_id).with_for_update()
+        select(Application.year).where(Application.id == application_id).with_for_update(key_share=True)
     )
 
 

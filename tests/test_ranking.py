@@ -1,6 +1,7 @@
 """Ranking a year: shared ranks, the cut-off at the quota's position, ties, revocations."""
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -235,3 +236,65 @@ def test_ranking_counts_the_applications_that_are_not_final(make, app):
     assert rank_year(2021).not_final == 2
     output = CliRunner().invoke(main, ["rank", "--year", "2021"], obj=app).output
     assert "2 份已提交的申请尚有审核结果未返回或复查未办结" in output
+
+
+@pytest.mark.no_db
+@pytest.mark.postgres
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
+                    reason="row locks are PostgreSQL's: on SQLite any write takes the whole database's lock")
+def test_an_open_ranking_does_not_hold_up_a_decisions_rescore(app, database_url):
+    """A ranking that has written its ranks but not committed yet, and a decision's rescore
+    locking one of the applications it ranked, from another connection: the rescore gets its
+    lock at once (issue 18 §2). A FOR UPDATE lock, as the rescore took before, would wait."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    from backoffice.applications.models import Application, ApplicationRank
+    from queues.jobs import _lock_application
+
+    engine = create_engine(database_url)
+    ids = {}
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO districts (code, name, window_address, phone, core_six) "
+                          "VALUES ('119998', '测试区R', '地址', '1', false)"))
+        ids["district"] = conn.execute(text("SELECT id FROM districts WHERE code = '119998'")).scalar()
+        conn.execute(text("INSERT INTO years (year, application_start, application_end, result_query_start, "
+                          "result_query_end, announcement_start, announcement_end, settlement_start, settlement_end, "
+                          "quota) VALUES (2098, '2098-01-01', '2098-01-02', '2098-01-03', '2098-01-04', "
+                          "'2098-01-05', '2098-01-11', '2098-01-12', '2098-12-31', 1)"))
+        ids["employer"] = conn.execute(text("INSERT INTO employers (uscc, name, district_id) VALUES "
+                                            "('91119998RANK00001X', 'x', :d) RETURNING id"),
+                                       {"d": ids["district"]}).scalar()
+        ids["applications"] = []
+        for n, total in enumerate((90, 80)):
+            applicant = conn.execute(text(
+                "INSERT INTO applicants (id_number, id_last4, name, birth_date, created_at) "
+                f"VALUES ('1199981990010{n}RANK', 'RAN{n}', 'x', '1990-01-01', now()) RETURNING id")).scalar()
+            ids["applications"].append(conn.execute(text(
+                "INSERT INTO applications (applicant_id, year, employer_id, district_id, submitted_at, total) "
+                "VALUES (:a, 2098, :e, :d, '2098-01-01T02:00:00+00:00', :t) RETURNING id"),
+                {"a": applicant, "e": ids["employer"], "d": ids["district"], "t": total}).scalar())
+    first, second = ids["applications"]
+    try:
+        with app.app_context():
+            result = rank_year(2098, actor_label="test")  # written (flushed), not committed
+            assert (result.ranked, result.admitted) == (2, 1)
+            assert db.session.get(ApplicationRank, second).rank == 2
+            with app.app_context():  # another session, on its own connection: the decision's rescore
+                db.session.execute(text("SET LOCAL lock_timeout = '2s'"))
+                assert _lock_application(second) == 2098
+                db.session.rollback()
+            with app.app_context():
+                db.session.execute(text("SET LOCAL lock_timeout = '100ms'"))
+                with pytest.raises(OperationalError, match="lock"):
+                    db.session.execute(select(Application.id).where(Application.id == first).with_for_update())
+                db.session.rollback()
+            db.session.rollback()  # the ranking is left uncommitted: no audit row stays behind
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM applications WHERE year = 2098"))
+            conn.execute(text("DELETE FROM applicants WHERE id_number LIKE '119998%RANK'"))
+            conn.execute(text("DELETE FROM employers WHERE id = :i"), {"i": ids["employer"]})
+            conn.execute(text("DELETE FROM years WHERE year = 2098"))
+            conn.execute(text("DELETE FROM districts WHERE code = '119998'"))
+        engine.dispose()

@@ -217,6 +217,9 @@ class ApplicationView(ScopedModelView):
     column_formatters_export = {"applicant": _applicant_masked}
     column_formatters_detail = {"applicant": _applicant_masked, "total": total_with_pending}
     column_filters = ("year", "admitted")
+    # Rank and admission are Application's hybrids over application_ranks, which Flask-Admin
+    # sorts by only when named here.
+    column_sortable_list = ("submitted_at", "total", "rank", "admitted", "revoked_at", "revoked_reason", "qualified_at")
     column_details_exclude_list = ("year_ref", "current_snapshot_id")  # 申报年度 is shown; the pointer is internal
     column_default_sort = ("id", False)
     column_labels = {

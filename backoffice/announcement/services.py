@@ -42,7 +42,7 @@ from backoffice.announcement.models import (
     RevocationGround,
     RevocationStatus,
 )
-from backoffice.applications.models import Applicant, Application, ScoreSnapshot
+from backoffice.applications.models import Applicant, Application, ApplicationRank, ScoreSnapshot
 from backoffice.audit.services import record
 from backoffice.cases.models import CaseKind, CaseStatus, ReviewCase, not_closed
 from backoffice.core.db import utcnow
@@ -133,21 +133,22 @@ def publish(year: int, *, actor=None, actor_label: str | None = None) -> Publica
     if not result.admitted:
         raise AnnouncementError(_("%(year)s年度尚无可公示的落户人员（没有已排名的申请）", year=year))
     admitted = db.session.execute(
-        select(Application, Applicant.name, Applicant.birth_date, Employer.name)
+        select(Application, ApplicationRank.rank, Applicant.name, Applicant.birth_date, Employer.name)
+        .join(ApplicationRank, ApplicationRank.application_id == Application.id)
         .join(Applicant, Applicant.id == Application.applicant_id)
         .join(Employer, Employer.id == Application.employer_id)
-        .where(Application.year == year, Application.admitted.is_(True))
-        .order_by(Application.rank, Application.id)
+        .where(ApplicationRank.year == year, ApplicationRank.admitted.is_(True))
+        .order_by(ApplicationRank.rank, Application.id)
     ).all()
     breakdowns = _latest_breakdowns([a.id for a, *_ in admitted])
     rows = []
-    for seq, (application, name, birth, employer_name) in enumerate(admitted, start=1):
+    for seq, (application, rank, name, birth, employer_name) in enumerate(admitted, start=1):
         indicators = (breakdowns.get(application.id) or {}).get("indicators") or {}
         rows.append(PublicationRow(
             application_id=application.id, number=f"{year}{seq:06d}",
             name=name, birth_month=f"{birth:%Y-%m}", employer_name=employer_name,
             points={code: _decimal_text((indicators.get(code) or {}).get("points", 0)) for code in INDICATOR_CODES},
-            total=application.total, rank=application.rank,
+            total=application.total, rank=rank,
         ))
     digest = rows_digest([row_dict(r) for r in rows])
     label = actor_label or (actor.username if actor is not None else "system")
@@ -320,12 +321,17 @@ def confirm_revocation(revocation: Revocation, *, actor, confirm: bool, note: st
 def revoke(application: Application, *, ground: RevocationGround, finding: str, actor, revocation: Revocation) -> None:
     """Set the revocation, bar and refer; moves nobody up (“落户资格不递补”)."""
     ground_label = REVOCATION_GROUND_LABELS[ground]
-    # Read the row afresh and lock it: a ranking job may have written admission meanwhile.
-    db.session.refresh(application, with_for_update=True)
+    # Read the rows afresh and lock them: a ranking job may have written admission meanwhile.
+    # FOR NO KEY UPDATE on the application (no key changes), so a ranking's FOR KEY SHARE on it
+    # does not hold the revocation up; its rank row is locked as it is.
+    db.session.refresh(application, with_for_update={"key_share": True})
+    ranking = db.session.scalars(select(ApplicationRank).where(ApplicationRank.application_id == application.id)
+                                 .with_for_update().execution_options(populate_existing=True)).first()
     before = {"admitted": application.admitted, "qualified_at": application.qualified_at}
     application.revoked_at = utcnow()
     application.revoked_reason = f"{ground_label}：{finding}"[:500]
-    application.admitted = False
+    if ranking is not None:
+        ranking.admitted = False
     application.qualified_at = None
     db.session.flush()
     bars = []

@@ -416,8 +416,9 @@ def load_facts(session, application_ids: Sequence[int], *, chunk: int = CHUNK,
     Plain column selects (no ORM object per claim); what counts is filtered in SQL (a
     valid registry result or a superseding decision, with facts); verified facts come as
     JSON text, so they can be fingerprinted without parsing. With ``lock`` the
-    applications' rows are locked (FOR UPDATE, in id order) so two rescorings of one
-    application run one after the other.
+    applications' rows are locked (FOR NO KEY UPDATE, in id order) so two rescorings of one
+    application run one after the other; a ranking's FOR KEY SHARE on them (application_ranks'
+    foreign key) does not hold them up, as FOR UPDATE would (issue 18 §2).
     """
     ids = sorted(set(application_ids))
     c = IndicatorClaim.__table__.c
@@ -431,7 +432,7 @@ def load_facts(session, application_ids: Sequence[int], *, chunk: int = CHUNK,
             .order_by(Application.id)
         )
         if lock:
-            app_stmt = app_stmt.with_for_update(of=Application)
+            app_stmt = app_stmt.with_for_update(of=Application, key_share=True)
         apps = session.execute(app_stmt).all()
         claim_stmt = (
             select(c.application_id, c.id, cast(c.indicator, Text), cast(c.verified, Text),

@@ -15,7 +15,11 @@ from sqlalchemy import (
     Numeric,
     String,
     UniqueConstraint,
+    false,
+    func,
+    select,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from backoffice.core.db import JSONType, UTCDateTime, utcnow
@@ -105,7 +109,8 @@ class Application(db.Model):
     # Copied from the employer when filed: the district that owns this year's cases.
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # Latest score and rank, kept here for lists and ranking; history is in score_snapshots.
+    # Latest score, kept here for lists and ranking; history is in score_snapshots. The rank
+    # and admission live in application_ranks (``ranking``, below).
     total: Mapped[Decimal | None] = mapped_column(Numeric(7, 2))
     # The latest score snapshot (score_snapshots.id), set in the transaction that writes it
     # (applications/scoring_service.py): the rescore reads "each application's latest snapshot"
@@ -115,8 +120,6 @@ class Application(db.Model):
     # No foreign key: snapshots are never deleted, and a key would need an index on this
     # column for PostgreSQL to check deletions from score_snapshots.
     current_snapshot_id: Mapped[int | None] = mapped_column(Integer)
-    rank: Mapped[int | None] = mapped_column(Integer)
-    admitted: Mapped[bool] = mapped_column(default=False)
     # 经核查取消积分落户资格: a proven fraud revokes the qualification; nobody moves up.
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_reason: Mapped[str | None] = mapped_column(String(500))
@@ -134,12 +137,74 @@ class Application(db.Model):
     claims: Mapped[list["IndicatorClaim"]] = relationship(
         back_populates="application", order_by="IndicatorClaim.id"
     )
+    # The latest ranking's row; None while the application holds no rank.
+    ranking: Mapped["ApplicationRank | None"] = relationship(
+        back_populates="application", uselist=False, passive_deletes=True
+    )
 
     def __str__(self) -> str:
         return f"{self.year}-{self.id:06d} {self.applicant.name if self.applicant else ''}"
 
+    # Rank and admission read through ``ranking`` on an object; in SQL a correlated subquery,
+    # convenient for a few rows (lists of a year join application_ranks instead).
+    @hybrid_property
+    def rank(self) -> int | None:
+        return self.ranking.rank if self.ranking is not None else None
+
+    @rank.inplace.expression
+    @classmethod
+    def _rank_expression(cls):
+        return (select(ApplicationRank.rank).where(ApplicationRank.application_id == cls.id)
+                .correlate_except(ApplicationRank).scalar_subquery())
+
+    @hybrid_property
+    def admitted(self) -> bool:
+        return self.ranking is not None and bool(self.ranking.admitted)
+
+    @admitted.inplace.setter
+    def _admitted_setter(self, value: bool) -> None:
+        if self.ranking is None:
+            self.ranking = ApplicationRank(year=self.year, admitted=value)
+        else:
+            self.ranking.admitted = value
+
+    @admitted.inplace.expression
+    @classmethod
+    def _admitted_expression(cls):
+        held = (select(ApplicationRank.admitted).where(ApplicationRank.application_id == cls.id)
+                .correlate_except(ApplicationRank).scalar_subquery())
+        return func.coalesce(held, false())
+
 
 Index("ix_applications_year_total", Application.year, Application.total.desc())
+
+
+class ApplicationRank(db.Model):
+    """An application's place in its year's latest ranking (ranking/services.py writes it).
+
+    Kept out of ``applications`` so that writing a year's ranks locks no application row: the
+    ranking's INSERT … ON CONFLICT takes only FOR KEY SHARE on the application it references,
+    which a decision's rescore (FOR NO KEY UPDATE, queues/jobs.py) does not wait for (issue 18 §2).
+    A row exists only for an application that holds a rank (scored and submitted in time).
+    """
+
+    __tablename__ = "application_ranks"
+
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), primary_key=True
+    )
+    # applications.year copied, so a year's ranks are read without applications. No key to
+    # years: the year is the application's, and a key would only add locks.
+    year: Mapped[int] = mapped_column(Integer)
+    rank: Mapped[int | None] = mapped_column(Integer)
+    admitted: Mapped[bool] = mapped_column(default=False)
+
+    application: Mapped[Application] = relationship(back_populates="ranking")
+
+
+# "Admitted of a year" counts and the admitted list in rank order read this index alone.
+Index("ix_application_ranks_year_admitted_rank", ApplicationRank.year, ApplicationRank.admitted,
+      ApplicationRank.rank)
 
 
 class IndicatorClaim(db.Model):

@@ -26,9 +26,13 @@ Rules
   with a registry result still pending or a 复查 still open is not final. Ranking counts
   them (``RankResult.not_final``) so the city never publishes a list with open cases unknowingly.
 
-Everything is set-based: one query for the cut-off and a few UPDATE … FROM statements
-with a window function, whatever the number of applications; rows whose rank and
-admission do not change are not written.
+Everything is set-based: one query for the cut-off, one INSERT … SELECT with a window
+function (ON CONFLICT … DO UPDATE) and a DELETE by id of ranks that lapsed, whatever the
+number of applications;
+rows whose rank and admission do not change are not written. Ranks live in
+``application_ranks``, not on the applications: writing them locks no application row (only
+FOR KEY SHARE through the foreign key), so a decision's rescore, which locks its application
+FOR NO KEY UPDATE, never waits for a ranking to commit (issue 18 §2).
 """
 from __future__ import annotations
 
@@ -37,11 +41,13 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, exists, func, not_, select, update
+from sqlalchemy import and_, case, delete, exists, func, not_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from backoffice.announcement.models import Publication, listed_ids
-from backoffice.applications.models import Application, IndicatorClaim, RegistryStatus, ScoreSnapshot
+from backoffice.applications.facts import id_in
+from backoffice.applications.models import Application, ApplicationRank, IndicatorClaim, RegistryStatus, ScoreSnapshot
 from backoffice.cases.models import CaseKind, CaseStatus, ReviewCase
 from backoffice.audit.services import record
 from backoffice.extensions import db
@@ -60,6 +66,8 @@ class RankResult:
 
 
 BEIJING = ZoneInfo("Asia/Shanghai")
+# Ids per DELETE of ranks that lapsed (SQLite binds each id as its own parameter).
+_DELETE_CHUNK = 5000
 
 
 def submission_deadline(year_row) -> datetime:
@@ -139,40 +147,44 @@ def rank_year(year: int, *, actor_label: str | None = None) -> RankResult:
         cutoff = publication.cutoff
     elif cutoff is not None:
         admission = case((and_(total >= cutoff, a.revoked_at.is_(None)), True), else_=False)
-    # Counted before the rows are written: from the first UPDATE on, the ranking holds the row
-    # locks of every application whose rank moves until the job commits, and a decision's rescore
-    # (which locks its application) waits for them; nothing after the UPDATEs may be slow.
+    # Counted before the ranks are written, so the write is the transaction's last slow step.
     not_final = not_final_count(year)
     if ranked:
         positions = (
             select(
-                a.id.label("id"),
-                func.rank().over(order_by=total.desc()).label("rank"),
-                admission.label("admitted"),
+                a.id,
+                a.year,
+                func.rank().over(order_by=total.desc()),
+                admission,
             )
             .where(scored)
-            .subquery()
         )
+        insert = (postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert)
+        stmt = insert(ApplicationRank).from_select(["application_id", "year", "rank", "admitted"], positions)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[ApplicationRank.application_id],
+            set_={"rank": stmt.excluded.rank, "admitted": stmt.excluded.admitted},
+            where=(ApplicationRank.rank.is_distinct_from(stmt.excluded.rank)
+                   | (ApplicationRank.admitted != stmt.excluded.admitted)),
+        )
+        db.session.execute(stmt)
+    # Unscored or unsubmitted applications hold no rank (a total taken away by a data
+    # correction, an application withdrawn for changes and never submitted again). Their ids
+    # first, then a delete by primary key: a NOT EXISTS anti-join here became a nested loop
+    # over both tables when applications' statistics were taken before the year was scored.
+    unscored = db.session.scalars(
+        select(Application.id).where(Application.year == year,
+                                     Application.total.is_(None) | not_(submitted_in_time(Application, year_row)))
+    ).all()
+    for start in range(0, len(unscored), _DELETE_CHUNK):
         db.session.execute(
-            update(Application)
-            .where(Application.id == positions.c.id)
-            .where((Application.rank.is_distinct_from(positions.c.rank))
-                   | (Application.admitted != positions.c.admitted))
-            .values(rank=positions.c.rank, admitted=positions.c.admitted)
+            delete(ApplicationRank)
+            .where(id_in(ApplicationRank.application_id, unscored[start:start + _DELETE_CHUNK], db.session))
             .execution_options(synchronize_session=False)
         )
-    # Unscored or unsubmitted applications hold no rank (a total taken away by a data
-    # correction, an application withdrawn for changes and never submitted again).
-    db.session.execute(
-        update(Application)
-        .where(Application.year == year,
-               Application.total.is_(None) | not_(submitted_in_time(Application, year_row)))
-        .where((Application.rank.is_not(None)) | (Application.admitted.is_(True)))
-        .values(rank=None, admitted=False)
-        .execution_options(synchronize_session=False)
-    )
     admitted = db.session.scalar(
-        select(func.count()).select_from(Application).where(Application.year == year, Application.admitted.is_(True))
+        select(func.count()).select_from(ApplicationRank)
+        .where(ApplicationRank.year == year, ApplicationRank.admitted.is_(True))
     ) or 0
     # The ORM objects in this session still carry the old ranks.
     db.session.expire_all()

@@ -405,7 +405,7 @@ def synthesize(year: int = 2021, applications: int = 120_000, seed: int = 1, ope
             district_id = employer_district[drawn.employer_index]
             application_rows.append({"id": app_id, "applicant_id": applicant_id, "year": year,
                                      "employer_id": employers[drawn.employer_index]["id"], "district_id": district_id,
-                                     "submitted_at": submitted, "total": None, "rank": None, "admitted": False})
+                                     "submitted_at": submitted, "total": None})
             for c in drawn.claims:
                 message = None
                 if c.reason is not None:

@@ -7,8 +7,8 @@ its cases). The cut-off is the city's (one ranking per year) in either scope.
 
 Definitions:
 
-* applications: filed in the year; admitted: `Application.admitted` (at or above the cut-off
-  in the latest ranking); revoked: `Application.revoked_at` set (经核查取消积分落户资格);
+* applications: filed in the year; admitted: `ApplicationRank.admitted` (at or above the
+  cut-off in the latest ranking); revoked: `Application.revoked_at` set (经核查取消积分落户资格);
 * invalid registry results: indicator claims whose registry status is invalid, by the reason
   the registry gave (the handbook's text, `verifiers/reasons.py`);
 * 复查 and 异议申诉: cases of those kinds received for the year; their outcome is the latest
@@ -32,10 +32,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Integer, and_, case as sql_case, cast, func, literal_column, select, text as sql_text
+from sqlalchemy import Integer, and_, case as sql_case, cast, false, func, literal_column, select, text as sql_text
 from sqlalchemy.orm import aliased
 
-from backoffice.applications.models import INDICATOR_EN, INDICATOR_LABELS, Application, Indicator, IndicatorClaim, RegistryStatus
+from backoffice.applications.models import INDICATOR_EN, INDICATOR_LABELS, Application, ApplicationRank, Indicator, \
+    IndicatorClaim, RegistryStatus
 from backoffice.cases.models import CASE_KIND_LABELS, CASE_STATUS_LABELS, CaseKind, CaseStatus, Decision, Outcome, \
     OUTCOME_LABELS, ReviewCase
 from backoffice.extensions import db
@@ -130,7 +131,13 @@ def _district_names_stmt():
 
 
 def _admitted():
-    return sql_case((Application.admitted.is_(True), 1), else_=0)
+    """1 for an admitted application, 0 otherwise; with applications outer-joined to their ranks."""
+    return sql_case((ApplicationRank.admitted.is_(True), 1), else_=0)
+
+
+def _with_ranks(stmt):
+    """Admission lives in application_ranks; an application without a rank is not admitted."""
+    return stmt.outerjoin(ApplicationRank, ApplicationRank.application_id == Application.id)
 
 
 # Applications and admissions ---------------------------------------------------------------
@@ -141,7 +148,7 @@ def _score_bin(column):
         return cast(column / SCORE_BIN, Integer) * SCORE_BIN  # SQLite's CAST truncates
     # floor(total)::integer / 5 * 5 in integers (floor(floor(t) / 5) = floor(t / 5) for t >= 0),
     # written with literal constants so that it is the very expression of the extended
-    # statistics `st_applications_yearstats` (migration c3d9e2f4a871): with them PostgreSQL
+    # statistics `st_applications_yearstats` (migrations c3d9e2f4a871, b4d1e7a9c352): with them PostgreSQL
     # knows the GROUP BY yields a few hundred groups, not 96 000, and aggregates in parallel.
     five = literal_column(str(SCORE_BIN), Integer)
     return (cast(func.floor(column), Integer) // five) * five
@@ -161,10 +168,11 @@ def application_counts_stmt(scope: Scope):
     bin_ = _score_bin(Application.total)
     revoked = Application.revoked_at.is_not(None)
     qualified = and_(Application.qualified_at.is_not(None), Application.revoked_at.is_(None))
-    return (select(Application.district_id, bin_, Application.admitted, revoked, qualified, func.count(),
-                   func.min(Application.total))
+    admitted = func.coalesce(ApplicationRank.admitted, false())
+    return (_with_ranks(select(Application.district_id, bin_, admitted, revoked, qualified, func.count(),
+                               func.min(Application.total)).select_from(Application))
             .where(scope.applications())
-            .group_by(Application.district_id, bin_, Application.admitted, revoked, qualified))
+            .group_by(Application.district_id, bin_, admitted, revoked, qualified))
 
 
 def application_counts(rows) -> ApplicationCounts:
@@ -225,7 +233,8 @@ def district_table(scope: Scope, names: dict[int, str], counts: ApplicationCount
 def employer_stmt(scope: Scope, *, limit: int | None = EMPLOYERS_SHOWN):
     """Applications and admissions per employer, most applications first; one aggregate (the
     number of employers comes with the rows, by a window function)."""
-    grouped = (select(Application.employer_id, func.count().label("n"), func.sum(_admitted()).label("a"))
+    grouped = (_with_ranks(select(Application.employer_id, func.count().label("n"), func.sum(_admitted()).label("a"))
+                           .select_from(Application))
                .where(scope.applications()).group_by(Application.employer_id).subquery())
     stmt = (select(Employer.name, Employer.district_id, grouped.c.n, grouped.c.a, func.count().over())
             .join(grouped, grouped.c.employer_id == Employer.id)
@@ -255,7 +264,9 @@ def employer_table(found, names: dict[int, str], *, limit: int | None = EMPLOYER
 # Scores and cut-offs ----------------------------------------------------------------------
 def city_cutoff_stmt(year: int):
     """The year's cut-off: the lowest total admitted by the latest ranking (the city's)."""
-    return select(func.min(Application.total)).where(Application.year == year, Application.admitted.is_(True))
+    return (select(func.min(Application.total))
+            .join(ApplicationRank, ApplicationRank.application_id == Application.id)
+            .where(ApplicationRank.year == year, ApplicationRank.admitted.is_(True)))
 
 
 def score_tables(scope: Scope, counts: ApplicationCounts, city_lowest=None) -> tuple[Table, Table]:

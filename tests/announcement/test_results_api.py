@@ -119,8 +119,8 @@ def test_an_event_committed_late_with_a_lower_id_is_not_skipped(database_url):
                                              "VALUES ('11999919900101LATE', 'LATE', 'x', '1990-01-01', now()) "
                                              "RETURNING id")).scalar()
         ids["application"] = conn.execute(text(
-            "INSERT INTO applications (applicant_id, year, employer_id, district_id, admitted) "
-            "VALUES (:a, 2099, :e, :d, false) RETURNING id"),
+            "INSERT INTO applications (applicant_id, year, employer_id, district_id) "
+            "VALUES (:a, 2099, :e, :d) RETURNING id"),
             {"a": ids["applicant"], "e": ids["employer"], "d": ids["district"]}).scalar()
     insert = text("INSERT INTO applicant_events (occurred_at, application_id, applicant_id, year, kind, text) "
                   "VALUES (now(), :app, :who, 2099, :kind, 'x') RETURNING id")
