@@ -86,10 +86,16 @@ def main() -> int:
                 print(f"seeded {args.applications} applications in {time.perf_counter() - t0:.0f} s", flush=True)
             cases = db.session.execute(text("SELECT count(*) FROM review_cases")).scalar()
             db.session.remove()
+        if os.environ.get("BENCH_GC_FREEZE"):
+            import gc
+            gc.collect()
+            gc.freeze()
 
         statements = [0]
         with app.app_context():
             event.listen(db.engine, "after_cursor_execute", lambda *a: statements.__setitem__(0, statements[0] + 1))
+            if os.environ.get("BENCH_SQL"):
+                event.listen(db.engine, "after_cursor_execute", lambda c, cur, st, *a: print("SQL:", st[:150].replace("\n", " ")))
 
         def client_for(username):
             client = app.test_client()
@@ -116,6 +122,7 @@ def main() -> int:
                 assert response.status_code == 200
             html = response.get_data(as_text=True)
             rows = len(re.findall(r'data-testid="case-link"', html))
+            statements[0] = 0
             profiler = cProfile.Profile()
             profiler.enable()
             client.get(args.url)
@@ -130,6 +137,8 @@ def main() -> int:
                 for _ in range(20):
                     client.get(args.url)
                 profiler.disable()
+                if os.environ.get("BENCH_PROFILE_DUMP"):
+                    profiler.dump_stats(os.environ["BENCH_PROFILE_DUMP"] + "." + user)
                 pstats.Stats(profiler).sort_stats("tottime").print_stats(args.profile)
                 pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.profile)
         print(f"(load average at the end: {os.getloadavg()[0]:.1f})")
