@@ -29,6 +29,7 @@ from sqlalchemy import func, select, union
 from sqlalchemy.orm import contains_eager
 
 from backoffice.admin.base import ScopedModelView
+from backoffice.admin.menu import per_request
 from backoffice.applications.models import INDICATOR_EN, INDICATOR_LABELS, Applicant, Application
 from backoffice.cases import due, services
 from backoffice.cases.inbox import application_ids_named
@@ -105,10 +106,14 @@ class QueueMenuLabel:
         return self.queue.label_en if is_english() else self.queue.label_zh
 
     def __html__(self) -> str:
-        n = queue_counts_cached().get(self.queue.code, (0, 0))[0]
-        badge = (f' <span class="badge badge-pill badge-primary badge-queue" data-testid="badge-{self.queue.code}">'
-                 f"{n}</span>") if n else ""
-        return str(escape(str(self))) + badge
+        # The badge is filled in per request, also when the menu around it is kept (admin/menu.py).
+        return str(escape(str(self))) + per_request("queue-badge", self.queue.code, _queue_badge)
+
+
+def _queue_badge(code: str) -> str:
+    n = queue_counts_cached().get(code, (0, 0))[0]
+    return (f' <span class="badge badge-pill badge-primary badge-queue" data-testid="badge-{code}">'
+            f"{n}</span>") if n else ""
 
 
 # Filters ---------------------------------------------------------------------------------
