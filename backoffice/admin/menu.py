@@ -1,4 +1,5 @@
-"""The admin menu, rendered once per (role, district, language, page) and kept.
+"""The admin menu, rendered once per (role, district, language, page) and kept; the static
+files' URLs, built once.
 
 Flask-Admin's menu macro asks each of ~30 views whether the user may see it, builds its URL
 and its active state on every page: ~10 % of a worklist page's CPU for HTML that only changes
@@ -14,7 +15,7 @@ import threading
 from collections import OrderedDict
 from typing import Callable
 
-from flask import current_app, g, request
+from flask import current_app, g, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup
@@ -81,5 +82,19 @@ def forget_menus() -> None:
         _kept.clear()
 
 
+# Flask-Admin's pages link ~20 static files (CSS, scripts), each through url_for on every page;
+# their URLs only change with the app and where it is mounted.
+_static_urls: dict[tuple, str] = {}
+
+
+def static_url(endpoint: str, **kwargs) -> str:
+    key = (id(current_app._get_current_object()), request.script_root, endpoint, tuple(sorted(kwargs.items())))
+    found = _static_urls.get(key)
+    if found is None:
+        found = _static_urls[key] = url_for(endpoint, **kwargs)
+    return found
+
+
 def init_app(app) -> None:
-    app.jinja_env.globals.update(admin_menu_key=menu_key, admin_kept_menu=kept_menu, admin_keep_menu=keep_menu)
+    app.jinja_env.globals.update(admin_menu_key=menu_key, admin_kept_menu=kept_menu, admin_keep_menu=keep_menu,
+                                 admin_static_url=static_url)
