@@ -604,8 +604,9 @@ class CaseView(ScopedModelView):
         if actions:
             if "worklist_select_title" not in g:
                 g.worklist_select_title = escape(admin_gettext("Select record"))
+            # get_pk_value(row) of an integer id is its digits: nothing to escape.
             cells.append(f'<td>\n<input type="checkbox" name="rowid" class="action-checkbox" '
-                         f'value="{escape(self.get_pk_value(row))}" title="{g.worklist_select_title}" />\n</td>')
+                         f'value="{row.id}" title="{g.worklist_select_title}" />\n</td>')
         for c, cell in plan[2]:
             cells.append(f'<td class="col-{c}">\n{cell(context, row)}\n</td>')
         return Markup("\n".join(cells))
