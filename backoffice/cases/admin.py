@@ -596,6 +596,11 @@ class CaseView(ScopedModelView):
     # become per-row functions with what they share (today, the labels, the language, the
     # workspace URL) worked out once; any other column takes get_list_value's path.
     @pass_context
+    def list_rows_html(self, context, rows, list_columns, actions) -> Markup:
+        """Every row of the page, with the whitespace Flask-Admin's loop puts around each."""
+        return Markup("".join(f"\n        <tr>\n            {self.list_row_html(context, row, list_columns, actions)}"
+                              f"\n        </tr>\n        " for row in rows))
+
     def list_row_html(self, context, row, list_columns, actions) -> Markup:
         plan = g.get("worklist_row_plan")
         if plan is None or plan[0] is not self or plan[1] != list_columns:
