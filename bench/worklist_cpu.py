@@ -11,7 +11,8 @@ housing worklist's first page (50 rows) through the Flask test client. For each 
 median / p25 / p90 of the request's server CPU (`time.process_time()` around the in-process
 call, so the test client's own work is included: about 0.3 ms), the number of SQL statements,
 and the number of Python function calls of one request (cProfile); `--profile N` prints the
-N functions with the most own time over 20 profiled requests.
+N functions with the most own time and the most cumulative time over 20 profiled requests
+(BENCH_PROFILE_DUMP=path also writes them for pstats); BENCH_SQL=1 prints each statement.
 """
 from __future__ import annotations
 
@@ -86,10 +87,6 @@ def main() -> int:
                 print(f"seeded {args.applications} applications in {time.perf_counter() - t0:.0f} s", flush=True)
             cases = db.session.execute(text("SELECT count(*) FROM review_cases")).scalar()
             db.session.remove()
-        if os.environ.get("BENCH_GC_FREEZE"):
-            import gc
-            gc.collect()
-            gc.freeze()
 
         statements = [0]
         with app.app_context():
