@@ -13,7 +13,7 @@ from backoffice.calendar.services import install as install_calendar
 from backoffice.admin.errors import init_app as init_error_pages
 from backoffice.admin.setup import init_admin
 from backoffice.extensions import babel, csrf, db, login_manager
-from backoffice.i18n import _l, LOCALES, TRANSLATIONS_DIR, compile_catalogs, is_english, select_locale, text
+from backoffice.i18n import _l, LOCALES, TRANSLATIONS_DIR, compile_catalogs, install_template_gettext, is_english, select_locale, text
 from backoffice.intake.api import init_api
 from backoffice.settings import PROJECT_ROOT, Settings, ensure_sqlite_parent
 from backoffice.staff.auth import load_user
@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None, **config_overrides) -> Flask:
     csrf.init_app(app)
     compile_catalogs()  # `make install` compiled them; a catalog changed since (a merge) is rebuilt
     babel.init_app(app, locale_selector=select_locale)
+    install_template_gettext(app)
     login_manager.init_app(app)
     login_manager.login_view = "login.index"
     login_manager.login_message = _l("请先登录")  # lazy: read when a request is refused, in its language
@@ -93,7 +94,14 @@ def _install_request_transaction(app: Flask) -> None:
     @app.after_request
     def _commit(response):
         if response.status_code < 400:
-            db.session.commit()
+            session = db.session()
+            # The session ends with the request (removed at teardown): expiring each object it
+            # loaded (~150 on a worklist page) at this commit is work for nothing.
+            expire, session.expire_on_commit = session.expire_on_commit, False
+            try:
+                session.commit()
+            finally:
+                session.expire_on_commit = expire
         else:
             db.session.rollback()
 

@@ -22,15 +22,86 @@ import os
 import tempfile
 from pathlib import Path
 
+import flask_babel
 from flask import current_app, has_request_context, session
-from flask_babel import LazyString, get_locale
-from flask_babel import gettext, lazy_gettext, lazy_pgettext, pgettext
+from flask.globals import _cv_app, _cv_request
+from flask_babel import LazyString, get_locale, get_translations
 from flask_login import current_user
 
 # The language chooser shows each language by its own name, once.
 LOCALES = {"zh_Hans_CN": "中文", "en": "English"}
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
+
+
+# Flask-Babel finds the request's context, domain, locale and catalog again for every string
+# (~200 times on a worklist page). Here the catalog is looked up once per app context and kept
+# in g beside Flask-Babel's own locale, which it follows: a new locale (Flask-Babel's
+# refresh or force_locale) is a new Locale object, and the catalog is looked up again.
+def _catalog():
+    """(locale, translations, english?) of this app context, or None outside one."""
+    ctx = _cv_app.get(None)
+    if ctx is None:
+        return None
+    store = ctx.g.__dict__
+    kept = store.get("_bo_catalog")
+    if kept is not None:
+        babel_ctx = store.get("_flask_babel")
+        if babel_ctx is not None and getattr(babel_ctx, "babel_locale", None) is kept[0]:
+            return kept
+    translations = get_translations()
+    locale = get_locale()
+    kept = store["_bo_catalog"] = (locale, translations, str(locale or "").startswith("en"))
+    return kept
+
+
+def gettext(string: str, **variables) -> str:
+    kept = _catalog()
+    if kept is None:
+        return flask_babel.gettext(string, **variables)
+    s = kept[1].ugettext(string)
+    return s if not variables else s % variables
+
+
+def pgettext(context: str, string: str, **variables) -> str:
+    kept = _catalog()
+    if kept is None:
+        return flask_babel.pgettext(context, string, **variables)
+    s = kept[1].upgettext(context, string)
+    return s if not variables else s % variables
+
+
+def ngettext(singular: str, plural: str, num: int, **variables) -> str:
+    kept = _catalog()
+    if kept is None:
+        return flask_babel.ngettext(singular, plural, num, **variables)
+    variables.setdefault("num", num)
+    s = kept[1].ungettext(singular, plural, num)
+    return s if not variables else s % variables
+
+
+def lazy_gettext(string: str, **variables) -> LazyString:
+    return LazyString(gettext, string, **variables)
+
+
+def lazy_pgettext(context: str, string: str, **variables) -> LazyString:
+    return LazyString(pgettext, context, string, **variables)
+
+
+def install_template_gettext(app) -> None:
+    """Templates' _() through the same kept catalog (after Flask-Babel installed its own)."""
+    def _t():
+        kept = _catalog()
+        return kept[1] if kept is not None else get_translations()
+
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _t().ugettext(s),
+        ngettext=lambda s, p, n: _t().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _t().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _t().unpgettext(c, s, p, n),
+    )
+
 
 _ = gettext
 _l = lazy_gettext
@@ -52,9 +123,9 @@ def select_locale() -> str:
 
 def is_english() -> bool:
     """For reference data that carries both languages (label_en / label_zh)."""
-    if not has_request_context():
+    if _cv_request.get(None) is None:
         return False
-    return str(get_locale() or "").startswith("en")
+    return _catalog()[2]
 
 
 def N_(zh: str, en: str | None = None) -> str:  # noqa: N802 (gettext's name for a marker)

@@ -43,7 +43,7 @@ from backoffice.settlement.views import SettlementWorkspaceView
 from backoffice.announcement.views import AnnouncementView, RevocationsView, TipWorkspaceView
 from backoffice.notices.views import NoticeView
 from backoffice.yearstats.views import YearStatisticsView
-from backoffice.admin import chrome
+from backoffice.admin import chrome, menu
 
 
 def init_admin(app: Flask) -> Admin:
@@ -54,6 +54,7 @@ def init_admin(app: Flask) -> Admin:
     app.add_template_filter(_audit_actor, "audit_actor")
     # A score snapshot's cause in words ("decision", "tip-38"): {{ snapshot.trigger|trigger_label }}.
     app.add_template_filter(trigger_label, "trigger_label")
+    menu.init_app(app)  # the menu kept per role, district, language and page
     chrome.init_app(app)  # header (bureau, environment, window), footer (version), favicon
     _complete_bodies_inside_the_request(app)
     admin = Admin(

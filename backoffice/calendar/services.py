@@ -4,6 +4,7 @@
   most once per request or job (kept on `g`), and only when it changed since the process
   last read it (a stamp of row count, highest id and last update), so the clock itself
   is in-memory arithmetic — the synthetic year's 120 000 due dates cost one small query.
+  Page reads (GET) trust the stamp for `FRESHNESS_SECONDS` after it was last compared.
 * `seed_from_package` fills the years the table does not cover yet from the
   `chinese-calendar` package; it never touches a year that has entries, so what the
   administrator entered or corrected stays, and running it again changes nothing.
@@ -15,10 +16,11 @@ Services flush, never commit.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from flask import g, has_app_context
+from flask import current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from backoffice.audit.services import record
@@ -67,7 +69,20 @@ def _stamp() -> tuple:
     return (db.engine.url.render_as_string(hide_password=True), *row)
 
 
-_process_cache: tuple[tuple, Calendar] | None = None
+# (stamp, calendar, engine, when the stamp was last compared: time.monotonic())
+_process_cache: tuple[tuple, Calendar, object, float] | None = None
+# A page read (GET) trusts the process's calendar this long after the last comparison of the
+# stamp instead of querying it on every request (a 4th statement on every page): a holiday
+# entered in another process shows on pages after at most this delay; a form sent (POST) and
+# jobs always compare, and a change made in this process is compared on the next request.
+FRESHNESS_SECONDS = 5.0
+
+
+def _trusted(cached) -> bool:
+    if not has_request_context() or request.method not in ("GET", "HEAD"):
+        return False
+    ttl = current_app.config.get("CALENDAR_FRESHNESS_SECONDS", 0 if current_app.testing else FRESHNESS_SECONDS)
+    return bool(ttl) and cached[2] is db.engine and time.monotonic() - cached[3] < ttl
 
 
 def current_calendar() -> Calendar:
@@ -79,19 +94,27 @@ def current_calendar() -> Calendar:
         pass
     except RuntimeError:  # no app context
         return clock.EMPTY
-    stamp = _stamp()
     cached = _process_cache
-    if cached is not None and cached[0] == stamp:
+    if cached is not None and _trusted(cached):
         found = cached[1]
     else:
-        found = load_calendar()
-        _process_cache = (stamp, found)
+        stamp = _stamp()
+        if cached is not None and cached[0] == stamp:
+            found = cached[1]
+        else:
+            found = load_calendar()
+        _process_cache = (stamp, found, db.engine, time.monotonic())
     g._official_calendar = found
     return found
 
 
 def forget_current() -> None:
-    """After a change in this request or job: the next clock call reads the table again."""
+    """After a change in this request or job: the next clock call reads the table again, and the
+    next page of this process compares the stamp."""
+    global _process_cache
+    cached = _process_cache
+    if cached is not None:
+        _process_cache = (*cached[:3], float("-inf"))
     if has_app_context():
         g.pop("_official_calendar", None)
 
