@@ -160,9 +160,3 @@ def applicant_cases(case: ReviewCase, user) -> list[ReviewCase]:
                    ReviewCase.queue != TIPS_QUEUE)
             .order_by(ReviewCase.received_on.desc(), ReviewCase.id.desc()).limit(LIST_LIMIT))
     return db.session.scalars(_scoped(stmt, user)).all()
-
-
-def application_ids_named(name: str):
-    """A subquery of the applications whose applicant has exactly this full name."""
-    return (select(Application.id).join(Applicant, Applicant.id == Application.applicant_id)
-            .where(Applicant.name == name.strip()))

@@ -1,0 +1,38 @@
+"""review_cases.id_last4: the worklists' search by the ID number's last four on one index
+
+The search joined applicants' id_last4 to applications and review_cases, and PostgreSQL
+counted its matches with a scan of every case (issue 18 §4). The last four are copied onto the
+case (an ID number never changes) and indexed with the lists' filters after them; the
+backfill is one UPDATE … FROM.
+
+Revision ID: 0bdd1e6a20f5
+Revises: 5e1f0c2b7a91
+Create Date: 2026-12-01 04:30:00
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0bdd1e6a20f5'
+down_revision = '5e1f0c2b7a91'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('review_cases', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('id_last4', sa.String(length=4), nullable=True))
+    # One set-based UPDATE … FROM (PostgreSQL; SQLite since 3.33).
+    op.execute(
+        "UPDATE review_cases SET id_last4 = applicants.id_last4"
+        " FROM applications JOIN applicants ON applicants.id = applications.applicant_id"
+        " WHERE applications.id = review_cases.application_id"
+    )
+    with op.batch_alter_table('review_cases', schema=None) as batch_op:
+        batch_op.create_index('ix_review_cases_id_last4', ['id_last4', 'queue', 'status', 'district_id'], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('review_cases', schema=None) as batch_op:
+        batch_op.drop_index('ix_review_cases_id_last4')
+        batch_op.drop_column('id_last4')
