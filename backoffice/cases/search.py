@@ -8,8 +8,8 @@ order, testing each case, issue 18 §4):
   ``review_cases.id_last4`` (ix_review_cases_id_last4, which also holds the lists' filters);
 * ``2027-000123``: an application number (applications/score_views.application_number), the
   cases of that application (review_cases.application_id);
-* ``2027-110105-000123`` (also the synthetic ``…-S000123``) or a number still being given
-  (``new-…``): a case number (its unique index);
+* anything else with a digit or a hyphen, which no name has: a case number
+  (``2027-110105-000123``, the synthetic ``…-S000123``), on its unique index;
 * anything else up to a name's length: the applicant's exact full name (ix_applicants_name,
   then applications by applicant and review_cases by application); part of a name finds
   nothing, and namesakes are all found.
@@ -28,7 +28,7 @@ NAME_MAX = 64  # Applicant.name's length
 NUMBER_MAX = 32  # ReviewCase.number's length
 LAST4_RE = re.compile(r"^[0-9Xx]{4}$")
 APPLICATION_RE = re.compile(r"^(\d{4})-(\d{1,12})$")
-CASE_RE = re.compile(r"^(\d{4}-\d{6}-S?\d+|new-\S+)$")
+CASE_RE = re.compile(r"[0-9-]")  # a case number has them; a name has neither
 
 LAST4, APPLICATION, CASE, NAME, NOTHING = "last4", "application", "case", "name", "nothing"
 
@@ -48,8 +48,8 @@ def parse(search: str | None) -> Term | None:
         return Term(LAST4, term.upper())
     if match := APPLICATION_RE.match(term):
         return Term(APPLICATION, (int(match.group(1)), int(match.group(2))))
-    if CASE_RE.match(term) and len(term) <= NUMBER_MAX:
-        return Term(CASE, term)
+    if CASE_RE.search(term):
+        return Term(CASE, term) if len(term) <= NUMBER_MAX else Term(NOTHING, term)
     if len(term) <= NAME_MAX:
         return Term(NAME, term)
     return Term(NOTHING, term)
