@@ -3,7 +3,8 @@
 The search joined applicants' id_last4 to applications and review_cases, and PostgreSQL
 counted its matches with a scan of every case (issue 18 §4). The last four are copied onto the
 case (an ID number never changes) and indexed with the lists' filters after them; the
-backfill is one UPDATE … FROM.
+backfill is one UPDATE … FROM. A status filter sorted by receipt date (the closed cases of
+every year kept) gets an index in that order, district-wide and city-wide.
 
 Revision ID: 0bdd1e6a20f5
 Revises: 5e1f0c2b7a91
@@ -30,9 +31,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('review_cases', schema=None) as batch_op:
         batch_op.create_index('ix_review_cases_id_last4', ['id_last4', 'queue', 'status', 'district_id'], unique=False)
+        batch_op.create_index('ix_review_cases_worklist_received',
+                              ['district_id', 'queue', 'status', 'received_on', 'id'], unique=False)
+        batch_op.create_index('ix_review_cases_city_worklist_received',
+                              ['queue', 'status', 'received_on', 'id'], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('review_cases', schema=None) as batch_op:
+        batch_op.drop_index('ix_review_cases_city_worklist_received')
+        batch_op.drop_index('ix_review_cases_worklist_received')
         batch_op.drop_index('ix_review_cases_id_last4')
         batch_op.drop_column('id_last4')
