@@ -415,7 +415,8 @@ def synthesize(year: int = 2021, applications: int = 120_000, seed: int = 1, ope
                     if message is None:
                         message = messages[c.reason] = reason(c.reason).text(year=year, tax_year=year - 1)
                 claim_rows.append({
-                    "id": claim_id, "application_id": app_id, "indicator": c.indicator, "claimed": c.facts,
+                    "id": claim_id, "application_id": app_id, "year": year, "indicator": c.indicator,
+                    "claimed": c.facts,
                     "registry_status": c.status, "registry_reason": c.reason, "registry_message": message,
                     "verified": c.facts if c.status == "valid" else None, "verified_by_decision_id": None,
                     "checked_at": checked,
