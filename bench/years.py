@@ -9,7 +9,7 @@ PostgreSQL, not a test).
     for y in 2018 2019 2020 2021 2022 2023 2024 2025 2026; do
       DATABASE_URL=$U/bench_scale backoffice synth --year $y --applications 120000 --seed $y --closed
     done
-    .venv/bin/python bench/years.py --one $U/bench_scale_1y --ten $U/bench_scale [--runs 20]
+    .venv/bin/python bench/years.py --one $U/bench_scale_1y --ten $U/bench_scale [--runs 20] [--no-jobs]
 
 1. once per database (when its bench staff is missing), the same steps on both, each timed:
    the year's first scoring and ranking (`backoffice rescore --year Y`, 2 processes, in a
