@@ -137,3 +137,18 @@ def test_on_postgresql_the_last_four_search_and_its_count_use_an_index(make, cli
         plan = "\n".join(r[0] for r in result)
         assert "ix_review_cases_id_last4" in plan, plan
         assert not re.search(r"Seq Scan on review_cases", plan), plan
+
+
+def test_the_applicants_list_finds_by_last_four_or_exact_name(make, client_for, cases):
+    zhang = cases["zhang"].application.applicant
+    client = client_for(make.staff("supervisor", None))
+
+    def names(term):
+        html = client.get("/admin/applicants/", query_string={"search": term}).get_data(as_text=True)
+        return {n for n in ("张卫东", "李秀英", "赵海") if n in html}
+
+    assert names(zhang.id_last4) == {"张卫东"}
+    assert names("李秀英") == {"李秀英"}
+    assert names("李秀") == set()
+    html = client.get("/admin/applicants/").get_data(as_text=True)
+    assert 'placeholder="身份证号后4位或申请人全名"' in html

@@ -74,3 +74,15 @@ def case_clause(search: str | None):
                  .where(Applicant.name == term.value))
         return ReviewCase.application_id.in_(named)
     return false()
+
+
+def applicant_clause(search: str | None):
+    """The applicants' list's search: the last four of the ID number or the exact full name."""
+    term = parse(search)
+    if term is None:
+        return None
+    if term.kind == LAST4:
+        return Applicant.id_last4 == term.value
+    if term.kind == NAME:
+        return Applicant.name == term.value
+    return false()
