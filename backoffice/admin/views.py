@@ -289,6 +289,7 @@ class ClaimView(ScopedModelView):
     column_labels = {
         "id": _l("编号"),
         "application": _l("申报"),
+        "year": _l("年度"),
         "indicator": _l("指标"),
         "registry_status": _l("核查结果"),
         "registry_message": _l("原因"),
