@@ -124,7 +124,8 @@ def generate(n: int, seed: int) -> None:
             for indicator, facts in claims_of(data, rnd):
                 claim_id += 1
                 valid = rnd.random() >= 0.08 or indicator in ("age", "law_abiding")
-                claims.append({"id": claim_id, "application_id": i, "indicator": indicator, "claimed": facts,
+                claims.append({"id": claim_id, "application_id": i, "year": YEAR, "indicator": indicator,
+                               "claimed": facts,
                                "registry_status": "valid" if valid else "invalid",
                                "registry_reason": None if valid else "housing_listing_invalid",
                                "verified": facts if valid else None, "checked_at": submitted})

@@ -9,7 +9,7 @@ PostgreSQL, not a test).
     for y in 2018 2019 2020 2021 2022 2023 2024 2025 2026; do
       DATABASE_URL=$U/bench_scale backoffice synth --year $y --applications 120000 --seed $y --closed
     done
-    .venv/bin/python bench/years.py --one $U/bench_scale_1y --ten $U/bench_scale [--runs 20]
+    .venv/bin/python bench/years.py --one $U/bench_scale_1y --ten $U/bench_scale [--runs 20] [--no-jobs]
 
 1. once per database (when its bench staff is missing), the same steps on both, each timed:
    the year's first scoring and ranking (`backoffice rescore --year Y`, 2 processes, in a
@@ -119,6 +119,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--only", help="measure only the pages whose name contains this (no jobs)")
+    parser.add_argument("--no-jobs", action="store_true", help="measure the pages only, not the rescore and ranking")
     parser.add_argument("--prepare-only", choices=("one", "ten"),
                         help="prepare that database and stop (to prepare one while the other is generated)")
     args = parser.parse_args()
@@ -161,7 +162,7 @@ def main() -> int:
         code = db.session.scalar(text("SELECT code FROM districts WHERE id = :d"), {"d": busiest})
         reviewer = f"bench_r{code}_0"
         target = db.session.execute(
-            select(ReviewCase.id, Applicant.id_last4, Applicant.name)
+            select(ReviewCase.id, ReviewCase.application_id, Applicant.id_last4, Applicant.name)
             .join(Application, Application.id == ReviewCase.application_id)
             .join(Applicant, Applicant.id == Application.applicant_id)
             .where(ReviewCase.year == year, ReviewCase.queue == "housing", ReviewCase.status == "open",
@@ -188,9 +189,14 @@ def main() -> int:
          "/admin/queue_housing/?sort=3&desc=1"),
         ("worklist, city, housing, closed, page 200", "bench_sup_city",
          "/admin/queue_housing/?flt0_status=closed&page=199"),
+        ("worklist, city, housing, closed, received (newest first), page 1", "bench_sup_city",
+         "/admin/queue_housing/?flt0_status=closed&sort=3&desc=1"),
         ("search ID last 4, city, housing", "bench_sup_city", f"/admin/queue_housing/?search={target.id_last4}"),
         ("search ID last 4, district reviewer, housing", reviewer,
          f"/admin/queue_housing/?search={target.id_last4}"),
+        ("search name, city, housing", "bench_sup_city", f"/admin/queue_housing/?search={target.name}"),
+        ("search application number, city, housing", "bench_sup_city",
+         f"/admin/queue_housing/?search={year}-{target.application_id:06d}"),
         ("search name, applicants, city", "bench_sup_city", f"/admin/applicants/?search={target.name}"),
         ("case workspace", reviewer, workspace),
         ("turnaround dashboard, city", "bench_sup_city", "/admin/turnaround/"),
@@ -238,7 +244,7 @@ def main() -> int:
         loads.append(_load())
 
     jobs = {}
-    for step, cli_args in () if args.only else (("rescore, nothing changed (+ rank)", ("rescore", "--year", str(year), "--processes", "2")),
+    for step, cli_args in () if args.only or args.no_jobs else (("rescore, nothing changed (+ rank)", ("rescore", "--year", str(year), "--processes", "2")),
                            ("rank", ("rank", "--year", str(year)))):
         jobs[step] = {}
         for label, url in dbs.items():

@@ -45,6 +45,9 @@ def test_the_private_helpers_the_worklists_override_keep_their_shape():
         assert found == params, name
         # The worklist's own versions take the same arguments.
         assert list(inspect.signature(getattr(CaseView, name)).parameters)[1:] == params, name
+    # IndexedSearchMixin (admin/base.py) turns the box on through init_search, as Flask-Admin's own does.
+    assert list(inspect.signature(ModelView.init_search).parameters) == ["self"]
+    assert "self._search_supported = self.init_search()" in inspect.getsource(ModelView._refresh_cache)
     source = inspect.getsource(ModelView.get_list)
     # What our get_list reads from the view, as Flask-Admin's own does.
     assert "self._filters" in source and "self._search_supported" in source

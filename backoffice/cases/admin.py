@@ -2,7 +2,8 @@
 
 Oldest due first; filters for status, assignee (me / unassigned / anyone), due (overdue /
 due within 2 working days), the contested reason, and the district for city-level users;
-search by case number, the last 4 characters of the ID number or the applicant's exact full name. Without a status filter a
+search (cases/search.py) by the last 4 characters of the ID number, the application number, the
+case number or the applicant's exact full name. Without a status filter a
 worklist shows the cases still open (closed cases leave the queue).
 
 Large lists (STACK-NOTES): Flask-Admin counts every matching row on each page. Here the
@@ -12,27 +13,26 @@ more than the page itself; the filters and the order are served by the worklist 
 """
 from __future__ import annotations
 
-import re
 import threading
 import time
 from datetime import date
 
 from flask import current_app, flash, g, redirect, request, url_for
 from flask_admin.actions import action
-from flask_admin.babel import gettext as admin_gettext, lazy_gettext
+from flask_admin.babel import gettext as admin_gettext
 from flask_admin.helpers import get_redirect_target
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup, escape
-from sqlalchemy import func, select, union
+from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 
-from backoffice.admin.base import ScopedModelView
+from backoffice.admin.base import IndexedSearchMixin, ScopedModelView
 from backoffice.admin.menu import per_request
-from backoffice.applications.models import INDICATOR_EN, INDICATOR_LABELS, Applicant, Application
+from backoffice.applications.models import INDICATOR_EN, INDICATOR_LABELS, Application
 from backoffice.cases import due, services
-from backoffice.cases.inbox import application_ids_named
+from backoffice.cases.search import case_clause
 from backoffice.cases.models import CASE_KIND_LABELS, CASE_STATUS_LABELS, CaseStatus, ReviewCase, not_closed
 from backoffice.extensions import db
 from backoffice.i18n import _, _l, data_label, is_english, lazy_pgettext
@@ -52,8 +52,6 @@ from verifiers.eligibility import CONDITION_CODES, condition
 COUNT_LOOKAHEAD_PAGES = 10
 # From this offset on, a page is fetched as ids first (see get_list).
 DEFERRED_JOIN_OFFSET = 500
-NAME_MAX = 64  # Applicant.name's length
-LAST4_RE = re.compile(r"^[0-9Xx]{4}$")
 
 
 # Counts for the menu badges: one grouped query per request -----------------------------
@@ -412,7 +410,7 @@ def _date_cell(name: str):
 
 # The view --------------------------------------------------------------------------------
 
-class CaseView(ScopedModelView):
+class CaseView(IndexedSearchMixin, ScopedModelView):
     """All cases of the user's districts; the per-queue worklists narrow it to one queue."""
 
     area = "cases"
@@ -452,7 +450,6 @@ class CaseView(ScopedModelView):
     column_sortable_list = ("number", "received_on", "due_date", "status")
     # Oldest due first; the id breaks ties so LIMIT/OFFSET pages never repeat or skip a case.
     column_default_sort = [("due_date", False), ("id", False)]
-    column_searchable_list = ("number",)
     column_labels = {
         "number": _l("案件编号"),
         "applicant": _l("申请人"),
@@ -504,38 +501,11 @@ class CaseView(ScopedModelView):
             groups.pop(district_label, None)
         return groups
 
-    def search_placeholder(self):
-        return str(_l("案件编号、身份证号后4位或申请人姓名"))
+    # Search: one box, each kind of term on an index (cases/search.py says which) -------------
+    search_hint = _l("身份证号后4位、申请编号（如2027-000123）、案件编号或申请人全名")
 
-    # Search: exact case number, the indexed last four characters of the ID number, or the
-    # applicant's exact full name (indexed; a part of a name finds nothing, namesakes all) ----------
-    def _apply_search(self, query, count_query, joins, count_joins, search):
-        term = (search or "").strip()
-        if not term:
-            return query, count_query, joins, count_joins
-        # The matching cases' ids first, each branch from its own index (the case number's unique
-        # index; applicants' id_last4 → applications (applicant_id, year) → review_cases'
-        # application_id), then the list's filters on those few rows. Written as
-        # `number = … OR application_id IN (…)` it made PostgreSQL walk every case in the list's
-        # order (or scan the table for the count) testing each against the subquery: a cost
-        # that grew with the years kept.
-        matches = select(ReviewCase.id).where(ReviewCase.number == term)
-        if LAST4_RE.match(term):
-            matches = union(matches, (
-                select(ReviewCase.id)
-                .join(Application, Application.id == ReviewCase.application_id)
-                .join(Applicant, Applicant.id == Application.applicant_id)
-                .where(Applicant.id_last4 == term.upper())
-            ))
-        elif len(term) <= NAME_MAX:
-            matches = union(matches, select(ReviewCase.id)
-                            .where(ReviewCase.application_id.in_(application_ids_named(term))))
-        found = matches.subquery()
-        clause = ReviewCase.id.in_(select(found.c.id))
-        query = query.filter(clause)
-        if count_query is not None:
-            count_query = count_query.filter(clause)
-        return query, count_query, joins, count_joins
+    def search_clause(self, search):
+        return case_clause(search)
 
     def _apply_sorting(self, query, joins, sort_column, sort_desc):
         query, joins = super()._apply_sorting(query, joins, sort_column, sort_desc)

@@ -19,7 +19,7 @@ from datetime import date
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
-from backoffice.applications.models import Applicant, Application
+from backoffice.applications.models import Application
 from backoffice.cases import due
 from backoffice.cases.models import CaseStatus, Countersignature, Decision, ReviewCase, not_closed
 from backoffice.extensions import db
@@ -160,9 +160,3 @@ def applicant_cases(case: ReviewCase, user) -> list[ReviewCase]:
                    ReviewCase.queue != TIPS_QUEUE)
             .order_by(ReviewCase.received_on.desc(), ReviewCase.id.desc()).limit(LIST_LIMIT))
     return db.session.scalars(_scoped(stmt, user)).all()
-
-
-def application_ids_named(name: str):
-    """A subquery of the applications whose applicant has exactly this full name."""
-    return (select(Application.id).join(Applicant, Applicant.id == Application.applicant_id)
-            .where(Applicant.name == name.strip()))

@@ -142,6 +142,7 @@ def _new_case(application: Application, *, kind: CaseKind, queue: str, received:
         number=f"new-{uuid.uuid4().hex}"[:32],
         year=application.year,
         application_id=application.id,
+        id_last4=application.applicant.id_last4,
         claim_id=claim.id if claim is not None else None,
         queue=queue,
         kind=kind,

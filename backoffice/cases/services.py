@@ -289,7 +289,7 @@ def _apply_claim_changes(case: ReviewCase, decision: Decision, actor) -> None:
     for change in changes:
         if change["action"] == "add":
             claim = IndicatorClaim(
-                application_id=case.application_id, indicator=Indicator(case.reason_code),
+                application_id=case.application_id, year=case.year, indicator=Indicator(case.reason_code),
                 claimed=dict(change["facts"]), registry_status=RegistryStatus.pending,
                 registry_message=f"经异议申诉核实后增加（案件编号{case.number}）"[:500],
             )

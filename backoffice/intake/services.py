@@ -173,8 +173,8 @@ def _check_single(application: Application, indicator: str, pending: list[str] =
 
 def _add_claim(application: Application, indicator: str, facts: dict, filed: dict, actor_label: str,
                today: date | None = None) -> IndicatorClaim:
-    claim = IndicatorClaim(application_id=application.id, indicator=Indicator(indicator), claimed=facts,
-                           registry_status=RegistryStatus.pending)
+    claim = IndicatorClaim(application_id=application.id, year=application.year, indicator=Indicator(indicator),
+                           claimed=facts, registry_status=RegistryStatus.pending)
     db.session.add(claim)
     db.session.flush()
     db.session.add(ClaimDetails(claim_id=claim.id, filed=filed))

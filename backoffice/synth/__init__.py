@@ -380,6 +380,7 @@ def synthesize(year: int = 2021, applications: int = 120_000, seed: int = 1, ope
     submitted = datetime.combine(year_row.application_end - timedelta(days=5), time(9), tzinfo=timezone.utc)
     checked = datetime.combine(year_row.application_end + timedelta(days=20), time(9), tzinfo=timezone.utc)
     contestable: list[tuple[int, int, str, str, int]] = []  # (claim id, app id, indicator, reason, district)
+    last4_of_app: dict[int, str] = {}  # copied onto the cases (review_cases.id_last4)
     appealable: list[tuple[int, int, str, int]] = []  # valid claims for appeals: (claim id, app id, indicator, district)
     n_claims = n_invalid = n_tax100 = n_awards = 0
     app_id, claim_id, applicant_id = next_id[Application], next_id[IndicatorClaim], next_id[Applicant]
@@ -399,6 +400,7 @@ def synthesize(year: int = 2021, applications: int = 120_000, seed: int = 1, ope
                 registry_id += 1
                 n_permits += dataset == "residence_permits"
                 n_crimes += dataset == "criminal_records"
+            last4_of_app[app_id] = drawn.id_number[-4:]
             applicants_rows.append({"id": applicant_id, "id_number": drawn.id_number, "id_last4": drawn.id_number[-4:],
                                     "name": drawn.name, "birth_date": drawn.birth, "phone": drawn.phone,
                                     "created_at": submitted})
@@ -413,7 +415,8 @@ def synthesize(year: int = 2021, applications: int = 120_000, seed: int = 1, ope
                     if message is None:
                         message = messages[c.reason] = reason(c.reason).text(year=year, tax_year=year - 1)
                 claim_rows.append({
-                    "id": claim_id, "application_id": app_id, "indicator": c.indicator, "claimed": c.facts,
+                    "id": claim_id, "application_id": app_id, "year": year, "indicator": c.indicator,
+                    "claimed": c.facts,
                     "registry_status": c.status, "registry_reason": c.reason, "registry_message": message,
                     "verified": c.facts if c.status == "valid" else None, "verified_by_decision_id": None,
                     "checked_at": checked,
@@ -445,6 +448,8 @@ def synthesize(year: int = 2021, applications: int = 120_000, seed: int = 1, ope
                           criminal_records=n_crimes)
     cases, evidence = _cases(master, year, year_row, by_name, contestable, appealable, open_cases,
                              next_id[ReviewCase], next_id[EvidenceFile], closed)
+    for case in cases:
+        case["id_last4"] = last4_of_app[case["application_id"]]
     for i in range(0, len(cases), 20_000):
         bulk.insert(ReviewCase, cases[i:i + 20_000])
     for i in range(0, len(evidence), 20_000):

@@ -310,10 +310,14 @@ def score_tables(scope: Scope, counts: ApplicationCounts, city_lowest=None) -> t
 
 # Registry results -------------------------------------------------------------------------
 def invalid_stmt(scope: Scope):
-    return (select(IndicatorClaim.indicator, IndicatorClaim.registry_reason, func.count())
-            .join(Application, Application.id == IndicatorClaim.application_id)
-            .where(scope.applications(), IndicatorClaim.registry_status == RegistryStatus.invalid)
-            .group_by(IndicatorClaim.indicator, IndicatorClaim.registry_reason))
+    # The claim's own year (ix_indicator_claims_invalid starts with it); the applications only
+    # for a district's scope.
+    stmt = (select(IndicatorClaim.indicator, IndicatorClaim.registry_reason, func.count())
+            .where(IndicatorClaim.year == scope.year, IndicatorClaim.registry_status == RegistryStatus.invalid))
+    if scope.district_id is not None:
+        stmt = (stmt.join(Application, Application.id == IndicatorClaim.application_id)
+                .where(scope.applications()))
+    return stmt.group_by(IndicatorClaim.indicator, IndicatorClaim.registry_reason)
 
 
 def invalid_table(scope: Scope, found) -> Table:
