@@ -119,9 +119,9 @@ def decide(app, staff_id: int, case_id: int, app_id: int) -> int:
 class Rankings(threading.Thread):
     """Keeps a ranking of the year running, back to back."""
 
-    def __init__(self, settings, connection, every: float = 0.0):
+    def __init__(self, settings, connection, every: float = 0.0, year: int = 2021):
         super().__init__(daemon=True)
-        self.settings, self.connection, self.every = settings, connection, every
+        self.settings, self.connection, self.every, self.year = settings, connection, every, year
         self.stopped = threading.Event()
         self.enqueued: list[str] = []
 
@@ -140,7 +140,7 @@ class Rankings(threading.Thread):
         last = 0.0
         while not self.stopped.wait(0.05):
             if queue.count == 0 and queue.started_job_registry.count == 0 and time.monotonic() - last >= self.every:
-                job = queue.enqueue(rerank_year, kwargs={"year": 2021}, **rerank_year.spec.options())
+                job = queue.enqueue(rerank_year, kwargs={"year": self.year}, **rerank_year.spec.options())
                 self.enqueued.append(job.id)
                 last = time.monotonic()
 
@@ -172,7 +172,8 @@ def wait_for_workers(connection, settings, n: int, timeout: float = 180) -> None
     raise SystemExit("the workers did not come up")
 
 
-def phase(url: str, redis_url: str, workers: int, lane: bool, cases, staff_id: int, rank_every: float) -> None:
+def phase(url: str, redis_url: str, workers: int, lane: bool, cases, staff_id: int, rank_every: float,
+          year: int = 2021) -> None:
     import dataclasses
 
     import redis
@@ -193,7 +194,7 @@ def phase(url: str, redis_url: str, workers: int, lane: bool, cases, staff_id: i
     processes = [subprocess.Popen(command, env=env, cwd=ROOT,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]
     reader = create_engine(url)
-    rankings = Rankings(settings, connection, rank_every)
+    rankings = Rankings(settings, connection, rank_every, year)
     try:
         wait_for_workers(connection, settings, workers)
         rankings.start()
@@ -262,6 +263,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=18)
     parser.add_argument("--rank-every", type=float, default=0.0,
                         help="seconds between rankings (0: back to back; production debounces to 30)")
+    parser.add_argument("--year", type=int, default=2021, help="the scored year whose rankings run")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgresql"):
@@ -290,7 +292,7 @@ def main() -> None:
     print(f"{os.cpu_count()} CPUs, {load()}; {args.decisions} decisions per setup", flush=True)
     for n, (workers, lane) in enumerate(args.setups):
         phase(url, redis_url, workers, lane, cases[n * args.decisions:(n + 1) * args.decisions], staff_id,
-              args.rank_every)
+              args.rank_every, args.year)
 
 
 if __name__ == "__main__":
