@@ -82,21 +82,22 @@ def old_previous(ids):
 
 PLAN_NEW = ("SELECT a.current_snapshot_id FROM applications a WHERE a.id = ANY(:ids) "
             "AND a.current_snapshot_id IS NOT NULL",
-            "SELECT s.application_id, s.input_digest, s.result_digest FROM score_snapshots s WHERE s.id = ANY(:ids)")
+            "SELECT s.application_id, s.input_digest, s.result_digest FROM score_snapshots s "
+            "WHERE s.id = ANY(:sids) AND s.application_id = ANY(:ids)")
 PLAN_OLD = ("SELECT s.application_id, s.input_digest, s.result_digest FROM score_snapshots s WHERE s.id IN "
             "(SELECT max(id) FROM score_snapshots WHERE application_id = ANY(:ids) GROUP BY application_id)",)
 
 
-def explain(sql: str, ids: list[int]) -> str:
+def explain(sql: str, ids: list[int], sids: list[int] | None = None) -> str:
     from sqlalchemy import text
 
     from backoffice.extensions import db
 
-    lines = db.session.execute(text("EXPLAIN " + sql), {"ids": ids}).scalars().all()
+    lines = db.session.execute(text("EXPLAIN " + sql), {"ids": ids, "sids": sids or []}).scalars().all()
     return "\n      ".join(line if len(line) < 140 else line[:120] + " …" for line in lines)
 
 
-def buffers(sql: str, ids: list[int]) -> str:
+def buffers(sql: str, ids: list[int], sids: list[int] | None = None) -> str:
     """Execution time and pages touched (EXPLAIN ANALYZE, BUFFERS) of one statement: pages do
     not depend on the machine's load, milliseconds do."""
     import re
@@ -105,7 +106,8 @@ def buffers(sql: str, ids: list[int]) -> str:
 
     from backoffice.extensions import db
 
-    lines = db.session.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql), {"ids": ids}).scalars().all()
+    lines = db.session.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql),
+                               {"ids": ids, "sids": sids or []}).scalars().all()
     pages = sum(int(n) for n in re.findall(r"(?:hit|read)=(\d+)", next((x for x in lines if "Buffers" in x), "")))
     took = next((x.split(":")[1].strip() for x in lines if x.startswith("Execution Time")), "?")
     return f"{took}, {pages} pages"
@@ -148,10 +150,10 @@ def time_reads(label: str, chunks: list[list[int]], old_chunks: int, old_timeout
         if n == 0:
             snapshot_ids = scoring_service._snapshot_ids(part)
             print("    plans, this version (pointers, then snapshots by primary key):\n      "
-                  + explain(PLAN_NEW[0], part) + "\n      ---\n      " + explain(PLAN_NEW[1], snapshot_ids))
+                  + explain(PLAN_NEW[0], part) + "\n      ---\n      " + explain(PLAN_NEW[1], part, snapshot_ids))
             print("    plan, former _latest_digests:\n      " + explain(PLAN_OLD[0], part), flush=True)
             print(f"    EXPLAIN ANALYZE: pointers {buffers(PLAN_NEW[0], part)}; snapshots by id "
-                  f"{buffers(PLAN_NEW[1], snapshot_ids)}; former form {buffers(PLAN_OLD[0], part)}", flush=True)
+                  f"{buffers(PLAN_NEW[1], part, snapshot_ids)}; former form {buffers(PLAN_OLD[0], part)}", flush=True)
         db.session.commit()
 
 

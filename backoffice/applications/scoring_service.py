@@ -47,7 +47,7 @@ from hashlib import blake2b
 import orjson
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import and_, bindparam, insert, select, text, update
 
 from backoffice.applications.facts import (
     CHUNK,
@@ -125,6 +125,16 @@ def _snapshot_ids(application_ids: list[int]) -> list[int]:
     return list(db.session.scalars(_current(application_ids)))
 
 
+def _snapshots_of(application_ids: list[int], snapshot_ids: list[int]):
+    """SQL: these snapshots, by id and by their applications' ids. The application ids are
+    redundant for the result but not for the plan: with statistics that believe score_snapshots
+    empty, PostgreSQL answered `id = ANY(…)` alone with the (application_id, id) index, scanning
+    all of it once per id (5.5 s for a chunk of 2 000 at 120 000 snapshots, instead of 30 ms);
+    with the leading column given too, every index it may choose is probed, never scanned."""
+    return and_(id_in(ScoreSnapshot.id, snapshot_ids, db.session),
+                id_in(ScoreSnapshot.application_id, application_ids, db.session))
+
+
 def _latest_digests(application_ids: list[int]) -> dict[int, tuple[str | None, str | None]]:
     """(input digest, result digest) of each application's latest snapshot: two small
     columns, never the breakdown."""
@@ -135,7 +145,7 @@ def _latest_digests(application_ids: list[int]) -> dict[int, tuple[str | None, s
         return {}
     rows = db.session.execute(
         select(ScoreSnapshot.application_id, ScoreSnapshot.input_digest, ScoreSnapshot.result_digest)
-        .where(id_in(ScoreSnapshot.id, snapshot_ids, db.session))
+        .where(_snapshots_of(application_ids, snapshot_ids))
     )
     return {app_id: (input_digest, result_digest) for app_id, input_digest, result_digest in rows}
 
@@ -151,7 +161,7 @@ def _previous(application_ids: list[int]) -> dict[int, _Previous]:
     b = ScoreSnapshot.breakdown
     rows = db.session.execute(
         select(ScoreSnapshot.application_id, ScoreSnapshot.id, ScoreSnapshot.total, b["indicators"], b["sources"])
-        .where(id_in(ScoreSnapshot.id, snapshot_ids, db.session))
+        .where(_snapshots_of(application_ids, snapshot_ids))
     )
     return {app_id: _Previous(snap_id, total, indicators or {}, sources or {})
             for app_id, snap_id, total, indicators, sources in rows}
