@@ -28,13 +28,12 @@ import time
 
 from sqlalchemy import event, select, text
 
+from signin import signed_in_client  # bench/signin.py
+
 PASSWORD = "bench-password-2021"
 REVIEWER = "bench_wl_reviewer"
 CITY = "bench_wl_city"
 
-
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
 
 
 def prepare() -> None:
@@ -154,12 +153,7 @@ def main() -> int:
         timer = Timer(db.engine)
 
     def client_for(username):
-        client = app.test_client()
-        page = client.get("/admin/login/").get_data(as_text=True)
-        response = client.post("/admin/login/", data={"csrf_token": _csrf(page), "username": username,
-                                                      "password": PASSWORD})
-        assert response.status_code == 302, response.status_code
-        return client
+        return signed_in_client(app, username, PASSWORD)
 
     last_own = max(0, (own_open - 1) // 50)
     pages = [

@@ -29,15 +29,14 @@ from pathlib import Path
 
 from sqlalchemy import event, select, text
 
+from signin import signed_in_client  # bench/signin.py
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 PASSWORD = "bench-password-2021"
 REVIEWER = "bench_cpu_reviewer"
 CITY = "bench_cpu_city"
 
-
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
 
 
 def seed(applications: int) -> None:
@@ -95,12 +94,7 @@ def main() -> int:
                 event.listen(db.engine, "after_cursor_execute", lambda c, cur, st, *a: print("SQL:", st[:150].replace("\n", " ")))
 
         def client_for(username):
-            client = app.test_client()
-            page = client.get("/admin/login/").get_data(as_text=True)
-            response = client.post("/admin/login/", data={"csrf_token": _csrf(page), "username": username,
-                                                          "password": PASSWORD})
-            assert response.status_code == 302, response.status_code
-            return client
+            return signed_in_client(app, username, PASSWORD)
 
         print(f"{url.split(':')[0]}, {cases} cases, {args.runs} requests each, "
               f"load average {os.getloadavg()[0]:.1f}")

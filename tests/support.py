@@ -150,3 +150,20 @@ def printed_notice(client, case) -> tuple[str, str]:
     response = client.get(links[-1])
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     return "".join(extract_text(response.data).split()), html
+
+
+def committed_district_year_employer(conn, *, code: str, year: int, uscc: str) -> dict:
+    """A district, a year (every phase one day after the other, quota 1) and an employer of that
+    district, inserted on `conn` — for tests whose rows must be committed for other connections
+    to see them (the usual rolled-back test transaction would hide them). Returns their ids."""
+    conn.execute(text("INSERT INTO districts (code, name, window_address, phone, core_six) "
+                      "VALUES (:c, :n, '地址', '1', false) ON CONFLICT DO NOTHING"), {"c": code, "n": f"测试区{code}"})
+    district = conn.execute(text("SELECT id FROM districts WHERE code = :c"), {"c": code}).scalar()
+    conn.execute(text("INSERT INTO years (year, application_start, application_end, result_query_start, "
+                      "result_query_end, announcement_start, announcement_end, settlement_start, settlement_end, "
+                      "quota) VALUES (:y, :d1, :d2, :d3, :d4, :d5, :d11, :d12, :end, 1)"),
+                 {"y": year, "end": f"{year}-12-31",
+                  **{f"d{n}": f"{year}-01-{n:02d}" for n in (1, 2, 3, 4, 5, 11, 12)}})
+    employer = conn.execute(text("INSERT INTO employers (uscc, name, district_id) VALUES (:u, 'x', :d) RETURNING id"),
+                            {"u": uscc, "d": district}).scalar()
+    return {"district": district, "employer": employer}

@@ -13,6 +13,7 @@ from backoffice.applications.models import ScoreSnapshot
 from backoffice.audit.models import AuditEvent
 from backoffice.extensions import db
 from backoffice.ranking import RankResult, rank_year
+from support import committed_district_year_employer
 
 T0 = datetime(2021, 9, 1, 8, tzinfo=timezone.utc)
 
@@ -253,18 +254,8 @@ def test_an_open_ranking_does_not_hold_up_a_decisions_rescore(app, database_url)
     from queues.jobs import _lock_application
 
     engine = create_engine(database_url)
-    ids = {}
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO districts (code, name, window_address, phone, core_six) "
-                          "VALUES ('119998', '测试区R', '地址', '1', false)"))
-        ids["district"] = conn.execute(text("SELECT id FROM districts WHERE code = '119998'")).scalar()
-        conn.execute(text("INSERT INTO years (year, application_start, application_end, result_query_start, "
-                          "result_query_end, announcement_start, announcement_end, settlement_start, settlement_end, "
-                          "quota) VALUES (2098, '2098-01-01', '2098-01-02', '2098-01-03', '2098-01-04', "
-                          "'2098-01-05', '2098-01-11', '2098-01-12', '2098-12-31', 1)"))
-        ids["employer"] = conn.execute(text("INSERT INTO employers (uscc, name, district_id) VALUES "
-                                            "('91119998RANK00001X', 'x', :d) RETURNING id"),
-                                       {"d": ids["district"]}).scalar()
+        ids = committed_district_year_employer(conn, code="119998", year=2098, uscc="91119998RANK00001X")
         ids["applications"] = []
         for n, total in enumerate((90, 80)):
             applicant = conn.execute(text(

@@ -9,6 +9,7 @@ import pytest
 from backoffice.announcement import services
 from backoffice.applications.models import Application
 from backoffice.extensions import db
+from support import committed_district_year_employer
 
 
 def test_an_application_reads_its_total_points_rank_and_published_line(published, api, client_for):
@@ -105,16 +106,7 @@ def test_an_event_committed_late_with_a_lower_id_is_not_skipped(database_url):
 
     engine = create_engine(database_url)
     with engine.begin() as conn:
-        ids = {}
-        conn.execute(text("INSERT INTO districts (code, name, window_address, phone, core_six) "
-                          "VALUES ('119999', '测试区X', '地址', '1', false) ON CONFLICT DO NOTHING"))
-        ids["district"] = conn.execute(text("SELECT id FROM districts WHERE code = '119999'")).scalar()
-        conn.execute(text("INSERT INTO years (year, application_start, application_end, result_query_start, "
-                          "result_query_end, announcement_start, announcement_end, settlement_start, settlement_end, "
-                          "quota) VALUES (2099, '2099-01-01', '2099-01-02', '2099-01-03', '2099-01-04', "
-                          "'2099-01-05', '2099-01-11', '2099-01-12', '2099-12-31', 1)"))
-        ids["employer"] = conn.execute(text("INSERT INTO employers (uscc, name, district_id) VALUES "
-                                            "('91119999LATE00001X', 'x', :d) RETURNING id"), {"d": ids["district"]}).scalar()
+        ids = committed_district_year_employer(conn, code="119999", year=2099, uscc="91119999LATE00001X")
         ids["applicant"] = conn.execute(text("INSERT INTO applicants (id_number, id_last4, name, birth_date, created_at) "
                                              "VALUES ('11999919900101LATE', 'LATE', 'x', '1990-01-01', now()) "
                                              "RETURNING id")).scalar()
