@@ -241,11 +241,15 @@ def _number(view, context, model, name):
         # Tips are worked in the tip workspace (backoffice/announcement), by investigators.
         href = url_for("tip.workspace", case_id=model.id)
         return Markup(f'<a href="{escape(href)}" data-testid="tip-link">{escape(model.number)}</a>')
-    href = _workspace_url(model.id)
-    # The version the row was shown at goes with the bulk actions' form (form="action_form",
-    # Flask-Admin's actions.html): a case someone changed since is refused, not silently claimed.
-    return Markup(f'<a href="{escape(href)}" data-testid="case-link">{escape(model.number)}</a>'
-                  f'<input type="hidden" form="action_form" name="version-{model.id}" value="{model.version}">')
+    return Markup(_case_link(escape(_workspace_url(model.id)), model))
+
+
+def _case_link(href: str, model) -> str:
+    """The case number linked to its workspace (`href` already escaped). The version the row was
+    shown at goes with the bulk actions' form (form="action_form", Flask-Admin's actions.html):
+    a case someone changed since is refused, not silently claimed."""
+    return (f'<a href="{href}" data-testid="case-link">{escape(model.number)}</a>'
+            f'<input type="hidden" form="action_form" name="version-{model.id}" value="{model.version}">')
 
 
 def _applicant(view, context, model, name):
@@ -303,13 +307,17 @@ def _due_context() -> tuple[date, date, str, str]:
 
 
 def _due(view, context, model, name):
+    return Markup(_due_html(model, *_due_context()))
+
+
+def _due_html(model, today, limit, overdue_title, soon_title) -> str:
+    """The due date, in a red badge when overdue and an amber one when due soon."""
     text = model.due_date.isoformat()
-    today, limit, overdue_title, soon_title = _due_context()
     state = due.due_state(model.due_date, model.status, today, limit)
     if state == due.OVERDUE:
-        return Markup(f'<span class="badge badge-danger" title="{overdue_title}">{text}</span>')
+        return f'<span class="badge badge-danger" title="{overdue_title}">{text}</span>'
     if state == due.DUE_SOON:
-        return Markup(f'<span class="badge badge-warning" title="{soon_title}">{text}</span>')
+        return f'<span class="badge badge-warning" title="{soon_title}">{text}</span>'
     return text
 
 
@@ -355,34 +363,23 @@ def _fast_cells(view) -> dict:
     """This module's list formatters as cells for one page: {formatter: cell(context, row) -> HTML},
     each giving what `escape(formatter(...))` gives."""
     english = is_english()
-    today, limit, overdue_title, soon_title = _due_context()
+    due_context = _due_context()
     workspace = str(escape(_workspace_url(0).rsplit("/0/", 1)[0])) + "/"
     statuses: dict = {}
 
     def number(context, row):
         if row.queue == "tips":
             return _number(view, context, row, "number")
-        return (f'<a href="{workspace}{row.id}/" data-testid="case-link">{escape(row.number)}</a>'
-                f'<input type="hidden" form="action_form" name="version-{row.id}" value="{row.version}">')
+        return _case_link(f"{workspace}{row.id}/", row)
 
     def applicant(context, row):
-        application = row.application
-        if application is None:
-            return "—"
-        person = application.applicant
-        return escape(f"{person.name} {mask_resident_id(person.id_number)}")
+        return escape(_applicant(view, context, row, "applicant"))
 
     def reason(context, row):
         return escape(_reason_en(row) if english else case_reason_text(row))
 
     def due_date(context, row):
-        text = row.due_date.isoformat()
-        state = due.due_state(row.due_date, row.status, today, limit)
-        if state == due.OVERDUE:
-            return f'<span class="badge badge-danger" title="{overdue_title}">{text}</span>'
-        if state == due.DUE_SOON:
-            return f'<span class="badge badge-warning" title="{soon_title}">{text}</span>'
-        return text
+        return _due_html(row, *due_context)
 
     def status(context, row):
         found = statuses.get(row.status)
@@ -391,8 +388,7 @@ def _fast_cells(view) -> dict:
         return found
 
     def assignee(context, row):
-        person = row.assignee
-        return escape(person.full_name) if person else ""
+        return escape(_assignee(view, context, row, "assignee"))
 
     def queue(context, row):
         return escape(_queue(view, context, row, "queue"))
