@@ -106,19 +106,22 @@ def take_over_stale_scheduler_locks(connection, queue_names) -> list[str]:
     return released
 
 
-class BackofficeWorker(Worker):
-    """Disposes the parent's database pool before forking a work horse: a forked
-    child must never reuse the parent's sockets (SQLAlchemy docs, "Using
-    Connection Pools with Multiprocessing")."""
+class _Prompt:
+    """Our workers' waits. Redis away: retry the connection at most every 5 s (rq's default
+    grows to 60 s), so work resumes soon after Redis returns. Idle: wake every 10 s (rq: 405 s),
+    so a dead scheduler is noticed (BackofficeWorker below)."""
 
-    # Redis away: retry the connection at most every 5 s (rq's default grows to 60 s), so
-    # work resumes soon after Redis returns.
     max_connection_wait_time = 5.0
 
     @property
     def dequeue_timeout(self) -> int:
-        # Wake every 10 s when idle (rq: 405 s), so a dead scheduler is noticed (below).
         return 10
+
+
+class BackofficeWorker(_Prompt, Worker):
+    """Disposes the parent's database pool before forking a work horse: a forked
+    child must never reuse the parent's sockets (SQLAlchemy docs, "Using
+    Connection Pools with Multiprocessing")."""
 
     # The queues whose scheduled jobs this worker's scheduler enqueues: all of them, also the
     # rescore queue it leaves to the decision lane (which has no scheduler of its own).
@@ -222,17 +225,11 @@ LANE_PREFIX = "backoffice-lane"
 LANE_STOP_WAIT = 30  # s: a rescore in progress finishes (its job timeout is 120 s; then SIGKILL)
 
 
-class DecisionLaneWorker(SimpleWorker):
+class DecisionLaneWorker(_Prompt, SimpleWorker):
     """Runs each rescore in the lane's own process, without forking a work horse: no fork and
     no new database connection per job (the lane keeps its pool), which is most of a rescore's
     latency. A job that kills the lane is handed by the worker to RQ's abandoned-job handling
     (release_dead_lane) and a new lane started."""
-
-    max_connection_wait_time = 5.0
-
-    @property
-    def dequeue_timeout(self) -> int:
-        return 10
 
 
 def _lane_main(settings: Settings, parent_pid: int) -> int:

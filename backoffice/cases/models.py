@@ -196,6 +196,8 @@ def fill_id_last4(_mapper, connection, target):
         target.id_last4 = connection.scalar(
             select(Applicant.id_last4).join(Application, Application.applicant_id == Applicant.id)
             .where(Application.id == target.application_id))
+
+
 # With a status filter (closed cases of every year kept, say), sorted by receipt date: the filter
 # and the sort on one index, not the matching rows sorted (on disk at 480 000 cases).
 Index(
